@@ -1,0 +1,42 @@
+package auth
+
+import "errors"
+
+// Client is the client side of one SASL exchange (RFC 4422 §3).
+// Protocol packages do the base64 and the framing; a Client sees raw bytes.
+type Client interface {
+	// Start begins the exchange. It returns the mechanism name and the initial
+	// response: nil when the mechanism sends none, an empty non-nil slice for an
+	// empty initial response (sent as "=" in SMTP, POP3 and IMAP).
+	Start() (mech string, ir []byte, err error)
+	// Next answers a server challenge.
+	Next(challenge []byte) (response []byte, err error)
+}
+
+// Server is the server side of one SASL exchange.
+type Server interface {
+	// Next takes the client's next response and returns the next challenge, or
+	// done when the exchange is over. The first call carries the initial
+	// response, or nil when the client sent none. A successful exchange ends with
+	// done true and a nil error; challenge then holds additional data to send with
+	// the success reply, if any.
+	Next(response []byte) (challenge []byte, done bool, err error)
+	// Identity returns the identity the client is authenticated as (the
+	// authorization identity when one was given and allowed, else the
+	// authentication identity). It is valid once Next has returned done and no error.
+	Identity() string
+}
+
+var (
+	// ErrAuthFailed: the credentials were wrong (SMTP 535 5.7.8, IMAP NO
+	// [AUTHENTICATIONFAILED], POP3 -ERR [AUTH]). Server mechanisms wrap it so
+	// that callers can tell it from malformed input with errors.Is.
+	ErrAuthFailed = errors.New("auth: authentication failed")
+	// ErrMalformed: the peer's message does not follow the mechanism's syntax
+	// (SMTP 501 5.5.2).
+	ErrMalformed = errors.New("auth: malformed message")
+	// ErrTooLong: a message exceeded the exchange size limit.
+	ErrTooLong = errors.New("auth: message too long")
+	// ErrUnexpected: a message arrived when the exchange was already over.
+	ErrUnexpected = errors.New("auth: unexpected message")
+)
