@@ -40,3 +40,16 @@ var (
 	// ErrUnexpected: a message arrived when the exchange was already over.
 	ErrUnexpected = errors.New("auth: unexpected message")
 )
+
+// ErrNoMechanism: the mechanism is unknown, or the credentials given cannot
+// serve it (SMTP 504 5.5.4, IMAP NO, POP3 -ERR).
+var ErrNoMechanism = errors.New("auth: mechanism not available")
+
+// ErrNoCredentials is returned by credential lookups for an unknown user, or
+// a user for whom the store holds nothing the mechanism can use. Server
+// mechanisms turn it into ErrAuthFailed.
+var ErrNoCredentials = errors.New("auth: no credentials for user")
+
+// DefaultMaxSize is the default limit, in bytes, on one message of an exchange
+// (after base64 decoding). It leaves room for large OAuth 2.0 bearer tokens.
+const DefaultMaxSize = 16 << 10

@@ -1,0 +1,51 @@
+package auth
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// run drives a client against a server as a protocol package would,
+// returning the first error of either side.
+func run(c Client, s Server) error {
+	mech, ir, err := c.Start()
+	if err != nil {
+		return err
+	}
+	_ = mech
+	resp := ir
+	for i := 0; i < 10; i++ {
+		chal, done, err := s.Next(resp)
+		if err != nil {
+			return err
+		}
+		if done {
+			if len(chal) > 0 {
+				// Additional data with success: the client must check it.
+				if _, err := c.Next(chal); err != nil {
+					return err
+				}
+			}
+			if f, ok := c.(interface{ Done() error }); ok {
+				return f.Done()
+			}
+			return nil
+		}
+		resp, err = c.Next(chal)
+		if err != nil {
+			return err
+		}
+	}
+	return errors.New("exchange did not end")
+}
+
+func testStore(t testing.TB) *MemoryStore {
+	t.Helper()
+	st := NewMemoryStore()
+	require.NoError(t, st.SetPassword("tim", "tanstaaftanstaaf"))
+	require.NoError(t, st.SetPassword("user", "pencil"))
+	st.AddToken("user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==")
+	return st
+}
