@@ -1,0 +1,136 @@
+package smtp
+
+import (
+	"strings"
+)
+
+// parseCommand splits a command line into its upper-cased verb and the
+// argument after the first space (RFC 5321 §4.1.1: verbs are case-insensitive).
+// Trailing spaces are removed from the argument.
+func parseCommand(line string) (verb, arg string) {
+	verb, arg, _ = strings.Cut(line, " ")
+	return strings.ToUpper(verb), strings.TrimRight(arg, " \t")
+}
+
+// cutPrefixFold removes prefix from s, ignoring ASCII case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+// parseMailArg parses the argument of "MAIL FROM:<path> params". The path may
+// hold non-ASCII characters only when the SMTPUTF8 parameter is given.
+func parseMailArg(arg string) (Mailbox, *MailOptions, error) {
+	rest, ok := cutPrefixFold(arg, "FROM:")
+	if !ok {
+		return Mailbox{}, nil, pathError("expected FROM:<address>")
+	}
+	path, params, err := splitPath(rest)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	opts, err := parseMailParams(params)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	m, err := ParsePath(path, opts.UTF8)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	return m, opts, nil
+}
+
+// parseRcptArg parses the argument of "RCPT TO:<path> params"; utf8 says
+// whether the transaction's MAIL had SMTPUTF8.
+func parseRcptArg(arg string, utf8 bool) (Mailbox, *RcptOptions, error) {
+	rest, ok := cutPrefixFold(arg, "TO:")
+	if !ok {
+		return Mailbox{}, nil, pathError("expected TO:<address>")
+	}
+	path, params, err := splitPath(rest)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	m, err := ParsePath(path, utf8)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	if m.IsNull() {
+		return Mailbox{}, nil, pathError("null forward-path")
+	}
+	opts, err := parseRcptParams(params)
+	if err != nil {
+		return Mailbox{}, nil, err
+	}
+	return m, opts, nil
+}
+
+// FormatMail returns the MAIL command line (without CR LF) for from and opts.
+func FormatMail(from Mailbox, opts *MailOptions) (string, error) {
+	if !opts.utf8() && hasNonASCII(from.Local+from.Domain) {
+		return "", pathError("non-ASCII address %q needs SMTPUTF8", from.String())
+	}
+	if err := checkMailboxChars(from); err != nil {
+		return "", err
+	}
+	b := []byte("MAIL FROM:" + from.Path())
+	b, err := appendMailParams(b, opts)
+	return string(b), err
+}
+
+// FormatRcpt returns the RCPT command line (without CR LF) for to and opts.
+// utf8 says whether the transaction uses SMTPUTF8.
+func FormatRcpt(to Mailbox, opts *RcptOptions, utf8 bool) (string, error) {
+	if to.IsNull() {
+		return "", pathError("null forward-path")
+	}
+	if !utf8 && hasNonASCII(to.Local+to.Domain) {
+		return "", pathError("non-ASCII address %q needs SMTPUTF8", to.String())
+	}
+	if err := checkMailboxChars(to); err != nil {
+		return "", err
+	}
+	b := []byte("RCPT TO:" + to.Path())
+	b, err := appendRcptParams(b, opts)
+	return string(b), err
+}
+
+func (o *MailOptions) utf8() bool { return o != nil && o.UTF8 }
+
+// checkMailboxChars refuses control characters that would break the command
+// line (strict in what we generate).
+func checkMailboxChars(m Mailbox) error {
+	if m.IsNull() {
+		return nil
+	}
+	if _, err := ParseMailbox(m.String(), true); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parseBDAT parses "chunk-size [ SP end-marker ]" (RFC 3030 §2).
+func parseBDAT(arg string) (size int64, last bool, ok bool) {
+	f := strings.Fields(arg)
+	if len(f) == 0 || len(f) > 2 || len(f[0]) > 20 {
+		return 0, false, false
+	}
+	for _, c := range []byte(f[0]) {
+		if c < '0' || c > '9' {
+			return 0, false, false
+		}
+		size = size*10 + int64(c-'0')
+		if size < 0 {
+			return 0, false, false
+		}
+	}
+	if len(f) == 2 {
+		if !strings.EqualFold(f[1], "LAST") {
+			return 0, false, false
+		}
+		last = true
+	}
+	return size, last, true
+}
