@@ -179,4 +179,3 @@ func (s *CRAMMD5Server) Next(resp []byte) ([]byte, bool, error) {
 
 // Identity implements Server.
 func (s *CRAMMD5Server) Identity() string { return s.identity }
-

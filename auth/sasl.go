@@ -53,3 +53,14 @@ var ErrNoCredentials = errors.New("auth: no credentials for user")
 // DefaultMaxSize is the default limit, in bytes, on one message of an exchange
 // (after base64 decoding). It leaves room for large OAuth 2.0 bearer tokens.
 const DefaultMaxSize = 16 << 10
+
+// Completer is implemented by clients of mechanisms in which the server
+// proves itself too (SCRAM, RFC 5802 §5: the server signature). When the
+// server reports success, a protocol client first passes any additional
+// data sent with the success to Next, then calls Complete, which returns an
+// error unless the server's proof arrived and was right. A success without
+// the proof must be treated as a failed authentication.
+type Completer interface {
+	Client
+	Complete() error
+}

@@ -126,6 +126,13 @@ func (c *ServerConfig) NewServer(mech string, cs *tls.ConnectionState) (Server, 
 		s := NewCRAMMD5Server(creds.(CRAMMD5Store))
 		s.MaxSize = c.MaxSize
 		return s, nil
+	case "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS":
+		s, err := NewSCRAMServer(mech, creds.(SCRAMStore), serverBindings(cs, c.Certificate))
+		if err != nil {
+			return nil, err
+		}
+		s.MaxSize = c.MaxSize
+		return s, nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrNoMechanism, mech)
 }
@@ -146,7 +153,6 @@ func Mechanisms(creds any, cs *tls.ConnectionState) []string {
 	return c.Mechanisms(cs)
 }
 
-// serverBindings is a stub until channel binding lands.
 func serverBindings(cs *tls.ConnectionState, cert *x509.Certificate) map[string][]byte {
-	return nil
+	return ServerChannelBindings(cs, cert)
 }
