@@ -1,0 +1,167 @@
+package pop3
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mailwire/mailwire/auth"
+)
+
+// memBackend is an in-memory Backend for tests, with APOP and SASL.
+type memBackend struct {
+	mu      sync.Mutex
+	secrets map[string]string
+	drops   map[string]*memStore
+	locked  map[string]bool
+	sasl    auth.ServerConfig
+	creds   *auth.MemoryStore
+	// failDelete makes Delete fail, failOpen makes Open fail.
+	failDelete bool
+	failOpen   bool
+}
+
+type memStore struct {
+	msgs [][]byte
+	uids []string
+}
+
+func newMemBackend() *memBackend {
+	creds := auth.NewMemoryStore()
+	return &memBackend{
+		secrets: map[string]string{},
+		drops:   map[string]*memStore{},
+		locked:  map[string]bool{},
+		creds:   creds,
+		sasl:    auth.ServerConfig{Credentials: creds, AllowCleartext: true},
+	}
+}
+
+func (b *memBackend) addUser(name, password string, msgs ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.secrets[name] = password
+	if err := b.creds.SetPassword(name, password); err != nil {
+		panic(err)
+	}
+	st := &memStore{}
+	for i, m := range msgs {
+		st.msgs = append(st.msgs, []byte(m))
+		st.uids = append(st.uids, fmt.Sprintf("uid-%s-%d", name, i+1))
+	}
+	b.drops[name] = st
+}
+
+func (b *memBackend) count(name string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.drops[name].msgs)
+}
+
+func (b *memBackend) isLocked(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.locked[name]
+}
+
+func (b *memBackend) Authenticate(ctx context.Context, user, pass string) error {
+	return b.creds.CheckPassword(user, pass)
+}
+
+func (b *memBackend) APOPSecret(ctx context.Context, user string) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s, ok := b.secrets[user]
+	if !ok {
+		return "", auth.ErrAuthFailed
+	}
+	return s, nil
+}
+
+func (b *memBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
+	return b.sasl.Mechanisms(cs)
+}
+
+func (b *memBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
+	return b.sasl.NewServer(mech, cs)
+}
+
+func (b *memBackend) OpenMaildrop(ctx context.Context, user string) (Maildrop, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, ok := b.drops[user]
+	if !ok {
+		return nil, errors.New("no such maildrop")
+	}
+	if b.locked[user] {
+		return nil, ErrInUse
+	}
+	b.locked[user] = true
+	return &memDrop{b: b, user: user, st: st, msgs: append([][]byte(nil), st.msgs...), uids: append([]string(nil), st.uids...)}, nil
+}
+
+type memDrop struct {
+	b      *memBackend
+	user   string
+	st     *memStore
+	msgs   [][]byte
+	uids   []string
+	closed bool
+}
+
+func (d *memDrop) Messages(ctx context.Context) ([]Message, error) {
+	out := make([]Message, len(d.msgs))
+	for i, m := range d.msgs {
+		out[i] = Message{Size: crlfSize(m), UID: d.uids[i]}
+	}
+	return out, nil
+}
+
+// crlfSize is the size of m with bare LF counted as CRLF.
+func crlfSize(m []byte) int64 {
+	return int64(len(m) + bytes.Count(m, []byte("\n")) - bytes.Count(m, []byte("\r\n")))
+}
+
+func (d *memDrop) Open(ctx context.Context, i int) (io.ReadCloser, error) {
+	if d.b.failOpen {
+		return nil, errors.New("disk on fire")
+	}
+	return io.NopCloser(bytes.NewReader(d.msgs[i])), nil
+}
+
+func (d *memDrop) Delete(ctx context.Context, idx []int) error {
+	if d.b.failDelete {
+		return errors.New("read-only file system")
+	}
+	d.b.mu.Lock()
+	defer d.b.mu.Unlock()
+	gone := map[string]bool{}
+	for _, i := range idx {
+		gone[d.uids[i]] = true
+	}
+	var msgs [][]byte
+	var uids []string
+	for i, u := range d.st.uids {
+		if !gone[u] {
+			msgs = append(msgs, d.st.msgs[i])
+			uids = append(uids, u)
+		}
+	}
+	d.st.msgs, d.st.uids = msgs, uids
+	return nil
+}
+
+func (d *memDrop) Close() error {
+	d.b.mu.Lock()
+	defer d.b.mu.Unlock()
+	if d.closed {
+		panic("maildrop closed twice")
+	}
+	d.closed = true
+	delete(d.b.locked, d.user)
+	return nil
+}

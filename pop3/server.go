@@ -1,0 +1,344 @@
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults of the Server's limits and timeouts.
+const (
+	// DefaultIdleTimeout is the autologout timer. RFC 1939 §3: "such a timer
+	// MUST be of at least 10 minutes' duration".
+	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultWriteTimeout bounds each write to the client.
+	DefaultWriteTimeout = 2 * time.Minute
+	// DefaultTLSHandshakeTimeout bounds the TLS handshake, for STLS and
+	// implicit TLS.
+	DefaultTLSHandshakeTimeout = 30 * time.Second
+	// DefaultMaxConnections bounds concurrent connections.
+	DefaultMaxConnections = 1024
+	// DefaultMaxErrors is the number of bad commands after which the server
+	// closes the connection.
+	DefaultMaxErrors = 10
+	// DefaultMaxAuthAttempts is the number of failed logins after which the
+	// server closes the connection.
+	DefaultMaxAuthAttempts = 3
+	// DefaultMaxSASLLine bounds one line of a SASL exchange (RFC 5034 §4 lets
+	// them exceed the 255-octet command limit).
+	DefaultMaxSASLLine = 12 * 1024
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or
+// Close.
+var ErrServerClosed = errors.New("pop3: server closed")
+
+// Server is a POP3 server (RFC 1939) with the extensions of RFC 2449 (CAPA,
+// response codes, PIPELINING...), RFC 2595 (STLS) and RFC 5034 (AUTH). The
+// zero value, with a Backend, is ready to use; fields must not change once
+// the server is serving.
+type Server struct {
+	// Addr is the address ListenAndServe and ListenAndServeTLS listen on;
+	// ":pop3" (110) or ":pop3s" (995) when empty.
+	Addr string
+	// Backend authenticates users and opens their maildrops. Required.
+	Backend Backend
+	// TLSConfig enables STLS (RFC 2595) when non-nil, and is used by
+	// ListenAndServeTLS. Its MinVersion is raised to TLS 1.2 if lower.
+	TLSConfig *tls.Config
+	// AllowInsecureAuth lets USER/PASS and AUTH run over a connection without
+	// TLS. When false (the default), they are refused with -ERR [AUTH] and not
+	// advertised until STLS has succeeded. APOP never sends the password and
+	// is always allowed.
+	AllowInsecureAuth bool
+	// Hostname names the server in the greeting and in the APOP timestamp;
+	// os.Hostname() when empty.
+	Hostname string
+	// Implementation is announced by CAPA IMPLEMENTATION (RFC 2449 §6.9);
+	// "mailwire" when empty, nothing when "-".
+	Implementation string
+	// Expire is announced by CAPA EXPIRE (RFC 2449 §6.7): "NEVER", a number
+	// of days, optionally followed by " USER". Nothing is announced when empty.
+	// The server itself never expires messages.
+	Expire string
+	// LoginDelay is announced by CAPA LOGIN-DELAY (RFC 2449 §6.5) when
+	// positive, in whole seconds. The Backend enforces it by returning
+	// ErrLoginDelay.
+	LoginDelay time.Duration
+
+	// IdleTimeout is the autologout timer: how long the server waits for a
+	// command (DefaultIdleTimeout when zero; RFC 1939 §3 wants at least 10
+	// minutes).
+	IdleTimeout time.Duration
+	// WriteTimeout bounds each write to the client (DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// TLSHandshakeTimeout bounds a TLS handshake (DefaultTLSHandshakeTimeout).
+	TLSHandshakeTimeout time.Duration
+	// MaxConnections bounds concurrent connections; more are greeted with
+	// -ERR [SYS/TEMP] and closed (DefaultMaxConnections when zero; negative:
+	// no limit).
+	MaxConnections int
+	// MaxErrors is the number of unknown, malformed or out-of-state commands
+	// after which the connection is closed (DefaultMaxErrors).
+	MaxErrors int
+	// MaxAuthAttempts is the number of failed USER/PASS, APOP or AUTH attempts
+	// after which the connection is closed (DefaultMaxAuthAttempts).
+	MaxAuthAttempts int
+	// MaxSASLLine bounds a client line in an AUTH exchange, without the CRLF
+	// (DefaultMaxSASLLine).
+	MaxSASLLine int
+
+	// Logger receives connection-level events and backend errors; nil is
+	// silent.
+	Logger *slog.Logger
+
+	mu        sync.Mutex
+	listeners map[*net.Listener]struct{}
+	conns     map[*conn]struct{}
+	idle      chan struct{} // closed when conns empties during Shutdown
+	closing   atomic.Bool
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func durationOr(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func intOr(n, def int) int {
+	if n == 0 {
+		return def
+	}
+	return n
+}
+
+func (s *Server) hostname() string {
+	if s.Hostname != "" {
+		return s.Hostname
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "localhost"
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	if s.TLSConfig == nil {
+		return nil
+	}
+	cfg := s.TLSConfig.Clone()
+	if cfg.MinVersion < tls.VersionTLS12 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+// ListenAndServe listens on Addr (":pop3" when empty) and serves plain POP3,
+// with STLS when TLSConfig is set.
+func (s *Server) ListenAndServe() error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":pop3"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// ListenAndServeTLS listens on Addr (":pop3s" when empty) and serves POP3
+// over implicit TLS (port 995 style, RFC 8314). The certificate comes from
+// the files when they are given, else from TLSConfig.
+func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
+	if s.closing.Load() {
+		return ErrServerClosed
+	}
+	cfg := s.tlsConfig()
+	if cfg == nil {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":pop3s"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(tls.NewListener(l, cfg))
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. A
+// listener made by tls.NewListener gives implicit TLS. Serve always returns a
+// non-nil error and closes l; after Shutdown or Close it is ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	if s.Backend == nil {
+		l.Close()
+		return errors.New("pop3: Server.Backend is nil")
+	}
+	if !s.trackListener(&l, true) {
+		l.Close()
+		return ErrServerClosed
+	}
+	defer s.trackListener(&l, false)
+	defer l.Close()
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		c := s.newConn(nc)
+		if !s.trackConn(c) {
+			go s.refuse(nc)
+			continue
+		}
+		go c.serve()
+	}
+}
+
+// refuse tells a client over the connection limit to come back later.
+func (s *Server) refuse(nc net.Conn) {
+	defer nc.Close()
+	if _, ok := nc.(*tls.Conn); ok {
+		// Answering would need a handshake; just close.
+		return
+	}
+	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	nc.Write([]byte("-ERR [SYS/TEMP] too many connections, try later\r\n"))
+}
+
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		if s.closing.Load() {
+			return false
+		}
+		if s.listeners == nil {
+			s.listeners = make(map[*net.Listener]struct{})
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+	}
+	return true
+}
+
+func (s *Server) trackConn(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	if limit := intOr(s.MaxConnections, DefaultMaxConnections); limit > 0 && len(s.conns) >= limit {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = make(map[*conn]struct{})
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrackConn(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+	if len(s.conns) == 0 && s.idle != nil {
+		close(s.idle)
+		s.idle = nil
+	}
+}
+
+// closeListeners marks the server closing and closes its listeners.
+func (s *Server) closeListeners() {
+	s.closing.Store(true)
+	for l := range s.listeners {
+		(*l).Close()
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, then closes
+// each connection as soon as it is waiting for a command (a RETR in progress
+// completes), and waits for all of them to end or for ctx to be done. Sessions
+// ended this way delete nothing (RFC 1939 §6: only QUIT enters UPDATE).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closeListeners()
+	var idle chan struct{}
+	if len(s.conns) > 0 {
+		if s.idle == nil {
+			s.idle = make(chan struct{})
+		}
+		idle = s.idle
+	}
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.kick()
+	}
+	if idle == nil {
+		return nil
+	}
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close closes the listeners and all connections at once. Maildrops are
+// closed without deleting anything.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closeListeners()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.closeNow()
+	}
+	return nil
+}
