@@ -1,0 +1,257 @@
+package maildir
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The UID list and its lock live beside tmp, new and cur. The names differ
+// from Dovecot's (dovecot-uidlist) and Courier's (courierimapuiddb), so the
+// three can coexist in one Maildir without touching each other.
+const (
+	uidListFile = "mailwire-uidlist"
+	lockFile    = "mailwire-uidlist.lock"
+	uidListHead = "mailwire-uidlist 1"
+)
+
+// uidList is the parsed UID list of one folder.
+type uidList struct {
+	validity uint32
+	next     uint32
+	uids     map[string]uint32
+}
+
+// lock takes an exclusive flock on the folder's lock file. flock locks
+// belong to the open file description, so they exclude other goroutines of
+// this process as well as other processes.
+func (d *Dir) lock() (unlock func(), err error) {
+	f, err := os.OpenFile(filepath.Join(d.path, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("maildir: lock: %w", err)
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("maildir: lock: %w", err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// UIDValidity returns the folder's UIDVALIDITY and the UID the next new
+// message will get, creating the UID list if needed.
+//
+// RFC 3501 §2.3.1.1: UIDs are strictly ascending, never reused within a
+// UIDVALIDITY, and persist across sessions. The list is replaced
+// atomically (temporary file, fsync, rename, directory fsync) under the
+// folder lock. If it is lost or unreadable, a new one is started with a new
+// UIDVALIDITY, which tells IMAP clients to discard what they cached.
+func (d *Dir) UIDValidity() (validity, next uint32, err error) {
+	unlock, err := d.lock()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer unlock()
+	ents, err := d.scan()
+	if err != nil {
+		return 0, 0, err
+	}
+	ul, err := d.loadUIDs(ents)
+	if err != nil {
+		return 0, 0, err
+	}
+	return ul.validity, ul.next, nil
+}
+
+// loadUIDs reads the UID list, gives UIDs to keys it lacks in key order of
+// discovery (sorted, so deliveries get UIDs in time order), drops keys that
+// are gone and writes the list back if it changed. The caller holds the lock.
+func (d *Dir) loadUIDs(ents map[string]entry) (*uidList, error) {
+	path := filepath.Join(d.path, uidListFile)
+	ul, err := readUIDList(path)
+	changed := false
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errCorrupt) {
+			return nil, err
+		}
+		ul = &uidList{validity: newValidity(), next: 1, uids: map[string]uint32{}}
+		changed = true
+	}
+	for k := range ul.uids {
+		if _, ok := ents[k]; !ok {
+			delete(ul.uids, k)
+			changed = true
+		}
+	}
+	var fresh []string
+	for k := range ents {
+		if _, ok := ul.uids[k]; !ok {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) > 0 {
+		// Unique names start with the delivery time in seconds, and the
+		// microseconds follow; sorting by them keeps UIDs in arrival order.
+		sortKeys(fresh)
+		for _, k := range fresh {
+			if ul.next == 0 { // UID space exhausted: start over
+				ul = &uidList{validity: newValidity(), next: 1, uids: map[string]uint32{}}
+				return d.restartUIDs(ul, ents)
+			}
+			ul.uids[k] = ul.next
+			ul.next++
+		}
+		changed = true
+	}
+	if changed {
+		if err := writeUIDList(d.path, ul); err != nil {
+			return nil, err
+		}
+	}
+	return ul, nil
+}
+
+func (d *Dir) restartUIDs(ul *uidList, ents map[string]entry) (*uidList, error) {
+	keys := make([]string, 0, len(ents))
+	for k := range ents {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	for _, k := range keys {
+		ul.uids[k] = ul.next
+		ul.next++
+	}
+	return ul, writeUIDList(d.path, ul)
+}
+
+// sortKeys orders keys by their leading decimal seconds, then by name.
+func sortKeys(keys []string) {
+	secs := func(k string) int64 {
+		i := strings.IndexByte(k, '.')
+		if i < 0 {
+			return 0
+		}
+		n, _ := strconv.ParseInt(k[:i], 10, 64)
+		return n
+	}
+	sortSlice(keys, func(a, b string) bool {
+		sa, sb := secs(a), secs(b)
+		if sa != sb {
+			return sa < sb
+		}
+		return a < b
+	})
+}
+
+var validityClock = func() time.Time { return time.Now() }
+
+// newValidity returns a UIDVALIDITY from the clock, as most servers do; it
+// is never zero (RFC 3501 §9: nz-number).
+func newValidity() uint32 {
+	v := uint32(validityClock().Unix())
+	if v == 0 {
+		v = 1
+	}
+	return v
+}
+
+var errCorrupt = errors.New("maildir: corrupt UID list")
+
+// readUIDList parses:
+//
+//	mailwire-uidlist 1 VALIDITY NEXT
+//	UID KEY
+//	...
+func readUIDList(path string) (*uidList, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(nil, 64<<10)
+	if !sc.Scan() {
+		return nil, errCorrupt
+	}
+	head := strings.Fields(sc.Text())
+	if len(head) != 4 || head[0]+" "+head[1] != uidListHead {
+		return nil, errCorrupt
+	}
+	v, err1 := strconv.ParseUint(head[2], 10, 32)
+	n, err2 := strconv.ParseUint(head[3], 10, 32)
+	if err1 != nil || err2 != nil || v == 0 {
+		return nil, errCorrupt
+	}
+	ul := &uidList{validity: uint32(v), next: uint32(n), uids: map[string]uint32{}}
+	for sc.Scan() {
+		uid, key, ok := strings.Cut(sc.Text(), " ")
+		u, err := strconv.ParseUint(uid, 10, 32)
+		if !ok || err != nil || u == 0 || (ul.next != 0 && uint32(u) >= ul.next) || !validKey(key) {
+			return nil, errCorrupt
+		}
+		ul.uids[key] = uint32(u)
+	}
+	if sc.Err() != nil {
+		return nil, errCorrupt
+	}
+	return ul, nil
+}
+
+func writeUIDList(dir string, ul *uidList) error {
+	keys := make([]string, 0, len(ul.uids))
+	for k := range ul.uids {
+		keys = append(keys, k)
+	}
+	sortSlice(keys, func(a, b string) bool { return ul.uids[a] < ul.uids[b] })
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "%s %d %d\n", uidListHead, ul.validity, ul.next)
+	for _, k := range keys {
+		fmt.Fprintf(&buf, "%d %s\n", ul.uids[k], k)
+	}
+	return writeFileAtomic(dir, uidListFile, buf.Bytes())
+}
+
+// writeFileAtomic replaces dir/name with data: temporary file, fsync, rename,
+// directory fsync. The caller holds the lock, so the temporary name is free.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp := filepath.Join(dir, name+".tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("maildir: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, filepath.Join(dir, name))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("maildir: write %s: %w", name, err)
+	}
+	return syncDir(dir)
+}
+
+func sortSlice(s []string, less func(a, b string) bool) {
+	sort.Slice(s, func(i, j int) bool { return less(s[i], s[j]) })
+}
