@@ -1,0 +1,621 @@
+package message
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Address is a mailbox or a group (RFC 5322 §3.4).
+//
+// A mailbox has an Addr, the addr-spec "local-part@domain", and an optional
+// display Name. The local part is held unquoted (`"john doe"@example.com`
+// is Addr `john doe@example.com`) and quoted again when formatted. A domain
+// literal keeps its brackets: `joe@[192.168.1.3]`.
+//
+// A group (IsGroup) has a Name and zero or more Members, which are mailboxes.
+type Address struct {
+	Name    string // display name, RFC 2047 words decoded; or the group's name
+	Addr    string // addr-spec; empty for a group
+	IsGroup bool
+	Members []*Address // a group's mailboxes
+}
+
+// AddressError is a syntax error in an address or address list.
+type AddressError struct {
+	Offset int    // byte offset in the input where the error was found
+	Msg    string // what was expected or found
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("message: address syntax error at offset %d: %s", e.Offset, e.Msg)
+}
+
+// ParseAddress parses a single address: a mailbox or a group.
+func ParseAddress(s string) (*Address, error) {
+	p := addrParser{s: s}
+	p.skipCFWS()
+	a, err := p.address(true)
+	if err != nil {
+		return nil, err
+	}
+	p.skipCFWS()
+	if !p.end() {
+		return nil, p.errorf("unexpected %q after address", p.s[p.i])
+	}
+	return a, nil
+}
+
+// ParseAddressList parses an address list (RFC 5322 §3.4 address-list, and
+// the obsolete form with empty elements, §4.4). Groups appear as Addresses
+// with IsGroup set; use Mailboxes to flatten them. An empty or blank list is
+// not an error and returns no addresses.
+func ParseAddressList(s string) ([]*Address, error) {
+	p := addrParser{s: s}
+	var list []*Address
+	for {
+		p.skipCFWS()
+		if p.end() {
+			return list, nil
+		}
+		if p.peek() == ',' {
+			p.i++
+			continue
+		}
+		a, err := p.address(true)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, a)
+		p.skipCFWS()
+		if p.end() {
+			return list, nil
+		}
+		if p.peek() != ',' {
+			return nil, p.errorf("expected \",\" between addresses, found %q", p.s[p.i])
+		}
+		p.i++
+	}
+}
+
+// Mailboxes returns the mailboxes of list with each group replaced by its
+// members.
+func Mailboxes(list []*Address) []*Address {
+	var out []*Address
+	for _, a := range list {
+		if a.IsGroup {
+			out = append(out, a.Members...)
+		} else {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+type addrParser struct {
+	s       string
+	i       int
+	comment string // text of the last comment skipped
+}
+
+func (p *addrParser) end() bool  { return p.i >= len(p.s) }
+func (p *addrParser) peek() byte { return p.s[p.i] }
+
+func (p *addrParser) errorf(format string, args ...any) error {
+	return &AddressError{Offset: p.i, Msg: fmt.Sprintf(format, args...)}
+}
+
+// skipCFWS skips white space and comments (RFC 5322 §3.2.2), reporting
+// whether it skipped anything. It remembers the last comment's text.
+func (p *addrParser) skipCFWS() bool {
+	start := p.i
+	for p.i < len(p.s) {
+		switch c := p.s[p.i]; c {
+		case ' ', '\t', '\r', '\n':
+			p.i++
+		case '(':
+			if !p.skipComment() {
+				return p.i > start
+			}
+		default:
+			return p.i > start
+		}
+	}
+	return p.i > start
+}
+
+// skipComment skips a comment, which may nest. An unterminated comment runs
+// to the end of the input.
+func (p *addrParser) skipComment() bool {
+	depth := 0
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch c {
+		case '\\':
+			p.i++
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				p.i++
+				p.comment = p.s[start+1 : p.i-1]
+				return true
+			}
+		}
+		p.i++
+	}
+	p.i = len(p.s)
+	return true
+}
+
+// atext (RFC 5322 §3.2.3), plus bytes of UTF-8 sequences (RFC 6532 §3.2).
+func isAtext(c byte) bool {
+	return atextTable[c]
+}
+
+var atextTable = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "!#$%&'*+-/=?^_`{|}~" {
+		t[c] = true
+	}
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = true
+	}
+	return t
+}()
+
+// word is one word of a phrase or local part.
+type word struct {
+	text   string // unquoted text
+	quoted bool
+	dot    bool // a lone "." (obs-phrase, obs-local-part)
+	space  bool // CFWS came before it
+}
+
+// words reads words, dots and CFWS until something else. RFC 5322 §3.2.5
+// phrase and §4.1 obs-phrase.
+func (p *addrParser) words() ([]word, error) {
+	var ws []word
+	for {
+		sp := p.skipCFWS()
+		if p.end() {
+			return ws, nil
+		}
+		c := p.peek()
+		switch {
+		case c == '"':
+			t, err := p.quotedString()
+			if err != nil {
+				return nil, err
+			}
+			ws = append(ws, word{text: t, quoted: true, space: sp})
+		case c == '.':
+			p.i++
+			ws = append(ws, word{text: ".", dot: true, space: sp})
+		case isAtext(c):
+			start := p.i
+			for p.i < len(p.s) && isAtext(p.s[p.i]) {
+				p.i++
+			}
+			ws = append(ws, word{text: p.s[start:p.i], space: sp})
+		default:
+			return ws, nil
+		}
+	}
+}
+
+// quotedString reads a quoted string (RFC 5322 §3.2.4) and returns its
+// content with quoted pairs resolved and folding removed.
+func (p *addrParser) quotedString() (string, error) {
+	start := p.i
+	p.i++ // opening quote
+	// Fast path: no escapes.
+	j := p.i
+	for j < len(p.s) && p.s[j] != '"' && p.s[j] != '\\' && p.s[j] != '\r' && p.s[j] != '\n' {
+		j++
+	}
+	if j < len(p.s) && p.s[j] == '"' {
+		t := p.s[p.i:j]
+		p.i = j + 1
+		return t, nil
+	}
+	var b strings.Builder
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch c {
+		case '"':
+			p.i++
+			return b.String(), nil
+		case '\\':
+			if p.i+1 < len(p.s) {
+				b.WriteByte(p.s[p.i+1])
+				p.i += 2
+				continue
+			}
+		case '\r', '\n':
+			p.i++
+			continue
+		}
+		b.WriteByte(c)
+		p.i++
+	}
+	p.i = start
+	return "", p.errorf("unterminated quoted string")
+}
+
+// address parses a mailbox, or a group if allowGroup.
+func (p *addrParser) address(allowGroup bool) (*Address, error) {
+	start := p.i
+	p.comment = ""
+	ws, err := p.words()
+	if err != nil {
+		return nil, err
+	}
+	if p.end() {
+		if len(ws) == 0 {
+			return nil, p.errorf("expected an address")
+		}
+		p.i = start
+		return nil, &AddressError{Offset: len(p.s), Msg: "missing @ in address"}
+	}
+	switch p.peek() {
+	case '@':
+		local, err := localPart(ws)
+		if err != nil {
+			return nil, &AddressError{Offset: start, Msg: err.Error()}
+		}
+		p.i++
+		dom, err := p.domain()
+		if err != nil {
+			return nil, err
+		}
+		a := &Address{Addr: local + "@" + dom}
+		// A comment after a bare addr-spec is taken as the name, as old
+		// mail writes "joe@example.com (Joe Bloggs)".
+		p.comment = ""
+		save := p.i
+		p.skipCFWS()
+		if p.comment != "" {
+			if n, _ := DecodeWords(strings.TrimSpace(p.comment)); n != "" {
+				a.Name = n
+			}
+		}
+		p.i = save
+		return a, nil
+	case '<':
+		name := phraseText(ws)
+		addr, err := p.angleAddr()
+		if err != nil {
+			return nil, err
+		}
+		return &Address{Name: name, Addr: addr}, nil
+	case ':':
+		if !allowGroup {
+			return nil, p.errorf("group inside a group")
+		}
+		if len(ws) == 0 {
+			return nil, p.errorf("group without a name")
+		}
+		p.i++
+		g := &Address{Name: phraseText(ws), IsGroup: true, Members: []*Address{}}
+		for {
+			p.skipCFWS()
+			if p.end() {
+				// RFC 5322 requires the ";"; accept its absence at the
+				// very end, as some generators drop it.
+				return g, nil
+			}
+			switch p.peek() {
+			case ';':
+				p.i++
+				return g, nil
+			case ',':
+				p.i++
+				continue
+			}
+			m, err := p.address(false)
+			if err != nil {
+				return nil, err
+			}
+			g.Members = append(g.Members, m)
+			p.skipCFWS()
+			if !p.end() && p.peek() != ',' && p.peek() != ';' {
+				return nil, p.errorf("expected \",\" or \";\" in group, found %q", p.peek())
+			}
+		}
+	}
+	if len(ws) == 0 {
+		return nil, p.errorf("unexpected %q", p.peek())
+	}
+	return nil, p.errorf("expected \"@\", \"<\" or \":\", found %q", p.peek())
+}
+
+// angleAddr parses "<" [obs-route] addr-spec ">" (RFC 5322 §3.4, §4.4).
+func (p *addrParser) angleAddr() (string, error) {
+	p.i++ // "<"
+	p.skipCFWS()
+	// obs-route: 1*("," / "@" domain) ":" — skipped; RFC 5322 §4.4 says
+	// to ignore it.
+	if !p.end() && (p.peek() == '@' || p.peek() == ',') {
+		for !p.end() && (p.peek() == '@' || p.peek() == ',') {
+			if p.peek() == ',' {
+				p.i++
+				p.skipCFWS()
+				continue
+			}
+			p.i++
+			if _, err := p.domain(); err != nil {
+				return "", err
+			}
+			p.skipCFWS()
+		}
+		if p.end() || p.peek() != ':' {
+			return "", p.errorf("malformed route in angle address")
+		}
+		p.i++
+	}
+	ws, err := p.words()
+	if err != nil {
+		return "", err
+	}
+	if p.end() || p.peek() != '@' {
+		if !p.end() && p.peek() == '>' && len(ws) == 0 {
+			return "", p.errorf("empty angle address")
+		}
+		return "", p.errorf("missing @ in angle address")
+	}
+	local, err := localPart(ws)
+	if err != nil {
+		return "", p.errorf("%s", err.Error())
+	}
+	p.i++
+	dom, err := p.domain()
+	if err != nil {
+		return "", err
+	}
+	p.skipCFWS()
+	if p.end() || p.peek() != '>' {
+		return "", p.errorf("missing \">\"")
+	}
+	p.i++
+	return local + "@" + dom, nil
+}
+
+// localPart joins the words of a local part: dot-atom, quoted-string or
+// obs-local-part (words separated by dots, CFWS allowed around them).
+func localPart(ws []word) (string, error) {
+	if len(ws) == 0 {
+		return "", fmt.Errorf("empty local part")
+	}
+	if len(ws) == 1 {
+		return ws[0].text, nil
+	}
+	var b strings.Builder
+	for k, w := range ws {
+		if !w.dot && k > 0 && !ws[k-1].dot {
+			return "", fmt.Errorf("words in local part not separated by dots")
+		}
+		b.WriteString(w.text)
+	}
+	return b.String(), nil
+}
+
+// domain parses a domain: dot-atom, domain literal or obs-domain.
+func (p *addrParser) domain() (string, error) {
+	p.skipCFWS()
+	if p.end() {
+		return "", p.errorf("missing domain")
+	}
+	if p.peek() == '[' {
+		start := p.i
+		p.i++
+		var b strings.Builder
+		b.WriteByte('[')
+		for p.i < len(p.s) && p.s[p.i] != ']' {
+			c := p.s[p.i]
+			switch {
+			case c == '\\' && p.i+1 < len(p.s):
+				b.WriteByte(p.s[p.i+1])
+				p.i += 2
+				continue
+			case c == '[':
+				return "", p.errorf("\"[\" inside domain literal")
+			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			default:
+				b.WriteByte(c)
+			}
+			p.i++
+		}
+		if p.end() {
+			p.i = start
+			return "", p.errorf("unterminated domain literal")
+		}
+		p.i++
+		b.WriteByte(']')
+		return b.String(), nil
+	}
+	var b strings.Builder
+	for {
+		p.skipCFWS()
+		start := p.i
+		for p.i < len(p.s) && isAtext(p.s[p.i]) {
+			p.i++
+		}
+		if p.i == start {
+			return "", p.errorf("malformed domain")
+		}
+		b.WriteString(p.s[start:p.i])
+		save := p.i
+		p.skipCFWS()
+		if p.end() || p.peek() != '.' {
+			p.i = save
+			return b.String(), nil
+		}
+		p.i++
+		b.WriteByte('.')
+	}
+}
+
+// phraseText turns the words of a display name into text: words joined by a
+// single space where the input had white space or a comment between them,
+// quotes removed, RFC 2047 encoded words decoded.
+func phraseText(ws []word) string {
+	if len(ws) == 0 {
+		return ""
+	}
+	if len(ws) == 1 && !strings.Contains(ws[0].text, "=?") {
+		return ws[0].text
+	}
+	var b strings.Builder
+	for k, w := range ws {
+		if k > 0 && w.space {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w.text)
+	}
+	s := b.String()
+	if strings.Contains(s, "=?") {
+		s, _ = DecodeWords(s)
+	}
+	return s
+}
+
+// String formats the address for a header field, RFC 2047 encoding a
+// non-ASCII display name.
+func (a *Address) String() string {
+	return string(a.appendFormat(nil, false))
+}
+
+// FormatUTF8 formats the address with a non-ASCII display name left as UTF-8
+// (RFC 6532), for a message sent with SMTPUTF8.
+func (a *Address) FormatUTF8() string {
+	return string(a.appendFormat(nil, true))
+}
+
+// FormatAddressList formats addresses as an address list, separated by ", ",
+// RFC 2047 encoding non-ASCII display names.
+func FormatAddressList(list []*Address) string {
+	var b []byte
+	for k, a := range list {
+		if k > 0 {
+			b = append(b, ", "...)
+		}
+		b = a.appendFormat(b, false)
+	}
+	return string(b)
+}
+
+func (a *Address) appendFormat(b []byte, utf8 bool) []byte {
+	if a.IsGroup {
+		b = appendPhrase(b, a.Name, utf8)
+		b = append(b, ':')
+		for k, m := range a.Members {
+			if k > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, ' ')
+			b = m.appendFormat(b, utf8)
+		}
+		return append(b, ';')
+	}
+	if a.Name == "" {
+		return appendAddrSpec(b, a.Addr)
+	}
+	b = appendPhrase(b, a.Name, utf8)
+	b = append(b, " <"...)
+	b = appendAddrSpec(b, a.Addr)
+	return append(b, '>')
+}
+
+// appendAddrSpec writes local@domain, quoting the local part unless it is a
+// dot-atom.
+func appendAddrSpec(b []byte, addr string) []byte {
+	at := strings.LastIndexByte(addr, '@')
+	if at < 0 {
+		return appendQuoted(b, addr)
+	}
+	local, dom := addr[:at], addr[at:]
+	if isDotAtom(local) {
+		b = append(b, local...)
+	} else {
+		b = appendQuoted(b, local)
+	}
+	return append(b, dom...)
+}
+
+// isDotAtom reports whether s is a dot-atom-text (RFC 5322 §3.2.3).
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if s[i-1] == '.' {
+				return false
+			}
+			continue
+		}
+		if !isAtext(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendPhrase writes a display name: as atoms where it is a plain sequence
+// of atoms separated by single spaces, as a quoted string otherwise, and as
+// encoded words when it has non-ASCII text (unless utf8).
+func appendPhrase(b []byte, name string, utf8 bool) []byte {
+	if strings.Contains(name, "=?") || (!utf8 && !isASCII(name)) || hasControl(name) {
+		var sb strings.Builder
+		encodeWords(&sb, name)
+		return append(b, sb.String()...)
+	}
+	plain := name != ""
+	for _, w := range strings.Split(name, " ") {
+		if w == "" || !isAtomText(w) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return append(b, name...)
+	}
+	return appendQuoted(b, name)
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' && s[i] != '\t' || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func isAtomText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAtext(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func appendQuoted(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' || s[i] == '\\' {
+			b = append(b, '\\')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}

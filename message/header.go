@@ -1,0 +1,335 @@
+package message
+
+import (
+	"bytes"
+	"iter"
+)
+
+// Header is an ordered list of header fields (RFC 5322 §2.2). Fields read from
+// a message keep their original bytes, so a header that is read and written
+// back unmodified is byte-for-byte the same. Field names are matched without
+// regard to case. The zero Header is empty and ready to use.
+//
+// Parsed fields live as offsets into one buffer and are unfolded only when a
+// value is asked for.
+type Header struct {
+	buf     []byte  // raw bytes of the fields that were read
+	f       []field // fields in order
+	sep     []byte  // the blank line that ended the header, as read
+	parsed  bool    // read from input (sep is then meaningful)
+	defects []Defect
+}
+
+// field is one header field. A field that was read refers to buf; a field that
+// was added holds its name and value (unfolded) and is folded when written.
+type field struct {
+	start, end int32 // raw bytes in buf, line endings included
+	nameEnd    int32 // end of the name, relative to start (obs WSP excluded)
+	colon      int32 // index of the colon, relative to start; -1 if none
+	added      bool
+	name       string // for added fields
+	value      string // for added fields
+}
+
+// Field is a copy of one header field.
+type Field struct {
+	Name  string // as written, without any white space before the colon
+	Value string // unfolded, with leading and trailing white space removed
+	// Raw holds the field exactly as read, folding and line endings
+	// included; it is nil for a field added or changed after reading.
+	Raw []byte
+}
+
+// Defect records a problem found while reading a header that did not stop
+// the read. Lenient reading never hides data: each repair is recorded here.
+type Defect struct {
+	Line    int    // 1-based line number in the header
+	Problem string // what was wrong and what was done about it
+}
+
+func (d Defect) String() string {
+	return "line " + itoa(d.Line) + ": " + d.Problem
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+func (h *Header) rawName(f *field) []byte {
+	if f.colon < 0 {
+		return nil // a nameless field (see Defects)
+	}
+	return h.buf[f.start : f.start+f.nameEnd]
+}
+
+// nameIs reports whether field f has the given name, ignoring ASCII case.
+func (h *Header) nameIs(f *field, name string) bool {
+	if f.added {
+		return equalFoldString(f.name, name)
+	}
+	if f.colon < 0 {
+		return false
+	}
+	return equalFold(h.rawName(f), name)
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != s[i] && lower(b[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalFoldString(a, s string) bool {
+	if len(a) != len(s) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] != s[i] && lower(a[i]) != lower(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Len returns the number of fields.
+func (h *Header) Len() int { return len(h.f) }
+
+// Field returns the i'th field, 0 ≤ i < Len().
+func (h *Header) Field(i int) Field {
+	f := &h.f[i]
+	if f.added {
+		return Field{Name: f.name, Value: f.value}
+	}
+	raw := h.buf[f.start:f.end:f.end]
+	return Field{Name: string(h.rawName(f)), Value: h.value(f), Raw: raw}
+}
+
+// All iterates over the fields in order, yielding each name and unfolded
+// value.
+func (h *Header) All() iter.Seq2[string, string] {
+	return func(yield func(string, string) bool) {
+		for i := range h.f {
+			f := &h.f[i]
+			var name string
+			if f.added {
+				name = f.name
+			} else {
+				name = string(h.rawName(f))
+			}
+			if !yield(name, h.value(f)) {
+				return
+			}
+		}
+	}
+}
+
+// Defects returns the problems found while reading the header.
+func (h *Header) Defects() []Defect { return h.defects }
+
+// value returns the unfolded value of f (RFC 5322 §2.2.3: unfolding removes
+// each CRLF that is followed by WSP), with leading and trailing white space
+// removed. Bare CR and LF line ends are removed in the same way.
+func (h *Header) value(f *field) string {
+	if f.added {
+		return f.value
+	}
+	if f.colon < 0 {
+		return ""
+	}
+	v := h.buf[f.start+f.colon+1 : f.end]
+	v = trimWSP(v)
+	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+		return string(v)
+	}
+	return string(unfold(v))
+}
+
+// ValueBytes is like Get but returns the unfolded value of the first field
+// with the name as a byte slice, sharing the header's memory when the value is
+// not folded. The caller must not modify it.
+func (h *Header) ValueBytes(name string) []byte {
+	for i := range h.f {
+		f := &h.f[i]
+		if !h.nameIs(f, name) {
+			continue
+		}
+		if f.added {
+			return []byte(f.value)
+		}
+		v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
+		if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
+			return v
+		}
+		return unfold(v)
+	}
+	return nil
+}
+
+func isWSP(c byte) bool { return c == ' ' || c == '\t' }
+
+// trimWSP removes white space and line ends at both ends of b.
+func trimWSP(b []byte) []byte {
+	i, j := 0, len(b)
+	for i < j && (isWSP(b[i]) || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	for j > i && (isWSP(b[j-1]) || b[j-1] == '\r' || b[j-1] == '\n') {
+		j--
+	}
+	return b[i:j]
+}
+
+// unfold removes line ends from v, which has no leading or trailing ones.
+func unfold(v []byte) []byte {
+	out := make([]byte, 0, len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\r' && i+1 < len(v) && v[i+1] == '\n' {
+			i++
+			continue
+		}
+		if c == '\r' || c == '\n' {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Get returns the unfolded value of the first field with the given name, or
+// "" if there is none.
+func (h *Header) Get(name string) string {
+	for i := range h.f {
+		if h.nameIs(&h.f[i], name) {
+			return h.value(&h.f[i])
+		}
+	}
+	return ""
+}
+
+// Values returns the unfolded values of all fields with the given name, in
+// order.
+func (h *Header) Values(name string) []string {
+	var vs []string
+	for i := range h.f {
+		if h.nameIs(&h.f[i], name) {
+			vs = append(vs, h.value(&h.f[i]))
+		}
+	}
+	return vs
+}
+
+// Has reports whether the header has a field with the given name.
+func (h *Header) Has(name string) bool {
+	for i := range h.f {
+		if h.nameIs(&h.f[i], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns the number of fields with the given name.
+func (h *Header) Count(name string) int {
+	n := 0
+	for i := range h.f {
+		if h.nameIs(&h.f[i], name) {
+			n++
+		}
+	}
+	return n
+}
+
+// Add appends a field. The value is unfolded text; it is folded when the
+// header is written. Values are checked when written: a CR or LF in a name or
+// value is an error then (see Writer).
+func (h *Header) Add(name, value string) {
+	h.f = append(h.f, field{added: true, name: name, value: value, colon: -1})
+}
+
+// Set replaces the first field with the given name by one with the given
+// value, in its place, and removes the others; if there is none, it appends
+// the field.
+func (h *Header) Set(name, value string) {
+	found := false
+	out := h.f[:0]
+	for i := range h.f {
+		f := h.f[i]
+		if h.nameIs(&f, name) {
+			if found {
+				continue
+			}
+			found = true
+			f = field{added: true, name: name, value: value, colon: -1}
+		}
+		out = append(out, f)
+	}
+	h.f = out
+	if !found {
+		h.Add(name, value)
+	}
+}
+
+// Prepend inserts a field before all others, as trace fields are added
+// (RFC 5322 §3.6.7).
+func (h *Header) Prepend(name, value string) {
+	h.f = append(h.f, field{})
+	copy(h.f[1:], h.f)
+	h.f[0] = field{added: true, name: name, value: value, colon: -1}
+}
+
+// Del removes all fields with the given name.
+func (h *Header) Del(name string) {
+	out := h.f[:0]
+	for i := range h.f {
+		if !h.nameIs(&h.f[i], name) {
+			out = append(out, h.f[i])
+		}
+	}
+	clear(h.f[len(out):])
+	h.f = out
+}
+
+// Clone returns a copy of h that shares no memory with it.
+func (h *Header) Clone() *Header {
+	c := &Header{
+		buf:     bytes.Clone(h.buf),
+		f:       append([]field(nil), h.f...),
+		sep:     bytes.Clone(h.sep),
+		parsed:  h.parsed,
+		defects: append([]Defect(nil), h.defects...),
+	}
+	return c
+}
+

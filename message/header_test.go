@@ -1,0 +1,232 @@
+package message
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const sampleMsg = "Received: from a.example (a.example [192.0.2.1])\r\n" +
+	"\tby b.example with ESMTP id 123\r\n" +
+	"\tfor <bob@b.example>; Tue, 1 Jul 2003 10:52:37 +0200\r\n" +
+	"From: John Doe <jdoe@machine.example>\r\n" +
+	"To: Mary Smith <mary@example.net>\r\n" +
+	"Subject : Saying Hello\r\n" +
+	"X-Empty:\r\n" +
+	"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n" +
+	"Message-ID: <1234@local.machine.example>\r\n" +
+	"\r\n" +
+	"This is a message just to say hello.\r\n" +
+	"So, \"Hello\".\r\n"
+
+func TestReadHeader(t *testing.T) {
+	m, err := Read(strings.NewReader(sampleMsg))
+	require.NoError(t, err)
+	h := &m.Header
+	assert.Equal(t, 7, h.Len())
+	assert.Equal(t, "from a.example (a.example [192.0.2.1])\tby b.example with ESMTP id 123\tfor <bob@b.example>; Tue, 1 Jul 2003 10:52:37 +0200", h.Get("received"))
+	assert.Equal(t, "Saying Hello", h.Get("SUBJECT"))
+	assert.Equal(t, "Subject", h.Field(3).Name)
+	assert.True(t, h.Has("x-empty"))
+	assert.Equal(t, "", h.Get("X-Empty"))
+	assert.False(t, h.Has("Cc"))
+	assert.Empty(t, h.Defects())
+	body, err := io.ReadAll(m.Body)
+	require.NoError(t, err)
+	assert.Equal(t, "This is a message just to say hello.\r\nSo, \"Hello\".\r\n", string(body))
+
+	var names []string
+	for n := range h.All() {
+		names = append(names, n)
+	}
+	assert.Equal(t, []string{"Received", "From", "To", "Subject", "X-Empty", "Date", "Message-ID"}, names)
+
+	// Unmodified round trip is byte-identical.
+	var out bytes.Buffer
+	_, err = h.WriteTo(&out)
+	require.NoError(t, err)
+	out.Write(body)
+	assert.Equal(t, sampleMsg, out.String())
+}
+
+func TestReadHeaderBareLF(t *testing.T) {
+	in := strings.ReplaceAll(sampleMsg, "\r\n", "\n")
+	h, rest, err := parseHeaderBytes([]byte(in))
+	require.NoError(t, err)
+	assert.Equal(t, 7, h.Len())
+	assert.Equal(t, "from a.example (a.example [192.0.2.1])\tby b.example with ESMTP id 123\tfor <bob@b.example>; Tue, 1 Jul 2003 10:52:37 +0200", h.Get("Received"))
+	assert.Equal(t, "This is a message just to say hello.\nSo, \"Hello\".\n", string(rest))
+	var out bytes.Buffer
+	_, err = h.WriteTo(&out)
+	require.NoError(t, err)
+	out.Write(rest)
+	assert.Equal(t, in, out.String())
+
+	// A Writer makes every line end CRLF.
+	out.Reset()
+	w, err := NewWriter(&out, h, nil)
+	require.NoError(t, err)
+	_, err = w.Write(rest)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.Equal(t, sampleMsg, out.String())
+}
+
+func TestReadHeaderLeavesBody(t *testing.T) {
+	br := bufio.NewReader(strings.NewReader("A: 1\r\nB: 2\r\n\r\nbody"))
+	h, err := ReadHeader(br, Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, "2", h.Get("b"))
+	rest, _ := io.ReadAll(br)
+	assert.Equal(t, "body", string(rest))
+}
+
+func TestReadHeaderDefects(t *testing.T) {
+	tests := []struct {
+		name, in  string
+		fields    int
+		rest      string
+		defects   int
+		firstName string
+	}{
+		{"no colon ends header", "A: 1\r\nnot a field\r\nB: 2\r\n", 1, "not a field\r\nB: 2\r\n", 1, "A"},
+		{"space in name", "A: 1\r\nX Y: 2\r\n\r\n", 1, "X Y: 2\r\n\r\n", 1, "A"},
+		{"leading continuation", " cont\r\nA: 1\r\n\r\nbody", 2, "body", 1, ""},
+		{"no blank line", "A: 1\r\nB: 2", 2, "", 0, "A"},
+		{"empty", "", 0, "", 0, ""},
+		{"only blank line", "\r\nbody", 0, "body", 0, ""},
+		{"8-bit name", "A: 1\r\nN\xe4me: x\r\n\r\n", 1, "N\xe4me: x\r\n\r\n", 1, "A"},
+		{"utf8 value", "Subject: caf\xc3\xa9\r\n\r\n", 1, "", 0, "Subject"},
+		{"obs wsp before colon", "Subject \t: x\r\n\r\n", 1, "", 0, "Subject"},
+		{"bare CR line", "A: 1\r\n\rX\r\n", 1, "\rX\r\n", 1, "A"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h, rest, err := parseHeaderBytes([]byte(tc.in))
+			require.NoError(t, err)
+			assert.Equal(t, tc.fields, h.Len())
+			assert.Equal(t, tc.rest, string(rest))
+			assert.Len(t, h.Defects(), tc.defects)
+			if tc.fields > 0 {
+				assert.Equal(t, tc.firstName, h.Field(0).Name)
+			}
+			// What was read as header plus the rest gives the input back.
+			var out bytes.Buffer
+			_, err = h.WriteTo(&out)
+			require.NoError(t, err)
+			if h.Len() > 0 || h.sep != nil {
+				out.Write(rest)
+				assert.Equal(t, tc.in, out.String())
+			}
+		})
+	}
+}
+
+func TestReadHeaderLimits(t *testing.T) {
+	many := strings.Repeat("A: 1\r\n", 20) + "\r\n"
+	_, err := ReadHeader(bufio.NewReader(strings.NewReader(many)), Limits{MaxFields: 10})
+	require.ErrorIs(t, err, ErrTooManyFields)
+	var he *HeaderError
+	require.True(t, errors.As(err, &he))
+	assert.Equal(t, 11, he.Line)
+
+	_, err = ReadHeader(bufio.NewReader(strings.NewReader(many)), Limits{MaxHeaderBytes: 50})
+	require.ErrorIs(t, err, ErrHeaderTooLarge)
+
+	long := "A: " + strings.Repeat("x", 10000) + "\r\n\r\n"
+	_, err = ReadHeader(bufio.NewReaderSize(strings.NewReader(long), 16), Limits{MaxLineLength: 5000})
+	require.ErrorIs(t, err, ErrLineTooLong)
+	h, err := ReadHeader(bufio.NewReaderSize(strings.NewReader(long), 16), Limits{})
+	require.NoError(t, err)
+	assert.Len(t, h.Get("A"), 10000)
+
+	// Folded lines each within the limit are fine.
+	folded := "A: " + strings.Repeat("xxxx\r\n ", 100) + "\r\n\r\n"
+	h, err = ReadHeader(bufio.NewReader(strings.NewReader(folded)), Limits{MaxLineLength: 10})
+	require.NoError(t, err)
+	assert.Equal(t, 1, h.Len())
+
+	// Defaults are documented values.
+	l := Limits{}.withDefaults()
+	assert.Equal(t, Limits{DefaultMaxHeaderBytes, DefaultMaxFields, DefaultMaxLineLength}, l)
+}
+
+func TestHeaderEdit(t *testing.T) {
+	h, _, err := parseHeaderBytes([]byte(sampleMsg))
+	require.NoError(t, err)
+	h.Add("X-New", "one")
+	h.Add("x-new", "two")
+	assert.Equal(t, []string{"one", "two"}, h.Values("X-NEW"))
+	assert.Equal(t, 2, h.Count("x-new"))
+	h.Set("Subject", "Changed")
+	assert.Equal(t, "Changed", h.Get("subject"))
+	assert.Equal(t, "Subject", h.Field(3).Name)
+	assert.Nil(t, h.Field(3).Raw)
+	h.Del("received")
+	assert.False(t, h.Has("Received"))
+	h.Prepend("Received", "from x by y; Tue, 1 Jul 2003 10:52:37 +0200")
+	assert.Equal(t, "Received", h.Field(0).Name)
+	h.Set("New-Field", "v")
+	assert.Equal(t, "New-Field", h.Field(h.Len()-1).Name)
+
+	var out bytes.Buffer
+	_, err = h.WriteTo(&out)
+	require.NoError(t, err)
+	assert.Equal(t, "Received: from x by y; Tue, 1 Jul 2003 10:52:37 +0200\r\n"+
+		"From: John Doe <jdoe@machine.example>\r\n"+
+		"To: Mary Smith <mary@example.net>\r\n"+
+		"Subject: Changed\r\n"+
+		"X-Empty:\r\n"+
+		"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n"+
+		"Message-ID: <1234@local.machine.example>\r\n"+
+		"X-New: one\r\nx-new: two\r\nNew-Field: v\r\n\r\n", out.String())
+
+	c := h.Clone()
+	c.Set("Subject", "clone")
+	assert.Equal(t, "Changed", h.Get("Subject"))
+}
+
+func TestZeroHeader(t *testing.T) {
+	var h Header
+	assert.Equal(t, "", h.Get("x"))
+	assert.Nil(t, h.Values("x"))
+	var out bytes.Buffer
+	_, err := h.WriteTo(&out)
+	require.NoError(t, err)
+	assert.Equal(t, "\r\n", out.String())
+}
+
+func FuzzReadHeader(f *testing.F) {
+	f.Add([]byte(sampleMsg))
+	f.Add([]byte(strings.ReplaceAll(sampleMsg, "\r\n", "\n")))
+	f.Add([]byte(" x\r\nA: 1\r\n\r\n"))
+	f.Add([]byte("A: 1\rB: 2\r\n\r\n"))
+	f.Add([]byte("A : 1\r\n\tfolded\r\n\r\nbody"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		br := bufio.NewReaderSize(bytes.NewReader(in), 16)
+		h, err := ReadHeader(br, Limits{MaxHeaderBytes: 1 << 16, MaxLineLength: 1 << 12})
+		if err != nil {
+			return
+		}
+		rest, _ := io.ReadAll(br)
+		var out bytes.Buffer
+		if _, err := h.WriteTo(&out); err != nil {
+			t.Fatal(err)
+		}
+		out.Write(rest)
+		// The header adds a CRLF only when it read none and had no fields.
+		got := out.Bytes()
+		if !bytes.Equal(got, in) && !(bytes.Equal(got, append(append([]byte(nil), in...), "\r\n"...))) {
+			t.Fatalf("round trip:\n in %q\nout %q", in, got)
+		}
+		for i := 0; i < h.Len(); i++ {
+			_ = h.Field(i)
+		}
+	})
+}

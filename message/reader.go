@@ -1,0 +1,286 @@
+package message
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Default limits for reading a header; see Limits.
+const (
+	DefaultMaxHeaderBytes = 256 << 10 // 256 KiB, all fields together
+	DefaultMaxFields      = 1000
+	DefaultMaxLineLength  = 16 << 10 // 16 KiB per physical line
+)
+
+// Limits bound the memory spent reading a header. A zero field means the
+// default.
+type Limits struct {
+	// MaxHeaderBytes bounds the size of the header, line ends included.
+	// The default is DefaultMaxHeaderBytes.
+	MaxHeaderBytes int
+	// MaxFields bounds the number of fields. The default is
+	// DefaultMaxFields.
+	MaxFields int
+	// MaxLineLength bounds one physical line, its line end excluded.
+	// RFC 5322 §2.1.1 allows 998 octets; real mail exceeds that, so the
+	// default, DefaultMaxLineLength, is more generous.
+	MaxLineLength int
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxHeaderBytes <= 0 {
+		l.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if l.MaxFields <= 0 {
+		l.MaxFields = DefaultMaxFields
+	}
+	if l.MaxLineLength <= 0 {
+		l.MaxLineLength = DefaultMaxLineLength
+	}
+	return l
+}
+
+// Errors for a header over a limit, matched with errors.Is; they come wrapped
+// in a *HeaderError.
+var (
+	ErrHeaderTooLarge = errors.New("message: header too large")
+	ErrTooManyFields  = errors.New("message: too many header fields")
+	ErrLineTooLong    = errors.New("message: header line too long")
+)
+
+// HeaderError is an error reading a header, with the line where it occurred.
+type HeaderError struct {
+	Line int   // 1-based line number in the header
+	Err  error // ErrHeaderTooLarge, ErrTooManyFields, ErrLineTooLong or a read error
+}
+
+func (e *HeaderError) Error() string {
+	return fmt.Sprintf("message: header line %d: %v", e.Line, e.Err)
+}
+
+func (e *HeaderError) Unwrap() error { return e.Err }
+
+// Message is a message being read: its header, and its body as a stream.
+type Message struct {
+	Header Header
+	// Body reads the body, from just after the blank line that ends the
+	// header. It is not buffered beyond the reader's own buffer.
+	Body io.Reader
+}
+
+// Read reads a message's header from r and returns the message with its body
+// still unread, using the default Limits.
+func Read(r io.Reader) (*Message, error) {
+	return ReadWithLimits(r, Limits{})
+}
+
+// ReadWithLimits is Read with explicit limits.
+func ReadWithLimits(r io.Reader, lim Limits) (*Message, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 8192)
+	}
+	m := &Message{Body: br}
+	if err := readHeader(br, lim, &m.Header); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ReadHeader reads a header from br and leaves br at the first byte of the
+// body, just after the blank line. Lines may end in CRLF or a bare LF.
+//
+// Reading is lenient: a line that is not a field (no colon, or a name with
+// characters outside printable US-ASCII, RFC 5322 §2.2) ends the header and is
+// left in br as the first line of the body, as MTAs do; a continuation line
+// before any field is kept as a nameless field. Both are recorded in the
+// header's Defects. White space between a field name and its colon (RFC 5322
+// §4.5, obsolete syntax) is accepted.
+//
+// Exceeding a limit returns a *HeaderError wrapping ErrHeaderTooLarge,
+// ErrTooManyFields or ErrLineTooLong.
+func ReadHeader(br *bufio.Reader, lim Limits) (*Header, error) {
+	h := new(Header)
+	if err := readHeader(br, lim, h); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
+	lim = lim.withDefaults()
+	h.parsed = true
+	hint := br.Buffered()
+	if hint < 512 {
+		hint = 512
+	}
+	if hint > lim.MaxHeaderBytes {
+		hint = lim.MaxHeaderBytes
+	}
+	buf := make([]byte, 0, hint)
+	fields := make([]field, 0, 16)
+	line := 0
+	for {
+		line++
+		p, err := br.Peek(1)
+		if len(p) == 0 {
+			if err == io.EOF {
+				break
+			}
+			return &HeaderError{Line: line, Err: err}
+		}
+		c := p[0]
+		cont := false
+		switch {
+		case c == '\n':
+			br.Discard(1)
+			h.sep = lf
+			goto done
+		case c == '\r':
+			p, _ = br.Peek(2)
+			if len(p) == 2 && p[1] == '\n' {
+				br.Discard(2)
+				h.sep = crlf
+				goto done
+			}
+			if len(p) == 1 {
+				// A lone CR at the end of input.
+				br.Discard(1)
+				h.defects = append(h.defects, Defect{line, "bare CR at end of header discarded"})
+				goto done
+			}
+			h.defects = append(h.defects, Defect{line, "line starting with bare CR; header ended, rest read as body"})
+			goto done
+		case c == ' ' || c == '\t':
+			cont = true
+			if len(fields) == 0 {
+				h.defects = append(h.defects, Defect{line, "continuation line before the first field; kept as a nameless field"})
+				cont = false
+			}
+		}
+		nameEnd, colon := -1, -1
+		if !cont && !(c == ' ' || c == '\t') {
+			colon = findColon(br)
+			if colon <= 0 {
+				h.defects = append(h.defects, Defect{line, "line is not a header field; header ended, rest read as body"})
+				goto done
+			}
+			p, _ = br.Peek(colon)
+			nameEnd = colon
+			for nameEnd > 0 && isWSP(p[nameEnd-1]) {
+				nameEnd--
+			}
+			if nameEnd == 0 || !validName(p[:nameEnd]) {
+				h.defects = append(h.defects, Defect{line, "invalid field name; header ended, rest read as body"})
+				goto done
+			}
+		}
+		if !cont && len(fields) >= lim.MaxFields {
+			return &HeaderError{Line: line, Err: ErrTooManyFields}
+		}
+		start := len(buf)
+		// Read the physical line, which may be longer than br's buffer.
+		n := 0
+		for {
+			s, err := br.ReadSlice('\n')
+			n += len(s)
+			if len(buf)+len(s) > lim.MaxHeaderBytes {
+				return &HeaderError{Line: line, Err: ErrHeaderTooLarge}
+			}
+			buf = append(buf, s...)
+			if err == nil {
+				break
+			}
+			if err == bufio.ErrBufferFull {
+				if n > lim.MaxLineLength+2 {
+					return &HeaderError{Line: line, Err: ErrLineTooLong}
+				}
+				continue
+			}
+			if err == io.EOF {
+				break
+			}
+			return &HeaderError{Line: line, Err: err}
+		}
+		content := n
+		if content > 0 && buf[len(buf)-1] == '\n' {
+			content--
+			if content > 0 && buf[len(buf)-2] == '\r' {
+				content--
+			}
+		}
+		if content > lim.MaxLineLength {
+			return &HeaderError{Line: line, Err: ErrLineTooLong}
+		}
+		if cont {
+			fields[len(fields)-1].end = int32(len(buf))
+			continue
+		}
+		fields = append(fields, field{start: int32(start), end: int32(len(buf)), nameEnd: int32(nameEnd), colon: int32(colon)})
+		if buf[len(buf)-1] != '\n' {
+			break // EOF
+		}
+	}
+done:
+	h.buf = buf
+	h.f = fields
+	return nil
+}
+
+var (
+	crlf = []byte("\r\n")
+	lf   = []byte("\n")
+)
+
+// findColon returns the offset of the first colon on the line at the head of
+// br, or -1 if the line has none (or a name longer than br's buffer). It only
+// waits for more input when what is buffered does not settle the question.
+func findColon(br *bufio.Reader) int {
+	n := br.Buffered()
+	if n < 1 {
+		n = 1
+	}
+	for {
+		p, err := br.Peek(n)
+		for i, c := range p {
+			if c == ':' {
+				return i
+			}
+			if c == '\n' {
+				return -1
+			}
+		}
+		if err != nil || n >= br.Size() {
+			return -1
+		}
+		n *= 2
+		if n > br.Size() {
+			n = br.Size()
+		}
+	}
+}
+
+// validName reports whether b is a field name: RFC 5322 §2.2, printable
+// US-ASCII characters except colon.
+func validName(b []byte) bool {
+	for _, c := range b {
+		if c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// readAllHeader is ReadHeader over a byte slice, for tests and fuzzing.
+func parseHeaderBytes(b []byte) (*Header, []byte, error) {
+	br := bufio.NewReader(bytes.NewReader(b))
+	h, err := ReadHeader(br, Limits{})
+	if err != nil {
+		return nil, nil, err
+	}
+	rest, _ := io.ReadAll(br)
+	return h, rest, nil
+}
