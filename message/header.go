@@ -332,4 +332,3 @@ func (h *Header) Clone() *Header {
 	}
 	return c
 }
-
