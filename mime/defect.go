@@ -8,27 +8,27 @@ type DefectKind uint8
 // Defect kinds. Lenient parsing never hides data: each repair the parsers make
 // is recorded as a Defect so that callers can flag or reject the message.
 const (
-	DefectSyntax            DefectKind = iota + 1 // unparsable text skipped or repaired
-	DefectMissingSemicolon                        // parameters not separated by ';'
-	DefectTrailingSemicolon                       // ';' with no parameter after it
-	DefectDuplicateParam                          // a parameter given twice; the first is kept
-	DefectUnquotedSpecials                        // a value with tspecials or spaces not quoted
-	DefectUnterminatedQuote                       // a quoted-string without its closing quote
-	DefectEncodedWordParam                        // an RFC 2047 encoded-word in a parameter value
-	DefectContinuation                            // RFC 2231 continuations missing or out of range
-	DefectBadPercent                              // RFC 2231 bad %XX escape
-	DefectUnknownCharset                          // a charset the table does not know
-	DefectBadBase64                               // characters outside the base64 alphabet skipped
-	DefectBase64Padding                           // base64 missing or misplaced padding
-	DefectBadQuotedPrintable                      // '=' not followed by two hex digits or a line end
-	DefectMissingBoundary                         // a multipart without boundary parameter
-	DefectBadBoundary                             // a boundary longer than 70 characters or with bad characters
-	DefectMissingEndBoundary                      // a multipart not closed by its close-delimiter
-	DefectNoParts                                 // a multipart with no body part at all
-	DefectDepth                                   // nesting deeper than the limit; the rest is read as a leaf
-	DefectHeader                                  // a header that could not be read completely
-	DefectTruncated                               // a preamble or epilogue longer than its limit was cut
-	DefectBadEncoding                             // an unknown Content-Transfer-Encoding, read as binary
+	DefectSyntax             DefectKind = iota + 1 // unparsable text skipped or repaired
+	DefectMissingSemicolon                         // parameters not separated by ';'
+	DefectTrailingSemicolon                        // ';' with no parameter after it
+	DefectDuplicateParam                           // a parameter given twice; the first is kept
+	DefectUnquotedSpecials                         // a value with tspecials or spaces not quoted
+	DefectUnterminatedQuote                        // a quoted-string without its closing quote
+	DefectEncodedWordParam                         // an RFC 2047 encoded-word in a parameter value
+	DefectContinuation                             // RFC 2231 continuations missing or out of range
+	DefectBadPercent                               // RFC 2231 bad %XX escape
+	DefectUnknownCharset                           // a charset the table does not know
+	DefectBadBase64                                // characters outside the base64 alphabet skipped
+	DefectBase64Padding                            // base64 missing or misplaced padding
+	DefectBadQuotedPrintable                       // '=' not followed by two hex digits or a line end
+	DefectMissingBoundary                          // a multipart without boundary parameter
+	DefectBadBoundary                              // a boundary longer than 70 characters or with bad characters
+	DefectMissingEndBoundary                       // a multipart not closed by its close-delimiter
+	DefectNoParts                                  // a multipart with no body part at all
+	DefectDepth                                    // nesting deeper than the limit; the rest is read as a leaf
+	DefectHeader                                   // a header that could not be read completely
+	DefectTruncated                                // a preamble or epilogue longer than its limit was cut
+	DefectBadEncoding                              // an unknown Content-Transfer-Encoding, read as binary
 )
 
 var defectNames = [...]string{

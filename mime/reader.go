@@ -322,8 +322,8 @@ type Reader struct {
 	regionEnd     int64
 	regionEndNL   int64
 	regionEndLast byte
-	err      error
-	done     bool
+	err           error
+	done          bool
 
 	b64 *Base64Decoder
 	qp  *QPDecoder
