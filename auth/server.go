@@ -133,6 +133,18 @@ func (c *ServerConfig) NewServer(mech string, cs *tls.ConnectionState) (Server, 
 		}
 		s.MaxSize = c.MaxSize
 		return s, nil
+	case "OAUTHBEARER":
+		s := NewOAuthBearerServer(creds.(TokenVerifier))
+		s.MaxSize = c.MaxSize
+		return s, nil
+	case "XOAUTH2":
+		s := NewXOAuth2Server(creds.(TokenVerifier))
+		s.MaxSize = c.MaxSize
+		return s, nil
+	case "EXTERNAL":
+		return NewExternalServer(creds.(ExternalAuthorizer), cs), nil
+	case "ANONYMOUS":
+		return NewAnonymousServer(creds.(AnonymousPolicy)), nil
 	}
 	return nil, fmt.Errorf("%w: %q", ErrNoMechanism, mech)
 }
