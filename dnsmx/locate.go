@@ -166,10 +166,11 @@ func (l *Locator) literal(domain string) ([]Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	a = a.Unmap()
 	if !l.Family.allows(a) {
 		return nil, permanent(domain, ErrNoAddress, errors.New("address family not enabled"))
 	}
-	if slices.Contains(l.LocalAddrs, a) {
+	if l.isLocal(a) {
 		return nil, permanent(domain, ErrLoop, nil)
 	}
 	return []Host{{Name: FormatLiteral(a), Literal: true, Addrs: []netip.Addr{a}}}, nil
@@ -266,6 +267,11 @@ func cutAt(domain string, hosts []Host, pref uint16) ([]Host, error) {
 	return hosts[:n], nil
 }
 
+// isLocal reports whether a is one of LocalAddrs.
+func (l *Locator) isLocal(a netip.Addr) bool {
+	return slices.ContainsFunc(l.LocalAddrs, func(b netip.Addr) bool { return a.Unmap() == b.Unmap() })
+}
+
 type lookupResult struct {
 	addrs []netip.Addr
 	err   error
@@ -289,9 +295,7 @@ func (l *Locator) resolve(ctx context.Context, domain string, hosts []Host) ([]H
 	// The loop rule for LocalAddrs, now that the addresses are known.
 	if len(l.LocalAddrs) > 0 {
 		for i, h := range hosts {
-			if slices.ContainsFunc(res[i].addrs, func(a netip.Addr) bool {
-				return slices.Contains(l.LocalAddrs, a.Unmap())
-			}) {
+			if slices.ContainsFunc(res[i].addrs, l.isLocal) {
 				var err error
 				if hosts, err = cutAt(domain, hosts, h.Pref); err != nil {
 					return nil, err
