@@ -202,9 +202,11 @@ func init() {
 // QPEncoder encodes to quoted-printable (RFC 2045 §6.7): lines of at most 76
 // characters with soft line breaks, trailing white space encoded, and "From "
 // and "." at the start of a line encoded so that mbox and SMTP handling
-// cannot alter the text. In text mode, line breaks in the input (CRLF or a
-// bare LF) become CRLF hard line breaks; in binary mode every CR and LF is
-// encoded. Close must be called to flush the last line.
+// cannot alter the text. In text mode, each CRLF in the input becomes a
+// hard line break, and a bare CR or LF is encoded (=0D, =0A), so that the
+// decoded bytes are exactly the input; normalise text to CRLF first to get
+// readable lines. In binary mode every CR and LF is encoded. Close must be
+// called to flush the last line.
 type QPEncoder struct {
 	w      io.Writer
 	binary bool
@@ -238,10 +240,6 @@ func (e *QPEncoder) Write(p []byte) (int, error) {
 			}
 			if c == '\r' {
 				e.cr = true
-				continue
-			}
-			if c == '\n' {
-				e.hardBreak()
 				continue
 			}
 		}
