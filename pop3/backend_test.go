@@ -37,7 +37,8 @@ func newMemBackend() *memBackend {
 		drops:   map[string]*memStore{},
 		locked:  map[string]bool{},
 		creds:   creds,
-		sasl:    auth.ServerConfig{Credentials: creds, AllowCleartext: true},
+		sasl: auth.ServerConfig{Credentials: creds, AllowCleartext: true,
+			Allowed: []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "CRAM-MD5", "PLAIN", "LOGIN"}},
 	}
 }
 

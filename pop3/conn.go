@@ -136,30 +136,23 @@ func (c *conn) serve() {
 
 	for {
 		cmd, err := c.readCommand()
-		if err != nil {
-			if errors.Is(err, textline.ErrLineTooLong) {
-				if !c.fail("", "line too long") {
-					return
-				}
-				continue
-			}
-			if errors.Is(err, ErrSyntax) {
-				if !c.fail("", "syntax error") {
-					return
-				}
-				continue
-			}
+		var alive bool
+		switch {
+		case err == nil:
+			alive = c.handle(cmd)
+		case errors.Is(err, textline.ErrLineTooLong):
+			alive = c.fail("", "line too long")
+		case errors.Is(err, ErrSyntax):
+			alive = c.fail("", "syntax error")
+		default:
 			if c.srv.closing.Load() {
 				c.reply(false, CodeSysTemp, "server shutting down")
-				c.flush()
 			} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				// RFC 1939 §3: autologout, without entering UPDATE.
 				c.reply(false, "", "autologout timer expired")
-				c.flush()
 			}
-			return
 		}
-		if !c.handle(cmd) {
+		if !alive {
 			c.flush()
 			return
 		}
