@@ -1,0 +1,187 @@
+package dnsmx
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os/exec"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/dnsmx/dnsmxtest"
+	"github.com/mailwire/mailwire/internal/peer"
+)
+
+// startDnsmasq runs dnsmasq on a free loopback port serving a local zone
+// under .test, and returns a Go resolver pointed at it.
+func startDnsmasq(t *testing.T) *net.Resolver {
+	t.Helper()
+	bin := peer.Path(t, "dnsmasq")
+	port := peer.FreePort(t)
+	cmd := exec.Command(bin, "-k", "--port="+strconv.Itoa(port), "--listen-address=127.0.0.1",
+		"--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file=",
+		"--local=/test/", // names under .test not configured here are NXDOMAIN
+		"--mx-host=example.test,mx2.example.test,20",
+		"--mx-host=example.test,mx1.example.test,10",
+		"--mx-host=example.test,mx3.example.test,20",
+		"--mx-host=nullmx.test,.,0",
+		"--host-record=mx1.example.test,192.0.2.25,2001:db8::25",
+		"--host-record=mx2.example.test,192.0.2.26",
+		"--host-record=mx3.example.test,192.0.2.27",
+		"--host-record=implicit.test,192.0.2.80",
+		"--host-record=xn--bcher-kva.test,192.0.2.81",
+		"--txt-record=example.test,v=spf1 -all",
+		"--txt-record=_dmarc.example.test,v=DMARC1; ,p=reject",
+	)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("dnsmasq output:\n%s", out.String())
+		}
+	})
+	addr := peer.Addr(port)
+	peer.WaitListening(t, addr, 10*time.Second)
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+}
+
+func TestDnsmasq(t *testing.T) {
+	r := startDnsmasq(t)
+	ctx := testCtx(t)
+
+	t.Run("MX order", func(t *testing.T) {
+		seen := map[string]bool{}
+		for i := range 8 {
+			l := Locator{Resolver: r, Rand: func(n int) int { return i % n }}
+			hosts, err := l.Locate(ctx, "Example.TEST")
+			require.NoError(t, err)
+			require.Len(t, hosts, 3)
+			assert.Equal(t, "mx1.example.test/10: 2001:db8::25 192.0.2.25", summary(hosts)[0])
+			assert.ElementsMatch(t, []string{"mx2.example.test/20: 192.0.2.26", "mx3.example.test/20: 192.0.2.27"}, summary(hosts)[1:])
+			seen[hosts[1].Name] = true
+		}
+		assert.Len(t, seen, 2, "equal preferences are shuffled")
+	})
+
+	t.Run("null MX", func(t *testing.T) {
+		_, err := (&Locator{Resolver: r}).Locate(ctx, "nullmx.test")
+		requireKind(t, err, ErrNullMX, false)
+	})
+
+	t.Run("implicit MX and A records", func(t *testing.T) {
+		hosts, err := (&Locator{Resolver: r}).Locate(ctx, "implicit.test")
+		require.NoError(t, err)
+		assert.Equal(t, []Host{{Name: "implicit.test", Implicit: true, Addrs: addrs("192.0.2.80")}}, hosts)
+
+		hosts, err = (&Locator{Resolver: r}).Locate(ctx, "bücher.test")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"xn--bcher-kva.test/0: 192.0.2.81"}, summary(hosts))
+	})
+
+	t.Run("no such domain", func(t *testing.T) {
+		_, err := (&Locator{Resolver: r}).Locate(ctx, "nothing.test")
+		requireKind(t, err, ErrNoSuchDomain, false)
+	})
+
+	t.Run("self pruning", func(t *testing.T) {
+		hosts, err := (&Locator{Resolver: r, LocalNames: []string{"mx2.example.test"}}).Locate(ctx, "example.test")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"mx1.example.test/10: 2001:db8::25 192.0.2.25"}, summary(hosts))
+	})
+
+	t.Run("TXT", func(t *testing.T) {
+		c := &Cache{Resolver: r}
+		txt, err := c.LookupTXT(ctx, "example.test.")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"v=spf1 -all"}, txt)
+		txt, err = c.LookupTXT(ctx, "_dmarc.example.test.")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"v=DMARC1; p=reject"}, txt, "two character-strings, joined")
+	})
+}
+
+// lockedBuffer collects a process's output safely.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestDnsmasqAgreesWithDnsmxtest asks dnsmasq and dnsmxtest, serving the
+// same data, the same questions through Go's resolver: the test server must
+// answer as a real one does.
+func TestDnsmasqAgreesWithDnsmxtest(t *testing.T) {
+	real := startDnsmasq(t)
+	fake := dnsmxtest.NewServer(t, dnsmxtest.Zone{
+		"example.test": {
+			dnsmxtest.MX(20, "mx2.example.test"), dnsmxtest.MX(10, "mx1.example.test"), dnsmxtest.MX(20, "mx3.example.test"),
+			dnsmxtest.TXT("v=spf1 -all"),
+		},
+		"nullmx.test":         {dnsmxtest.MX(0, ".")},
+		"mx1.example.test":    {dnsmxtest.A("192.0.2.25"), dnsmxtest.AAAA("2001:db8::25")},
+		"mx2.example.test":    {dnsmxtest.A("192.0.2.26")},
+		"mx3.example.test":    {dnsmxtest.A("192.0.2.27")},
+		"implicit.test":       {dnsmxtest.A("192.0.2.80")},
+		"xn--bcher-kva.test":  {dnsmxtest.A("192.0.2.81")},
+		"_dmarc.example.test": {dnsmxtest.TXT("v=DMARC1; ", "p=reject")},
+	}).Resolver()
+	ctx := testCtx(t)
+	outcome := func(v any, err error) string {
+		if err != nil {
+			return fmt.Sprintf("error notfound=%v temporary=%v", isNotFound(err), IsTemporary(err))
+		}
+		return fmt.Sprint(v)
+	}
+	for _, name := range []string{"example.test.", "nullmx.test.", "implicit.test.", "mx1.example.test.", "nothing.test.", "_dmarc.example.test.", "xn--bcher-kva.test."} {
+		for _, q := range []func(r *net.Resolver) string{
+			func(r *net.Resolver) string {
+				mxs, err := r.LookupMX(ctx, name)
+				var s []string
+				for _, mx := range mxs {
+					s = append(s, fmt.Sprintf("%d %s", mx.Pref, mx.Host))
+				}
+				slices.Sort(s)
+				return "MX " + outcome(s, err)
+			},
+			func(r *net.Resolver) string {
+				a, err := r.LookupNetIP(ctx, "ip", name)
+				for i := range a {
+					a[i] = a[i].Unmap()
+				}
+				slices.SortFunc(a, netip.Addr.Compare)
+				return "IP " + outcome(a, err)
+			},
+			func(r *net.Resolver) string {
+				txt, err := r.LookupTXT(ctx, name)
+				return "TXT " + outcome(txt, err)
+			},
+		} {
+			assert.Equal(t, q(real), q(fake), name)
+		}
+	}
+}
