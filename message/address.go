@@ -421,7 +421,8 @@ func (p *addrParser) domain() (string, error) {
 			c := p.s[p.i]
 			switch {
 			case c == '\\' && p.i+1 < len(p.s):
-				b.WriteByte(p.s[p.i+1])
+				// obs-dtext quoted-pair, kept as written.
+				b.WriteString(p.s[p.i : p.i+2])
 				p.i += 2
 				continue
 			case c == '[':
@@ -537,6 +538,10 @@ func (a *Address) appendFormat(b []byte, utf8 bool) []byte {
 // dot-atom.
 func appendAddrSpec(b []byte, addr string) []byte {
 	at := strings.LastIndexByte(addr, '@')
+	if strings.HasSuffix(addr, "]") {
+		// A domain literal may hold "@" but never "[".
+		at = strings.LastIndex(addr, "@[")
+	}
 	if at < 0 {
 		return appendQuoted(b, addr)
 	}

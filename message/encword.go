@@ -334,7 +334,9 @@ func encodeWords(b *strings.Builder, s string) {
 			escapes++
 		}
 	}
-	useB := len(s)+2*escapes > (len(s)+2)/3*4
+	// Prefer the readable Q unless B is clearly shorter.
+	bLen := (len(s) + 2) / 3 * 4
+	useB := len(s)+2*escapes > bLen+bLen/4
 	first := true
 	for len(s) > 0 {
 		// Take as many whole characters as fit in one word.

@@ -146,12 +146,6 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 				h.sep = crlf
 				goto done
 			}
-			if len(p) == 1 {
-				// A lone CR at the end of input.
-				br.Discard(1)
-				h.defects = append(h.defects, Defect{line, "bare CR at end of header discarded"})
-				goto done
-			}
 			h.defects = append(h.defects, Defect{line, "line starting with bare CR; header ended, rest read as body"})
 			goto done
 		case c == ' ' || c == '\t':

@@ -1,0 +1,169 @@
+package message
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func mb(name, addr string) *Address { return &Address{Name: name, Addr: addr} }
+
+func grp(name string, members ...*Address) *Address {
+	if members == nil {
+		members = []*Address{}
+	}
+	return &Address{Name: name, IsGroup: true, Members: members}
+}
+
+func TestParseAddressList(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []*Address
+	}{
+		{"jdoe@example.com", []*Address{mb("", "jdoe@example.com")}},
+		{"John Doe <jdoe@machine.example>", []*Address{mb("John Doe", "jdoe@machine.example")}},
+		{`"Joe Q. Public" <john.q.public@example.com>`, []*Address{mb("Joe Q. Public", "john.q.public@example.com")}},
+		{"Mary Smith <mary@x.test>, jdoe@example.org, Who? <one@y.test>", []*Address{
+			mb("Mary Smith", "mary@x.test"), mb("", "jdoe@example.org"), mb("Who?", "one@y.test")}},
+		{`<boss@nil.test>, "Giant; \"Big\" Box" <sysservices@example.net>`, []*Address{
+			mb("", "boss@nil.test"), mb(`Giant; "Big" Box`, "sysservices@example.net")}},
+		{"A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;", []*Address{
+			grp("A Group", mb("Ed Jones", "c@a.test"), mb("", "joe@where.test"), mb("John", "jdoe@one.test"))}},
+		{"Undisclosed recipients:;", []*Address{grp("Undisclosed recipients")}},
+		{"undisclosed-recipients: ;", []*Address{grp("undisclosed-recipients")}},
+		// Comments and white space (RFC 5322 A.5).
+		{"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>", []*Address{mb("Pete", "pete@silly.test")}},
+		{"A Group(Some people)\r\n     :Chris Jones <c@(Chris's host.)public.example>,\r\n         joe@example.org,\r\n  John <jdoe@one.test> (my dear friend); (the end of the group)",
+			[]*Address{grp("A Group", mb("Chris Jones", "c@public.example"), mb("", "joe@example.org"), mb("John", "jdoe@one.test"))}},
+		{"(Empty list)(start)Hidden recipients  :(nobody(that I know))  ;", []*Address{grp("Hidden recipients")}},
+		// Obsolete forms (RFC 5322 A.6).
+		{"Joe Q. Public <john.q.public@example.com>", []*Address{mb("Joe Q. Public", "john.q.public@example.com")}},
+		{"Mary Smith <@node.test:mary@example.net>, , jdoe@test  . example", []*Address{
+			mb("Mary Smith", "mary@example.net"), mb("", "jdoe@test.example")}},
+		{"<@a.test,@b.test:joe@c.test>", []*Address{mb("", "joe@c.test")}},
+		{"john . q . public@example.com", []*Address{mb("", "john.q.public@example.com")}},
+		{`"john"."q"@example.com`, []*Address{mb("", "john.q@example.com")}},
+		// Domain literals.
+		{"joe@[192.168.1.3]", []*Address{mb("", "joe@[192.168.1.3]")}},
+		{"Joe <joe@[IPv6:2001:db8::1]>", []*Address{mb("Joe", "joe@[IPv6:2001:db8::1]")}},
+		// Quoted local parts.
+		{`"john doe"@example.com`, []*Address{mb("", "john doe@example.com")}},
+		{`"a\"b"@example.com`, []*Address{mb("", `a"b@example.com`)}},
+		// Encoded display names (RFC 2047 §8).
+		{"=?US-ASCII?Q?Keith_Moore?= <moore@cs.utk.edu>", []*Address{mb("Keith Moore", "moore@cs.utk.edu")}},
+		{"=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?= <keld@dkuug.dk>", []*Address{mb("Keld Jørn Simonsen", "keld@dkuug.dk")}},
+		{"=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>", []*Address{mb("André Pirard", "PIRARD@vm1.ulg.ac.be")}},
+		{`"=?utf-8?q?Ren=C3=A9?=" <r@x.test>`, []*Address{mb("René", "r@x.test")}},
+		// UTF-8 (RFC 6532).
+		{"Jöran Øster <jöran@exämple.test>", []*Address{mb("Jöran Øster", "jöran@exämple.test")}},
+		{"用户 <用户@例子.广告>", []*Address{mb("用户", "用户@例子.广告")}},
+		// Old-style comment as name.
+		{"joe@example.com (Joe Bloggs)", []*Address{mb("Joe Bloggs", "joe@example.com")}},
+		// Empty lists.
+		{"", nil},
+		{"  ,  ", nil},
+		{"(comment only)", nil},
+	}
+	for _, tc := range tests {
+		got, err := ParseAddressList(tc.in)
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+func TestParseAddressErrors(t *testing.T) {
+	for _, in := range []string{
+		"joe", "joe@", "@example.com", "<joe@example.com", "\"unterminated <a@b.test>",
+		"Joe <>", "a@b.test c@d.test", "G: x@y.test; extra", "joe@[1.2.3.4", "a b@c.test",
+		"G: H: x@y.test;;", "<a@b.test> >",
+	} {
+		_, err := ParseAddressList(in)
+		require.Error(t, err, in)
+		var ae *AddressError
+		require.True(t, errors.As(err, &ae), in)
+	}
+}
+
+func TestParseAddress(t *testing.T) {
+	a, err := ParseAddress("  Joe <joe@example.com>  ")
+	require.NoError(t, err)
+	assert.Equal(t, mb("Joe", "joe@example.com"), a)
+	_, err = ParseAddress("a@b.test, c@d.test")
+	require.Error(t, err)
+	g, err := ParseAddress("Team: a@b.test;")
+	require.NoError(t, err)
+	assert.True(t, g.IsGroup)
+}
+
+func TestFormatAddress(t *testing.T) {
+	tests := []struct {
+		a    *Address
+		want string
+	}{
+		{mb("", "joe@example.com"), "joe@example.com"},
+		{mb("Joe Bloggs", "joe@example.com"), "Joe Bloggs <joe@example.com>"},
+		{mb("Joe Q. Public", "joe@example.com"), `"Joe Q. Public" <joe@example.com>`},
+		{mb(`Giant; "Big" Box`, "s@example.net"), `"Giant; \"Big\" Box" <s@example.net>`},
+		{mb("", "john doe@example.com"), `"john doe"@example.com`},
+		{mb("", "john..doe@example.com"), `"john..doe"@example.com`},
+		{mb("André Pirard", "p@x.test"), "=?UTF-8?Q?Andr=C3=A9_Pirard?= <p@x.test>"},
+		{mb("", "joe@[IPv6:2001:db8::1]"), "joe@[IPv6:2001:db8::1]"},
+		{grp("Undisclosed recipients"), "Undisclosed recipients:;"},
+		{grp("Team", mb("A", "a@x.test"), mb("", "b@x.test")), "Team: A <a@x.test>, b@x.test;"},
+		{mb(" spaced  name ", "a@x.test"), `" spaced  name " <a@x.test>`},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, tc.a.String())
+		back, err := ParseAddress(tc.want)
+		require.NoError(t, err, tc.want)
+		assert.Equal(t, tc.a, back, tc.want)
+	}
+	assert.Equal(t, "André Pirard <p@x.test>", mb("André Pirard", "p@x.test").FormatUTF8())
+	assert.Equal(t, "a@x.test, B <b@x.test>", FormatAddressList([]*Address{mb("", "a@x.test"), mb("B", "b@x.test")}))
+}
+
+func TestMailboxes(t *testing.T) {
+	list, err := ParseAddressList("a@x.test, G: b@x.test, c@x.test;, Empty:;, d@x.test")
+	require.NoError(t, err)
+	var addrs []string
+	for _, m := range Mailboxes(list) {
+		addrs = append(addrs, m.Addr)
+	}
+	assert.Equal(t, []string{"a@x.test", "b@x.test", "c@x.test", "d@x.test"}, addrs)
+}
+
+func FuzzParseAddressList(f *testing.F) {
+	for _, s := range []string{
+		"John Doe <jdoe@machine.example>", `"Joe Q. Public" <john.q.public@example.com>`,
+		"A Group:Ed Jones <c@a.test>,joe@where.test,John <jdoe@one.test>;",
+		"Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+		"Mary Smith <@node.test:mary@example.net>, , jdoe@test  . example",
+		"joe@[IPv6:2001:db8::1]", "=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>",
+		"用户 <用户@例子.广告>", "(((", `"\`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		list, err := ParseAddressList(s)
+		if err != nil {
+			return
+		}
+		// Formatting what was parsed and parsing it again gives the same
+		// addresses.
+		out := FormatAddressList(list)
+		again, err := ParseAddressList(out)
+		if err != nil {
+			t.Fatalf("%q -> %q: %v", s, out, err)
+		}
+		if len(again) != len(list) {
+			t.Fatalf("%q -> %q: %d != %d addresses", s, out, len(again), len(list))
+		}
+		for i := range list {
+			if !assert.ObjectsAreEqual(list[i], again[i]) {
+				t.Fatalf("%q -> %q: %#v != %#v", s, out, list[i], again[i])
+			}
+		}
+	})
+}
