@@ -9,6 +9,7 @@ import (
 	"io"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,7 @@ type gsaslProc struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Reader
-	stderr *strings.Builder
+	stderr *lockedBuffer
 }
 
 func startGsasl(t *testing.T, args ...string) *gsaslProc {
@@ -41,11 +42,11 @@ func startGsasl(t *testing.T, args ...string) *gsaslProc {
 	require.NoError(t, err)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	return &gsaslProc{cmd: cmd, in: in, out: bufio.NewReader(out), stderr: &stderr}
+	return &gsaslProc{cmd: cmd, in: in, out: bufio.NewReader(out), stderr: stderr}
 }
 
 // read returns the next message gsasl printed, decoded.
@@ -274,4 +275,22 @@ func gsaslFlags() []string {
 		return []string{"--verbose", "-d"}
 	}
 	return []string{"--quiet", "-d"}
+}
+
+// lockedBuffer collects a process's stderr while tests may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
