@@ -117,14 +117,13 @@ type memDrop struct {
 func (d *memDrop) Messages(ctx context.Context) ([]Message, error) {
 	out := make([]Message, len(d.msgs))
 	for i, m := range d.msgs {
-		out[i] = Message{Size: crlfSize(m), UID: d.uids[i]}
+		size, err := WireSize(bytes.NewReader(m))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = Message{Size: size, UID: d.uids[i]}
 	}
 	return out, nil
-}
-
-// crlfSize is the size of m with bare LF counted as CRLF.
-func crlfSize(m []byte) int64 {
-	return int64(len(m) + bytes.Count(m, []byte("\n")) - bytes.Count(m, []byte("\r\n")))
 }
 
 func (d *memDrop) Open(ctx context.Context, i int) (io.ReadCloser, error) {

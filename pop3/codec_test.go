@@ -273,3 +273,24 @@ func TestTopWriter(t *testing.T) {
 		}
 	}
 }
+
+func TestWireSize(t *testing.T) {
+	inputs := []string{"", "a", "a\n", "a\r\n", "a\r", "\r\r\n\n", ".\n..\r\n", "x\ry\rz", strings.Repeat("line\n", 20000)}
+	for _, v := range dotVectors {
+		inputs = append(inputs, v.in)
+	}
+	for _, in := range inputs {
+		wire := dotWrite(t, in, 5)
+		body, err := dotRead(t, wire, 1000, false)
+		require.NoError(t, err)
+		for _, one := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(in)
+			if one {
+				r = iotest.OneByteReader(r)
+			}
+			n, err := WireSize(r)
+			require.NoError(t, err)
+			assert.Equal(t, int64(len(body)), n, "%q", in)
+		}
+	}
+}

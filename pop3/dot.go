@@ -225,3 +225,61 @@ func (d *dotReader) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 }
+
+// WireSize returns the size of the message read from r as RETR sends it,
+// before dot-stuffing: with every line ending in CRLF (bare LF and bare CR
+// count as CRLF) and a CRLF added after a last line without one. It is the
+// size RFC 1939 §5 wants in LIST and STAT, for backends that store messages
+// with LF line ends and have no better record of it.
+func WireSize(r io.Reader) (int64, error) {
+	var buf [32 * 1024]byte
+	var n int64
+	var last byte = '\n'
+	prevCR := false
+	for {
+		k, err := r.Read(buf[:])
+		p := buf[:k]
+		n += int64(k)
+		for len(p) > 0 {
+			if prevCR {
+				prevCR = false
+				if p[0] == '\n' {
+					p = p[1:]
+					continue
+				}
+				n++ // bare CR becomes CRLF
+			}
+			i := bytes.IndexAny(p, "\r\n")
+			switch {
+			case i < 0:
+				p = nil
+			case p[i] == '\n':
+				n++ // bare LF becomes CRLF; CRLF pairs are taken whole below
+				p = p[i+1:]
+			case i == len(p)-1:
+				prevCR = true
+				p = nil
+			case p[i+1] == '\n':
+				p = p[i+2:]
+			default:
+				n++
+				p = p[i+1:]
+			}
+		}
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if prevCR {
+		n++
+	} else if last != '\n' {
+		n += 2
+	}
+	return n, nil
+}
