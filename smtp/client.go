@@ -1,0 +1,700 @@
+package smtp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/textline"
+)
+
+// Client defaults.
+const (
+	// DefaultChunkSize is the size of the BDAT chunks a Client sends when the
+	// caller does not choose one (RFC 3030).
+	DefaultChunkSize = 256 << 10
+	// MaxAuthLineLength bounds the lines of server challenges during AUTH.
+	// RFC 4954 §4 calls 12288 octets sufficient for deployed mechanisms.
+	MaxAuthLineLength = 12288 + 8
+	// clientMaxCommandLine: RFC 5321 §4.5.3.1.4, 512 octets including CRLF.
+	clientMaxCommandLine = 512
+	// clientMaxPendingChunks bounds the BDAT replies a Client leaves unread while it
+	// keeps sending chunks, so that a server's unread replies can never fill
+	// the connection both ways (RFC 2920 §3.1, deadlock).
+	clientMaxPendingChunks = 8
+)
+
+// ClientOptions configures a Client. A nil *ClientOptions and the zero value
+// both mean the defaults.
+type ClientOptions struct {
+	// LocalName is the host name sent with EHLO, HELO or LHLO: a domain or an
+	// address literal such as "[192.0.2.1]" (RFC 5321 §4.1.1.1). Default
+	// "localhost".
+	LocalName string
+
+	// TLSConfig is used by DialTLS, DialStartTLS, StartTLS and SendMail. When
+	// it is nil, or its ServerName is empty, the server name is the host part
+	// of the dialled address. A zero MinVersion becomes TLS 1.2.
+	TLSConfig *tls.Config
+
+	// LMTP makes the client speak LMTP (RFC 2033): LHLO instead of EHLO, and
+	// one reply per accepted recipient after the message data.
+	LMTP bool
+
+	// AllowInsecureAuth lets Auth run on a connection without TLS. By
+	// default Auth refuses to, so that no credential crosses the network in
+	// the clear.
+	AllowInsecureAuth bool
+
+	// NoPipelining and NoChunking stop the client from using PIPELINING
+	// (RFC 2920) and CHUNKING (RFC 3030) even when the server offers them.
+	NoPipelining bool
+	NoChunking   bool
+
+	// ChunkSize is the largest BDAT chunk sent. Default DefaultChunkSize.
+	ChunkSize int
+
+	// MaxReplyLineLength bounds the length of a reply line. Default
+	// DefaultReplyLineLength. Replies also have at most MaxReplyLines lines.
+	MaxReplyLineLength int
+
+	// DialContext, when set, opens the connections of Dial, DialTLS,
+	// DialStartTLS and SendMail instead of a net.Dialer.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Client is an SMTP or LMTP client connection (RFC 5321, RFC 2033).
+//
+// Every network call takes a context: its deadline becomes the connection's
+// deadline and its cancellation interrupts the call. A call interrupted that
+// way, or failing on the network, leaves the Client unusable: later calls
+// return the same error and only Close remains useful.
+//
+// A Client is not safe for concurrent use.
+type Client struct {
+	conn       net.Conn
+	r          *textline.Reader
+	w          *bufio.Writer
+	opts       ClientOptions
+	serverName string
+	tls        bool
+	greeting   *Reply
+	hello      *Reply
+	ext        map[string]string
+	mechs      []string
+	authed     bool
+	err        error // sticky: the connection is unusable
+	deadline   bool  // a deadline is set on conn
+	line       []byte
+
+	// Transaction state for Mail, Rcpt and Data.
+	inMail   bool
+	mailUTF8 bool
+	mailBody BodyType
+	rcpts    []string // accepted recipients, for LMTP's replies after the data
+}
+
+// Dial connects to addr ("host:port") over TCP, reads the greeting and
+// introduces itself with EHLO (LHLO for LMTP), falling back to HELO when the
+// server does not know EHLO. It does not start TLS; see DialStartTLS.
+func Dial(ctx context.Context, addr string, o *ClientOptions) (*Client, error) {
+	conn, host, err := clientDial(ctx, addr, o)
+	if err != nil {
+		return nil, err
+	}
+	c, err := startClient(ctx, conn, host, o, false)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DialTLS connects to addr with implicit TLS, as on the submissions port 465
+// (RFC 8314 §3.3), then reads the greeting and sends EHLO.
+func DialTLS(ctx context.Context, addr string, o *ClientOptions) (*Client, error) {
+	conn, host, err := clientDial(ctx, addr, o)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, clientTLSConfig(o, host))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("smtp: TLS handshake with %s: %w", addr, err)
+	}
+	c, err := startClient(ctx, tc, host, o, true)
+	if err != nil {
+		tc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// DialStartTLS connects to addr like Dial, then upgrades the connection with
+// STARTTLS (RFC 3207) and sends EHLO again. It fails when the server does not
+// offer STARTTLS: the caller asked for TLS, so none is not an option.
+func DialStartTLS(ctx context.Context, addr string, o *ClientOptions) (*Client, error) {
+	c, err := Dial(ctx, addr, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.StartTLS(ctx, nil); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewClient runs the client side of SMTP over conn, which may already be a
+// *tls.Conn: it reads the greeting and sends EHLO (LHLO for LMTP). For
+// StartTLS over a Client made this way, set o.TLSConfig.ServerName.
+func NewClient(ctx context.Context, conn net.Conn, o *ClientOptions) (*Client, error) {
+	_, isTLS := conn.(*tls.Conn)
+	return startClient(ctx, conn, "", o, isTLS)
+}
+
+func clientDial(ctx context.Context, addr string, o *ClientOptions) (net.Conn, string, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("smtp: %w", err)
+	}
+	var conn net.Conn
+	if o != nil && o.DialContext != nil {
+		conn, err = o.DialContext(ctx, "tcp", addr)
+	} else {
+		var d net.Dialer
+		conn, err = d.DialContext(ctx, "tcp", addr)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("smtp: %w", err)
+	}
+	return conn, host, nil
+}
+
+func clientTLSConfig(o *ClientOptions, host string) *tls.Config {
+	var cfg *tls.Config
+	if o != nil && o.TLSConfig != nil {
+		cfg = o.TLSConfig.Clone()
+	} else {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+func startClient(ctx context.Context, conn net.Conn, host string, o *ClientOptions, isTLS bool) (*Client, error) {
+	c := &Client{conn: conn, serverName: host, tls: isTLS}
+	if o != nil {
+		c.opts = *o
+	}
+	if c.opts.LocalName == "" {
+		c.opts.LocalName = "localhost"
+	}
+	if err := checkDomainOrLiteral(c.opts.LocalName, false); err != nil {
+		return nil, fmt.Errorf("smtp: bad LocalName: %w", err)
+	}
+	if c.opts.ChunkSize <= 0 {
+		c.opts.ChunkSize = DefaultChunkSize
+	}
+	// A chunk must hold at least a CR LF.
+	c.opts.ChunkSize = max(c.opts.ChunkSize, 2)
+	if c.opts.MaxReplyLineLength <= 0 {
+		c.opts.MaxReplyLineLength = DefaultReplyLineLength
+	}
+	c.r = textline.NewReader(conn, c.opts.MaxReplyLineLength)
+	c.w = bufio.NewWriterSize(conn, 4096)
+
+	done := c.arm(ctx)
+	defer done()
+	// RFC 5321 §3.1: the server greets with 220, or 554 when it will not
+	// serve the client (after which only QUIT is allowed).
+	rep, err := c.readReply(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.greeting = rep
+	if rep.Code != 220 {
+		if rep.Code == 554 {
+			c.quitQuietly()
+		}
+		return nil, clientReplyError(rep, "greeting")
+	}
+	if err := c.sayHello(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// arm applies ctx to the connection for the duration of one call: its
+// deadline, and its cancellation, which sets a deadline in the past to
+// interrupt blocked I/O. The returned func disarms it.
+func (c *Client) arm(ctx context.Context) func() {
+	if d, ok := ctx.Deadline(); ok {
+		c.conn.SetDeadline(d)
+		c.deadline = true
+	} else if c.deadline {
+		c.conn.SetDeadline(time.Time{})
+		c.deadline = false
+	}
+	if ctx.Done() == nil {
+		return func() {}
+	}
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.conn.SetDeadline(time.Unix(1, 0))
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			// The deadline in the past may still be set; the next call
+			// resets it.
+			<-fired
+			c.deadline = true
+		}
+	}
+}
+
+// fail records a connection-level error: the Client is unusable from now on.
+func (c *Client) fail(ctx context.Context, err error) error {
+	var ne net.Error
+	if ctx != nil && ctx.Err() != nil {
+		err = fmt.Errorf("smtp: %w (%v)", ctx.Err(), err)
+	} else if d, ok := clientCtxDeadline(ctx); ok && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(d) {
+		// The connection's deadline, which is ctx's, fired a moment
+		// before ctx noticed.
+		err = fmt.Errorf("smtp: %w (%v)", context.DeadlineExceeded, err)
+	} else if _, ok := err.(*Error); !ok && !strings.HasPrefix(err.Error(), "smtp: ") {
+		err = fmt.Errorf("smtp: %w", err)
+	}
+	if c.err == nil {
+		c.err = err
+	}
+	return err
+}
+
+func clientCtxDeadline(ctx context.Context) (time.Time, bool) {
+	if ctx == nil {
+		return time.Time{}, false
+	}
+	return ctx.Deadline()
+}
+
+// readReply reads one reply. A 421 reply means the server is closing the
+// connection (RFC 5321 §3.8): it is returned, and remembered for later calls.
+func (c *Client) readReply(ctx context.Context) (*Reply, error) {
+	rep, err := readReply(c.r)
+	if err != nil {
+		return nil, c.fail(ctx, err)
+	}
+	if rep.Code == 421 {
+		c.fail(ctx, rep.Err())
+	}
+	return rep, nil
+}
+
+// flush writes the buffered commands.
+func (c *Client) flush(ctx context.Context) error {
+	if err := c.w.Flush(); err != nil {
+		return c.fail(ctx, err)
+	}
+	return nil
+}
+
+// writeLine buffers one command line, refusing any CR, LF or NUL in it so that
+// no argument can inject a command.
+func (c *Client) writeLine(line []byte) error {
+	for _, b := range line {
+		if b == '\r' || b == '\n' || b == 0 {
+			return fmt.Errorf("smtp: control character in command %q", truncate(line, 40))
+		}
+	}
+	c.w.Write(line)
+	c.w.WriteString("\r\n")
+	return nil
+}
+
+// cmd sends one command and reads its reply.
+func (c *Client) cmd(ctx context.Context, line []byte) (*Reply, error) {
+	if err := c.writeLine(line); err != nil {
+		return nil, err
+	}
+	if err := c.flush(ctx); err != nil {
+		return nil, err
+	}
+	return c.readReply(ctx)
+}
+
+// simple runs a command that must get a reply of the class of want.
+func (c *Client) simple(ctx context.Context, want int, cmd string) (*Reply, error) {
+	if c.err != nil {
+		return nil, c.err
+	}
+	done := c.arm(ctx)
+	defer done()
+	rep, err := c.cmd(ctx, append(c.line[:0], cmd...))
+	if err != nil {
+		return nil, err
+	}
+	if rep.Code/100 != want/100 {
+		return rep, clientReplyError(rep, clientFirstWord(cmd))
+	}
+	return rep, nil
+}
+
+func clientFirstWord(s string) string {
+	w, _, _ := strings.Cut(s, " ")
+	return w
+}
+
+// clientReplyError turns a reply the client did not want into an error: an *Error
+// with the server's code and text. A success reply where an error was due, or
+// the reverse, is still reported as an *Error with the code received, so that
+// callers always find the server's words with errors.As.
+func clientReplyError(rep *Reply, what string) error {
+	return &Error{Code: rep.Code, EnhancedCode: rep.EnhancedCode, Message: rep.Message()}
+}
+
+// sayHello sends EHLO (or LHLO) and records the extensions; it falls back to
+// HELO when the server does not recognise EHLO (RFC 5321 §3.2).
+func (c *Client) sayHello(ctx context.Context) error {
+	verb := "EHLO "
+	if c.opts.LMTP {
+		verb = "LHLO "
+	}
+	rep, err := c.cmd(ctx, append(append(c.line[:0], verb...), c.opts.LocalName...))
+	if err != nil {
+		return err
+	}
+	c.ext = map[string]string{}
+	c.mechs = nil
+	if rep.Code == 250 {
+		c.hello = rep
+		c.parseExtensions(rep)
+		return nil
+	}
+	// RFC 5321 §4.1.4: a server that does not know EHLO answers 500 or 502;
+	// an old server then expects HELO. LMTP has no fallback (RFC 2033 §4.1).
+	if c.opts.LMTP || (rep.Code != 500 && rep.Code != 502) || c.err != nil {
+		return clientReplyError(rep, "EHLO")
+	}
+	rep, err = c.cmd(ctx, append(append(c.line[:0], "HELO "...), c.opts.LocalName...))
+	if err != nil {
+		return err
+	}
+	if rep.Code != 250 {
+		return clientReplyError(rep, "HELO")
+	}
+	c.hello = rep
+	return nil
+}
+
+// parseExtensions reads the EHLO keywords (RFC 5321 §4.1.1.1): every line
+// after the first is "KEYWORD [params]".
+func (c *Client) parseExtensions(rep *Reply) {
+	for _, l := range rep.Lines[1:] {
+		kw, params, _ := strings.Cut(strings.TrimSpace(l), " ")
+		if kw == "" {
+			continue
+		}
+		kw = strings.ToUpper(kw)
+		// Some old servers announce "AUTH=PLAIN LOGIN" as well as, or instead
+		// of, "AUTH PLAIN LOGIN".
+		if rest, ok := strings.CutPrefix(kw, "AUTH="); ok {
+			if _, dup := c.ext["AUTH"]; dup {
+				continue
+			}
+			kw, params = "AUTH", strings.TrimSpace(rest+" "+params)
+		}
+		c.ext[kw] = strings.TrimSpace(params)
+	}
+	for _, m := range strings.Fields(c.ext["AUTH"]) {
+		c.mechs = append(c.mechs, strings.ToUpper(m))
+	}
+}
+
+// Extension reports whether the server offers the EHLO keyword name (case
+// does not matter) and returns its parameters, such as "10240000" for SIZE.
+func (c *Client) Extension(name string) (params string, ok bool) {
+	params, ok = c.ext[strings.ToUpper(name)]
+	return params, ok
+}
+
+// Extensions returns a copy of the server's EHLO keywords and their
+// parameters, keywords upper-cased.
+func (c *Client) Extensions() map[string]string {
+	m := make(map[string]string, len(c.ext))
+	for k, v := range c.ext {
+		m[k] = v
+	}
+	return m
+}
+
+// AuthMechanisms returns the SASL mechanisms the server offers, upper-cased.
+func (c *Client) AuthMechanisms() []string { return append([]string(nil), c.mechs...) }
+
+// MaxMessageSize returns the server's SIZE limit (RFC 1870): 0 when it offers
+// SIZE without a number; ok is false when it does not offer SIZE.
+func (c *Client) MaxMessageSize() (size int64, ok bool) {
+	p, ok := c.ext["SIZE"]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || n < 0 {
+		return 0, true
+	}
+	return n, true
+}
+
+// Greeting returns the server's greeting reply.
+func (c *Client) Greeting() *Reply { return c.greeting }
+
+// Hello returns the server's reply to the last EHLO, LHLO or HELO.
+func (c *Client) Hello() *Reply { return c.hello }
+
+// TLSConnectionState returns the TLS state when the connection uses TLS.
+func (c *Client) TLSConnectionState() (state tls.ConnectionState, ok bool) {
+	tc, ok := c.conn.(*tls.Conn)
+	if !ok {
+		return tls.ConnectionState{}, false
+	}
+	return tc.ConnectionState(), true
+}
+
+// Conn returns the underlying connection (a *tls.Conn after StartTLS).
+func (c *Client) Conn() net.Conn { return c.conn }
+
+// StartTLS upgrades the connection with STARTTLS (RFC 3207) and sends EHLO
+// again, forgetting what the server said before (RFC 3207 §4.2). A nil config
+// means the ClientOptions' TLSConfig, with the same defaults.
+func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
+	if c.err != nil {
+		return c.err
+	}
+	if c.tls {
+		return errors.New("smtp: StartTLS: the connection already uses TLS")
+	}
+	if _, ok := c.ext["STARTTLS"]; !ok {
+		return errors.New("smtp: StartTLS: the server does not offer STARTTLS")
+	}
+	if config == nil {
+		config = clientTLSConfig(&c.opts, c.serverName)
+	} else {
+		config = config.Clone()
+		if config.ServerName == "" {
+			config.ServerName = c.serverName
+		}
+		if config.MinVersion == 0 {
+			config.MinVersion = tls.VersionTLS12
+		}
+	}
+	if c.inMail {
+		return errors.New("smtp: StartTLS during a mail transaction")
+	}
+	done := c.arm(ctx)
+	defer done()
+	rep, err := c.cmd(ctx, append(c.line[:0], "STARTTLS"...))
+	if err != nil {
+		return err
+	}
+	if rep.Code != 220 {
+		return clientReplyError(rep, "STARTTLS")
+	}
+	// Anything the server sent after its 220 and before the handshake was
+	// not protected by TLS and must not be taken as a reply later (the
+	// command injection of CVE-2011-0411, seen from the client side).
+	if c.r.Buffered() > 0 {
+		return c.fail(ctx, errors.New("smtp: server sent data after its STARTTLS reply"))
+	}
+	tc := tls.Client(c.conn, config)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return c.fail(ctx, fmt.Errorf("smtp: TLS handshake: %w", err))
+	}
+	c.conn = tc
+	c.tls = true
+	c.r.Reset(tc)
+	c.w.Reset(tc)
+	c.ext, c.mechs, c.hello = nil, nil, nil
+	return c.sayHello(ctx)
+}
+
+// Auth authenticates with a SASL mechanism (RFC 4954). The initial response,
+// if the mechanism has one, goes with the AUTH command ("=" when empty),
+// unless that would make the command longer than 512 octets.
+//
+// Auth refuses to run on a connection without TLS unless AllowInsecureAuth
+// is set, and refuses mechanisms the server does not offer. A rejected
+// exchange returns the server's *Error (typically 535 5.7.8).
+func (c *Client) Auth(ctx context.Context, a auth.Client) error {
+	if c.err != nil {
+		return c.err
+	}
+	if !c.tls && !c.opts.AllowInsecureAuth {
+		return ErrInsecureAuth
+	}
+	if c.authed {
+		return errors.New("smtp: already authenticated")
+	}
+	if c.inMail {
+		return errors.New("smtp: Auth during a mail transaction")
+	}
+	mech, ir, err := a.Start()
+	if err != nil {
+		return fmt.Errorf("smtp: auth: %w", err)
+	}
+	mech = strings.ToUpper(mech)
+	offered := false
+	for _, m := range c.mechs {
+		offered = offered || m == mech
+	}
+	if !offered {
+		return fmt.Errorf("smtp: the server does not offer AUTH %s", mech)
+	}
+	done := c.arm(ctx)
+	defer done()
+	// Challenges may be much longer than other replies (RFC 4954 §4).
+	c.r.SetMax(max(MaxAuthLineLength, c.opts.MaxReplyLineLength))
+	defer c.r.SetMax(c.opts.MaxReplyLineLength)
+
+	line := append(append(c.line[:0], "AUTH "...), mech...)
+	pending := ir // an initial response not yet sent
+	if ir != nil {
+		enc := "="
+		if len(ir) > 0 {
+			enc = base64.StdEncoding.EncodeToString(ir)
+		}
+		if len(line)+1+len(enc)+2 <= clientMaxCommandLine {
+			line = append(append(line, ' '), enc...)
+			pending = nil
+		}
+	}
+	rep, err := c.cmd(ctx, line)
+	for err == nil && rep.Code == 334 {
+		var resp []byte
+		if pending != nil {
+			// RFC 4954 §4: the response withheld for its length answers
+			// the server's empty challenge.
+			resp, pending = pending, nil
+		} else {
+			challenge, derr := decodeAuthChallenge(rep)
+			if derr != nil {
+				c.cancelAuth(ctx)
+				return derr
+			}
+			resp, err = a.Next(challenge)
+			if err != nil {
+				c.cancelAuth(ctx)
+				return fmt.Errorf("smtp: auth %s: %w", mech, err)
+			}
+		}
+		// Responses are not bound by the command line limit (RFC 4954 §4).
+		c.w.WriteString(base64.StdEncoding.EncodeToString(resp))
+		c.w.WriteString("\r\n")
+		if err = c.flush(ctx); err != nil {
+			break
+		}
+		rep, err = c.readReply(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Code != 235 {
+		return clientReplyError(rep, "AUTH")
+	}
+	c.authed = true
+	return nil
+}
+
+// decodeAuthChallenge decodes a 334 challenge. RFC 4954 §4: base64 with nothing
+// else; any other character makes the client cancel.
+func decodeAuthChallenge(rep *Reply) ([]byte, error) {
+	text := rep.Message()
+	// The reply parser takes a leading "d.d.d" as an enhanced code; a 334
+	// challenge never has one, so put it back.
+	if !rep.EnhancedCode.IsZero() {
+		text = strings.TrimSpace(rep.EnhancedCode.String() + " " + text)
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("smtp: auth: malformed challenge: %w", err)
+	}
+	return b, nil
+}
+
+// cancelAuth sends "*" and reads the server's 501 (RFC 4954 §4).
+func (c *Client) cancelAuth(ctx context.Context) {
+	c.w.WriteString("*\r\n")
+	if c.flush(ctx) == nil {
+		c.readReply(ctx)
+	}
+}
+
+// ErrInsecureAuth is returned by Auth on a connection without TLS when
+// ClientOptions.AllowInsecureAuth is not set.
+var ErrInsecureAuth = errors.New("smtp: refusing AUTH on a connection without TLS (see ClientOptions.AllowInsecureAuth)")
+
+// Noop sends NOOP (RFC 5321 §4.1.1.9), to keep the connection alive or check
+// that it still works.
+func (c *Client) Noop(ctx context.Context) error {
+	_, err := c.simple(ctx, 250, "NOOP")
+	return err
+}
+
+// Reset sends RSET (RFC 5321 §4.1.1.5), ending any mail transaction.
+func (c *Client) Reset(ctx context.Context) error {
+	_, err := c.simple(ctx, 250, "RSET")
+	if err == nil {
+		c.endMail()
+	}
+	return err
+}
+
+// Verify sends VRFY for addr (RFC 5321 §4.1.1.6). Most servers answer 252,
+// which Verify reports as success.
+func (c *Client) Verify(ctx context.Context, addr string) (*Reply, error) {
+	if strings.ContainsAny(addr, "\r\n") {
+		return nil, errors.New("smtp: line break in VRFY argument")
+	}
+	return c.simple(ctx, 250, "VRFY "+addr)
+}
+
+// Quit sends QUIT (RFC 5321 §4.1.1.10), reads the reply and closes the
+// connection. The connection is closed even when QUIT fails.
+func (c *Client) Quit(ctx context.Context) error {
+	_, err := c.simple(ctx, 221, "QUIT")
+	if cerr := c.conn.Close(); err == nil && cerr != nil && c.err == nil {
+		err = cerr
+	}
+	if c.err == nil {
+		c.err = net.ErrClosed
+	}
+	return err
+}
+
+// quitQuietly sends QUIT without waiting for the reply, as RFC 5321 §3.1 asks
+// after a 554 greeting.
+func (c *Client) quitQuietly() {
+	c.w.WriteString("QUIT\r\n")
+	c.w.Flush()
+}
+
+// Close closes the connection without QUIT.
+func (c *Client) Close() error {
+	if c.err == nil {
+		c.err = net.ErrClosed
+	}
+	return c.conn.Close()
+}
