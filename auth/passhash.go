@@ -43,6 +43,9 @@ const saltLen = 16
 // SCRAM-SHA-256 without the server ever storing anything from which the
 // password, or a SCRAM proof for another salt, can be computed directly.
 //
+// ParsePasswordHash also reads the "{SCRAM-SHA-256}ITER,SALT,STOREDKEY,SERVERKEY"
+// form that Dovecot and GNU SASL (gsasl --mkpasswd) write, as the first form.
+//
 // The second form is plain PBKDF2-HMAC-SHA-256 with an LEN-byte derived key
 // DK, accepted for importing hashes made elsewhere. It serves PLAIN and
 // LOGIN; when LEN is 32, DK is SCRAM-SHA-256's SaltedPassword, so it serves
@@ -112,6 +115,13 @@ func ParsePasswordHash(s string) (*PasswordHash, error) {
 	bad := func(why string) error { return fmt.Errorf("%w: password hash: %s", ErrMalformed, why) }
 	if len(s) > 1024 {
 		return nil, bad("too long")
+	}
+	if rest, ok := strings.CutPrefix(s, "{SCRAM-SHA-256}"); ok {
+		f := strings.Split(rest, ",")
+		if len(f) < 4 || len(f) > 5 { // gsasl may append the salted password
+			return nil, bad("{SCRAM-SHA-256} needs iterations, salt and two keys")
+		}
+		s = "$scram-sha-256$i=" + f[0] + "$" + f[1] + "$" + f[2] + "$" + f[3]
 	}
 	f := strings.Split(s, "$")
 	if len(f) < 2 || f[0] != "" {
