@@ -611,7 +611,8 @@ func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 	if err != nil {
 		return err
 	}
-	if rep.Code != 235 {
+	// RFC 4954 §6 says 235; some servers say 250, which is success all the same.
+	if rep.Code/100 != 2 {
 		return clientReplyError(rep, "AUTH")
 	}
 	c.authed = true
