@@ -1,0 +1,374 @@
+package smtp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the Server's limits; a zero field means its default.
+const (
+	// DefaultReadTimeout: RFC 5321 §4.5.3.2.7, the server waits at least 5
+	// minutes for each command; also applied to each read of message data
+	// (§4.5.3.2.5: 3 minutes per data block on the client side).
+	DefaultReadTimeout = 5 * time.Minute
+	// DefaultWriteTimeout bounds each flush of replies.
+	DefaultWriteTimeout = 5 * time.Minute
+	// DefaultMaxMessageBytes is the message size limit advertised with SIZE.
+	DefaultMaxMessageBytes = 32 << 20
+	// DefaultMaxRecipients: RFC 5321 §4.5.3.1.8 asks for at least 100.
+	DefaultMaxRecipients = 100
+	// DefaultMaxLineLength bounds a command line, without CR LF. RFC 5321
+	// §4.5.3.1.4 says 512 octets; ESMTP parameters add to it (RFC 1869 §4.1.2).
+	DefaultMaxLineLength = 2048
+	// DefaultMaxConnections bounds concurrent connections.
+	DefaultMaxConnections = 1000
+	// DefaultMaxErrors is how many error replies a connection may earn before
+	// the server replies 421 and disconnects.
+	DefaultMaxErrors = 10
+	// maxAuthLineLength: RFC 4954 §4, a SASL response line may be 12288 octets.
+	maxAuthLineLength = 12288
+)
+
+// ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
+var ErrServerClosed = errors.New("smtp: Server closed")
+
+// Server is an SMTP or LMTP server. Set Backend (and any other field) before
+// calling Serve; a Server must not be copied or changed after that.
+type Server struct {
+	// Addr is the address ListenAndServe listens on; "" means ":25"
+	// (":465" for ListenAndServeTLS, and for LMTP there is no default port).
+	Addr string
+	// Domain is the server's host name, sent in the greeting and the EHLO
+	// reply; "" means "localhost".
+	Domain string
+	// Backend opens a Session per connection. It must be set.
+	Backend Backend
+	// TLSConfig enables STARTTLS (RFC 3207) when set, and is used by
+	// ListenAndServeTLS. TLS 1.2 is the minimum unless it says otherwise.
+	TLSConfig *tls.Config
+
+	// ReadTimeout bounds the wait for each command line and each read of
+	// message data; 0 means DefaultReadTimeout.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write of replies; 0 means DefaultWriteTimeout.
+	WriteTimeout time.Duration
+	// MaxMessageBytes is the largest message accepted, advertised with SIZE
+	// (RFC 1870); 0 means DefaultMaxMessageBytes, negative means no limit.
+	MaxMessageBytes int64
+	// MaxRecipients is the most recipients per transaction; 0 means
+	// DefaultMaxRecipients. Further RCPT commands get 452 4.5.3.
+	MaxRecipients int
+	// MaxLineLength is the longest command line accepted, without CR LF; 0
+	// means DefaultMaxLineLength. Longer lines get 500 5.5.2.
+	MaxLineLength int
+	// MaxConnections is the most connections served at once; 0 means
+	// DefaultMaxConnections, negative means no limit. Further connections get
+	// 421 4.7.0 and are closed.
+	MaxConnections int
+	// MaxErrors is how many error replies a connection may get before it is
+	// closed with 421 4.7.0; 0 means DefaultMaxErrors, negative no limit.
+	MaxErrors int
+	// AllowInsecureAuth allows AUTH on connections without TLS. Leave it
+	// false except on trusted networks: PLAIN and LOGIN send passwords.
+	AllowInsecureAuth bool
+	// LMTP makes the server speak LMTP (RFC 2033) instead of SMTP.
+	LMTP bool
+	// BareNewline says what to do with a bare CR or LF in DATA; the zero
+	// value, BareNewlineReject, refuses such messages with 554 5.6.0.
+	BareNewline BareNewlinePolicy
+	// Logger, when set, receives connection events and errors.
+	Logger *slog.Logger
+
+	mu         sync.Mutex
+	listeners  map[*net.Listener]struct{}
+	conns      map[*Conn]struct{}
+	active     atomic.Int64
+	inShutdown atomic.Bool
+	done       chan struct{}
+}
+
+func (s *Server) domain() string {
+	if s.Domain == "" {
+		return "localhost"
+	}
+	return s.Domain
+}
+
+func (s *Server) readTimeout() time.Duration {
+	if s.ReadTimeout <= 0 {
+		return DefaultReadTimeout
+	}
+	return s.ReadTimeout
+}
+
+func (s *Server) writeTimeout() time.Duration {
+	if s.WriteTimeout <= 0 {
+		return DefaultWriteTimeout
+	}
+	return s.WriteTimeout
+}
+
+func (s *Server) maxMessageBytes() int64 {
+	switch {
+	case s.MaxMessageBytes == 0:
+		return DefaultMaxMessageBytes
+	case s.MaxMessageBytes < 0:
+		return 0
+	}
+	return s.MaxMessageBytes
+}
+
+func (s *Server) maxRecipients() int {
+	if s.MaxRecipients <= 0 {
+		return DefaultMaxRecipients
+	}
+	return s.MaxRecipients
+}
+
+func (s *Server) maxLineLength() int {
+	if s.MaxLineLength <= 0 {
+		return DefaultMaxLineLength
+	}
+	return s.MaxLineLength
+}
+
+func (s *Server) maxConnections() int {
+	if s.MaxConnections == 0 {
+		return DefaultMaxConnections
+	}
+	return s.MaxConnections
+}
+
+func (s *Server) maxErrors() int {
+	if s.MaxErrors == 0 {
+		return DefaultMaxErrors
+	}
+	return s.MaxErrors
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	cfg := s.TLSConfig.Clone()
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	return cfg
+}
+
+func (s *Server) logf(level slog.Level, msg string, args ...any) {
+	if s.Logger != nil {
+		s.Logger.Log(context.Background(), level, msg, args...)
+	}
+}
+
+// ListenAndServe listens on s.Addr and serves connections.
+func (s *Server) ListenAndServe() error {
+	if s.inShutdown.Load() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":25"
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(l)
+}
+
+// ListenAndServeTLS listens on s.Addr and serves connections over implicit
+// TLS (RFC 8314 §3.3, port 465 for submission), with the certificate and key
+// in the given PEM files, or s.TLSConfig's certificates when both are "".
+func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
+	if s.inShutdown.Load() {
+		return ErrServerClosed
+	}
+	addr := s.Addr
+	if addr == "" {
+		addr = ":465"
+	}
+	var cfg *tls.Config
+	if s.TLSConfig != nil {
+		cfg = s.tlsConfig()
+	} else {
+		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if certFile != "" || keyFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return err
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(tls.NewListener(l, cfg))
+}
+
+func (s *Server) trackListener(l *net.Listener, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listeners == nil {
+		s.listeners = make(map[*net.Listener]struct{})
+	}
+	if add {
+		if s.inShutdown.Load() {
+			return false
+		}
+		s.listeners[l] = struct{}{}
+	} else {
+		delete(s.listeners, l)
+	}
+	return true
+}
+
+func (s *Server) trackConn(c *Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		s.conns = make(map[*Conn]struct{})
+	}
+	if add {
+		if s.inShutdown.Load() {
+			return false
+		}
+		s.conns[c] = struct{}{}
+	} else {
+		delete(s.conns, c)
+	}
+	return true
+}
+
+// Serve accepts connections on l and serves each in its own goroutine. It
+// closes l when it returns; after Shutdown or Close it returns ErrServerClosed.
+func (s *Server) Serve(l net.Listener) error {
+	if s.Backend == nil {
+		return errors.New("smtp: Server.Backend is nil")
+	}
+	l = &onceCloseListener{Listener: l}
+	defer l.Close()
+	if !s.trackListener(&l, true) {
+		return ErrServerClosed
+	}
+	defer s.trackListener(&l, false)
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.inShutdown.Load() {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				// Temporary accept failures (such as too many open files):
+				// back off as net/http does.
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				s.logf(slog.LevelWarn, "smtp: accept error", "err", err, "retry", delay)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if max := s.maxConnections(); max > 0 && s.active.Load() >= int64(max) {
+			go s.refuse(nc)
+			continue
+		}
+		c := s.newConn(nc)
+		if !s.trackConn(c, true) {
+			nc.Close()
+			return ErrServerClosed
+		}
+		s.active.Add(1)
+		go c.serve()
+	}
+}
+
+// refuse answers a connection over MaxConnections (RFC 5321 §3.8: 421).
+func (s *Server) refuse(nc net.Conn) {
+	defer nc.Close()
+	nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if _, isTLS := nc.(*tls.Conn); isTLS {
+		// The handshake would need the client's cooperation; just close.
+		return
+	}
+	fmt.Fprintf(nc, "421 4.7.0 %s Too many connections, try again later\r\n", s.domain())
+	s.logf(slog.LevelWarn, "smtp: connection refused: too many connections", "remote", nc.RemoteAddr())
+}
+
+// Shutdown stops the server gracefully: it closes the listeners, lets
+// transactions in progress finish, replies 421 4.3.2 to connections waiting for
+// a command outside a transaction and closes them, and waits until all
+// connections are closed or ctx is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	for l := range s.listeners {
+		(*l).Close()
+	}
+	s.mu.Unlock()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		for c := range s.conns {
+			c.interruptIfIdle()
+		}
+		s.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Close closes the listeners and all connections at once.
+func (s *Server) Close() error {
+	s.inShutdown.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var err error
+	for l := range s.listeners {
+		if e := (*l).Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	for c := range s.conns {
+		c.closeNet()
+	}
+	return err
+}
+
+// onceCloseListener lets Serve and Shutdown both close a listener.
+type onceCloseListener struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *onceCloseListener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
+// bufferedWriter is the part of bufio.Writer a Conn uses.
+var _ = bufio.NewWriter

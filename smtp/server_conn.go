@@ -1,0 +1,772 @@
+package smtp
+
+import (
+	"bufio"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/textline"
+)
+
+// Conn is one connection to a Server, as a Session sees it.
+type Conn struct {
+	srv     *Server
+	mu      sync.Mutex // guards nc, idle and closed against Shutdown and Close
+	nc      net.Conn
+	idle    bool
+	closed  bool
+	tr      *textline.Reader
+	bw      *bufio.Writer
+	tlsOK   bool
+	tlsSt   tls.ConnectionState
+	helo    string
+	ehlo    bool
+	ident   string
+	session Session
+	errors  int
+	data    bool // reading message data: renew the read deadline on each read
+
+	// Transaction state.
+	from     *Mailbox
+	mailOpts *MailOptions
+	rcpts    []Mailbox
+	bdat     bool // a BDAT sequence has started
+	bdatFail bool // a BDAT failed: discard chunks until LAST or RSET
+
+	pending *string // a command read while a BDAT sequence waited for a chunk
+	quit    bool
+}
+
+// RemoteAddr returns the client's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr returns the address the client connected to.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// TLS returns the TLS state of the connection, or nil when it has no TLS.
+func (c *Conn) TLS() *tls.ConnectionState {
+	if !c.tlsOK {
+		return nil
+	}
+	return &c.tlsSt
+}
+
+// Hostname returns the name the client gave with EHLO, HELO or LHLO, "" before.
+func (c *Conn) Hostname() string { return c.helo }
+
+// Identity returns the identity the client authenticated as with AUTH, or "".
+func (c *Conn) Identity() string { return c.ident }
+
+// Server returns the Server the connection belongs to.
+func (c *Conn) Server() *Server { return c.srv }
+
+// connReader reads from the network, flushing pending replies first: this is
+// how PIPELINING replies are batched (RFC 2920 §3.2): replies go out when the
+// server has no more input to act on.
+type connReader struct{ c *Conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.bw.Buffered() > 0 {
+		if err := c.flush(); err != nil {
+			return 0, err
+		}
+	}
+	c.mu.Lock()
+	nc := c.nc
+	c.mu.Unlock()
+	if c.data {
+		nc.SetReadDeadline(time.Now().Add(c.srv.readTimeout()))
+	}
+	return nc.Read(p)
+}
+
+func (s *Server) newConn(nc net.Conn) *Conn {
+	c := &Conn{srv: s, nc: nc}
+	c.bw = bufio.NewWriterSize(nc, 4096)
+	c.tr = textline.NewReader(connReader{c}, s.maxLineLength())
+	return c
+}
+
+func (c *Conn) flush() error {
+	c.nc.SetWriteDeadline(time.Now().Add(c.srv.writeTimeout()))
+	return c.bw.Flush()
+}
+
+// closeNet closes the network connection (from Server.Close).
+func (c *Conn) closeNet() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	c.nc.Close()
+}
+
+// interruptIfIdle wakes a connection waiting for a command outside a
+// transaction, so that it answers 421 (Server.Shutdown).
+func (c *Conn) interruptIfIdle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.idle {
+		c.nc.SetReadDeadline(time.Now())
+	}
+}
+
+func (c *Conn) logf(level slog.Level, msg string, args ...any) {
+	if c.srv.Logger != nil {
+		c.srv.logf(level, msg, append([]any{"remote", c.nc.RemoteAddr()}, args...)...)
+	}
+}
+
+// reply queues a reply; it goes out when the server next waits for input.
+func (c *Conn) reply(code int, ec EnhancedCode, format string, args ...any) {
+	text := format
+	if len(args) > 0 {
+		text = fmt.Sprintf(format, args...)
+	}
+	writeReply(c.bw, code, ec, text)
+	if code >= 400 {
+		c.errors++
+	}
+}
+
+// replyErr sends err as a reply: an *Error as it is, anything else as a
+// transient local error.
+func (c *Conn) replyErr(err error) {
+	var e *Error
+	if errors.As(err, &e) && e.Code >= 400 && e.Code <= 599 {
+		c.reply(e.Code, e.EnhancedCode, "%s", e.Message)
+		return
+	}
+	c.logf(slog.LevelError, "smtp: session error", "err", err)
+	c.reply(451, EnhancedCode{4, 3, 0}, "Local error in processing, try again later")
+}
+
+// tooManyErrors reports whether the client has earned enough error replies to
+// be disconnected.
+func (c *Conn) tooManyErrors() bool {
+	max := c.srv.maxErrors()
+	return max > 0 && c.errors >= max
+}
+
+func (c *Conn) serve() {
+	s := c.srv
+	defer func() {
+		if v := recover(); v != nil {
+			s.logf(slog.LevelError, "smtp: panic serving connection", "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+		}
+		c.mu.Lock()
+		c.closed = true
+		c.nc.Close()
+		c.mu.Unlock()
+		if c.session != nil {
+			if err := c.session.Logout(); err != nil {
+				c.logf(slog.LevelWarn, "smtp: logout", "err", err)
+			}
+		}
+		s.trackConn(c, false)
+		s.active.Add(-1)
+	}()
+
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		// Implicit TLS: finish the handshake so NewSession sees its state.
+		tc.SetDeadline(time.Now().Add(s.readTimeout()))
+		if err := tc.Handshake(); err != nil {
+			c.logf(slog.LevelInfo, "smtp: TLS handshake", "err", err)
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		c.tlsOK, c.tlsSt = true, tc.ConnectionState()
+	}
+
+	session, err := s.Backend.NewSession(c)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			c.reply(e.Code, e.EnhancedCode, "%s", e.Message)
+		} else {
+			c.logf(slog.LevelError, "smtp: NewSession", "err", err)
+			c.reply(421, EnhancedCode{4, 3, 2}, "%s Service not available", s.domain())
+		}
+		c.flush()
+		return
+	}
+	c.session = session
+	proto := "ESMTP"
+	if s.LMTP {
+		proto = "LMTP"
+	}
+	// RFC 5321 §4.2: no enhanced code in the greeting (RFC 2034 §3).
+	c.reply(220, NoEnhancedCode, "%s %s Service ready", s.domain(), proto)
+
+	for !c.quit {
+		var line string
+		if c.pending != nil {
+			line, c.pending = *c.pending, nil
+		} else {
+			var st readState
+			if line, st = c.readCommand(); st == readClose {
+				break
+			} else if st == readReplied {
+				continue
+			}
+		}
+		c.handle(line)
+		if c.tooManyErrors() && !c.quit {
+			c.reply(421, EnhancedCode{4, 7, 0}, "%s Too many errors, closing connection", s.domain())
+			break
+		}
+	}
+	c.flush()
+}
+
+type readState uint8
+
+const (
+	readLine    readState = iota // a command line was read
+	readReplied                  // a malformed line was read and answered
+	readClose                    // the connection must end; any reply is queued
+)
+
+// readCommand reads the next command line.
+func (c *Conn) readCommand() (string, readState) {
+	s := c.srv
+	inTx := c.from != nil
+	c.mu.Lock()
+	if s.inShutdown.Load() && !inTx {
+		c.mu.Unlock()
+		c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", s.domain())
+		return "", readClose
+	}
+	c.idle = !inTx
+	c.nc.SetReadDeadline(time.Now().Add(s.readTimeout()))
+	c.mu.Unlock()
+
+	line, end, err := c.tr.ReadLine()
+
+	c.mu.Lock()
+	c.idle = false
+	c.mu.Unlock()
+	switch {
+	case errors.Is(err, textline.ErrLineTooLong):
+		if _, _, err := c.tr.SkipLine(); err != nil {
+			c.readFailed(err)
+			return "", readClose
+		}
+		// RFC 5321 §4.5.3.1.10: 500 Line too long.
+		c.reply(500, EnhancedCode{5, 5, 2}, "Line too long")
+		return "", readReplied
+	case err != nil:
+		c.readFailed(err)
+		return "", readClose
+	case end == textline.EndNone:
+		return "", readClose // the client closed mid-line
+	case end == textline.EndCR:
+		// A bare CR is not a line end in SMTP (RFC 5321 §2.3.8).
+		c.reply(500, EnhancedCode{5, 5, 2}, "Bare CR in command")
+		return "", readReplied
+	}
+	// A command ending in a bare LF is accepted: it cannot end message data,
+	// and some tools send it.
+	return string(line), readLine
+}
+
+// readFailed handles a read error; it returns false (end the connection),
+// having queued a reply when one is due.
+func (c *Conn) readFailed(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		if c.srv.inShutdown.Load() && c.from == nil {
+			c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", c.srv.domain())
+		} else {
+			// RFC 5321 §4.5.3.2: the server may close after a timeout.
+			c.reply(421, EnhancedCode{4, 4, 2}, "%s Timeout exceeded, closing connection", c.srv.domain())
+		}
+	}
+	return false
+}
+
+func (c *Conn) handle(line string) {
+	if strings.IndexByte(line, 0) >= 0 {
+		c.reply(500, EnhancedCode{5, 5, 2}, "NUL byte in command")
+		return
+	}
+	verb, arg := parseCommand(line)
+	if c.bdatFail && verb != "BDAT" && verb != "RSET" && verb != "QUIT" && verb != "NOOP" {
+		// RFC 3030 §2: after a failed BDAT the state is indeterminate until RSET.
+		c.bdatFail = false
+	}
+	switch verb {
+	case "HELO", "EHLO":
+		if c.srv.LMTP {
+			c.reply(500, EnhancedCode{5, 5, 1}, "This is an LMTP server: use LHLO")
+			return
+		}
+		c.hello(verb == "EHLO", arg)
+	case "LHLO":
+		if !c.srv.LMTP {
+			c.reply(500, EnhancedCode{5, 5, 1}, "Command not recognized")
+			return
+		}
+		c.hello(true, arg)
+	case "MAIL":
+		c.mail(arg)
+	case "RCPT":
+		c.rcpt(arg)
+	case "DATA":
+		c.dataCmd(arg)
+	case "BDAT":
+		c.bdatCmd(arg)
+	case "RSET":
+		if arg != "" {
+			c.reply(501, EnhancedCode{5, 5, 4}, "RSET takes no argument")
+			return
+		}
+		c.reset()
+		c.bdatFail = false
+		c.reply(250, EnhancedCode{2, 0, 0}, "Ok")
+	case "NOOP":
+		c.reply(250, EnhancedCode{2, 0, 0}, "Ok")
+	case "QUIT":
+		c.reply(221, EnhancedCode{2, 0, 0}, "%s Service closing transmission channel", c.srv.domain())
+		c.quit = true
+	case "VRFY", "EXPN":
+		// RFC 5321 §3.5.3: 252 when the server will not verify.
+		c.reply(252, EnhancedCode{2, 5, 0}, "Cannot VRFY user, but will accept message and attempt delivery")
+	case "HELP":
+		c.reply(214, EnhancedCode{2, 0, 0}, "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH")
+	case "STARTTLS":
+		c.startTLS(arg)
+	case "AUTH":
+		c.auth(arg)
+	case "":
+		c.reply(500, EnhancedCode{5, 5, 2}, "Empty command")
+	default:
+		c.reply(500, EnhancedCode{5, 5, 1}, "Command not recognized")
+	}
+}
+
+// reset ends the current transaction, telling the Session if one was open.
+func (c *Conn) reset() {
+	had := c.from != nil
+	c.from, c.mailOpts, c.rcpts, c.bdat = nil, nil, nil, false
+	if had {
+		c.session.Reset()
+	}
+}
+
+func (c *Conn) hello(ehlo bool, arg string) {
+	if arg == "" || strings.ContainsAny(arg, " \t") && !ehlo {
+		c.reply(501, EnhancedCode{5, 5, 4}, "Syntax: EHLO hostname")
+		return
+	}
+	name, _, _ := strings.Cut(arg, " ")
+	c.reset()
+	c.helo, c.ehlo = name, ehlo
+	s := c.srv
+	if !ehlo {
+		c.reply(250, NoEnhancedCode, "%s", s.domain())
+		return
+	}
+	caps := []string{s.domain() + " greets " + name, "PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
+	if max := s.maxMessageBytes(); max > 0 {
+		caps = append(caps, "SIZE "+strconv.FormatInt(max, 10))
+	} else {
+		caps = append(caps, "SIZE")
+	}
+	caps = append(caps, "DSN", "CHUNKING", "BINARYMIME")
+	if s.TLSConfig != nil && !c.tlsOK {
+		caps = append(caps, "STARTTLS")
+	}
+	if mechs := c.authMechanisms(); len(mechs) > 0 {
+		caps = append(caps, "AUTH "+strings.Join(mechs, " "))
+	}
+	caps = append(caps, "HELP")
+	// RFC 2034 §3: no enhanced codes in the EHLO reply.
+	c.reply(250, NoEnhancedCode, "%s", strings.Join(caps, "\n"))
+}
+
+// authMechanisms returns the mechanisms to offer now, or nil.
+func (c *Conn) authMechanisms() []string {
+	as, ok := c.session.(AuthSession)
+	if !ok || c.ident != "" || (!c.tlsOK && !c.srv.AllowInsecureAuth) {
+		return nil
+	}
+	return as.AuthMechanisms()
+}
+
+func (c *Conn) mail(arg string) {
+	if c.helo == "" {
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send EHLO or HELO first")
+		return
+	}
+	if c.from != nil {
+		c.reply(503, EnhancedCode{5, 5, 1}, "Nested MAIL command")
+		return
+	}
+	from, opts, err := parseMailArg(arg)
+	if err != nil {
+		c.replyParamErr(err, EnhancedCode{5, 1, 7})
+		return
+	}
+	if opts.UTF8 && hasNonASCII(arg) && !c.ehlo {
+		c.reply(555, EnhancedCode{5, 5, 4}, "SMTPUTF8 needs EHLO")
+		return
+	}
+	// RFC 1870 §6.1: refuse early a message announced larger than the limit.
+	if max := c.srv.maxMessageBytes(); max > 0 && opts.Size > max {
+		c.reply(552, EnhancedCode{5, 3, 4}, "Message size exceeds fixed maximum message size")
+		return
+	}
+	if err := c.session.Mail(from, opts); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.from, c.mailOpts = &from, opts
+	c.reply(250, EnhancedCode{2, 1, 0}, "Ok")
+}
+
+// replyParamErr answers a MAIL or RCPT parse error: 555 for an unknown
+// parameter (RFC 5321 §4.1.1.11), 501 otherwise, with the address code for a
+// bad path.
+func (c *Conn) replyParamErr(err error, pathCode EnhancedCode) {
+	switch {
+	case errors.Is(err, errUnknownParam):
+		c.reply(555, EnhancedCode{5, 5, 4}, "%s", strings.TrimPrefix(err.Error(), "smtp: "))
+	case errors.Is(err, ErrPathSyntax):
+		c.reply(501, pathCode, "%s", strings.TrimPrefix(err.Error(), "smtp: "))
+	default:
+		c.reply(501, EnhancedCode{5, 5, 4}, "%s", strings.TrimPrefix(err.Error(), "smtp: "))
+	}
+}
+
+func (c *Conn) rcpt(arg string) {
+	if c.from == nil {
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send MAIL first")
+		return
+	}
+	if c.bdat {
+		c.reply(503, EnhancedCode{5, 5, 1}, "RCPT after BDAT")
+		return
+	}
+	if len(c.rcpts) >= c.srv.maxRecipients() {
+		// RFC 5321 §4.5.3.1.10: 452 too many recipients; not counted as an
+		// error, the client sends the rest in another transaction.
+		c.reply(452, EnhancedCode{4, 5, 3}, "Too many recipients")
+		c.errors--
+		return
+	}
+	to, opts, err := parseRcptArg(arg, c.mailOpts.UTF8)
+	if err != nil {
+		c.replyParamErr(err, EnhancedCode{5, 1, 3})
+		return
+	}
+	if err := c.session.Rcpt(to, opts); err != nil {
+		c.replyErr(err)
+		return
+	}
+	c.rcpts = append(c.rcpts, to)
+	c.reply(250, EnhancedCode{2, 1, 5}, "Ok")
+}
+
+func (c *Conn) dataCmd(arg string) {
+	if arg != "" {
+		c.reply(501, EnhancedCode{5, 5, 4}, "DATA takes no argument")
+		return
+	}
+	if !c.readyForData() {
+		return
+	}
+	if c.mailOpts.Body == BodyBinaryMIME {
+		// RFC 3030 §3: BINARYMIME messages go with BDAT only.
+		c.reply(503, EnhancedCode{5, 5, 1}, "BODY=BINARYMIME requires BDAT")
+		return
+	}
+	c.reply(354, NoEnhancedCode, "End data with <CR><LF>.<CR><LF>")
+	if c.tr.Buffered() == 0 {
+		// The Session may take its time before reading: the client waits
+		// for 354 before sending (RFC 2920 §3.1).
+		if err := c.flush(); err != nil {
+			c.quit = true
+			return
+		}
+	}
+	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.maxMessageBytes())
+	c.data = true
+	status, err := c.deliver(dr)
+	ioErr := dr.drain()
+	c.data = false
+	if ioErr != nil {
+		c.readFailed(ioErr)
+		c.quit = true
+		return
+	}
+	switch {
+	case dr.over:
+		err = errTooLarge
+		status = nil
+	case dr.bare && c.srv.BareNewline == BareNewlineReject:
+		err = errBareNewlineReply
+		status = nil
+	}
+	c.finishMessage(status, err)
+}
+
+var (
+	// RFC 1870 §6.2 / RFC 3463 X.3.4.
+	errTooLarge = &Error{Code: 552, EnhancedCode: EnhancedCode{5, 3, 4}, Message: "Message size exceeds fixed maximum message size"}
+	// RFC 5321 §2.3.8, §4.5.2; see BareNewlinePolicy.
+	errBareNewlineReply = &Error{Code: 554, EnhancedCode: EnhancedCode{5, 6, 0}, Message: "Message refused: bare CR or LF in data (RFC 5321 section 2.3.8)"}
+)
+
+// readyForData checks the sequence for DATA and BDAT.
+func (c *Conn) readyForData() bool {
+	switch {
+	case c.from == nil:
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send MAIL first")
+	case len(c.rcpts) == 0:
+		c.reply(503, EnhancedCode{5, 5, 1}, "No valid recipients")
+	default:
+		return true
+	}
+	return false
+}
+
+// deliver hands the message to the Session; for LMTP it returns the status of
+// each recipient when the Session sets them.
+func (c *Conn) deliver(r io.Reader) (*lmtpStatus, error) {
+	if c.srv.LMTP {
+		if ls, ok := c.session.(LMTPSession); ok {
+			st := newLMTPStatus(c.rcpts)
+			err := ls.LMTPData(r, st)
+			return st, err
+		}
+	}
+	return nil, c.session.Data(r)
+}
+
+// finishMessage replies to the end of a message and ends the transaction.
+func (c *Conn) finishMessage(status *lmtpStatus, err error) {
+	if c.srv.LMTP {
+		// RFC 2033 §4.2: one reply per accepted recipient, in order.
+		for i := range c.rcpts {
+			e := err
+			if status != nil && status.set[i] {
+				e = status.errs[i]
+			}
+			if e != nil {
+				c.replyErr(e)
+			} else {
+				c.reply(250, EnhancedCode{2, 0, 0}, "<%s> Ok", c.rcpts[i].String())
+			}
+		}
+	} else if err != nil {
+		c.replyErr(err)
+	} else {
+		c.reply(250, EnhancedCode{2, 0, 0}, "Ok: queued")
+	}
+	c.reset()
+}
+
+// lmtpStatus implements StatusCollector.
+type lmtpStatus struct {
+	mu    sync.Mutex
+	rcpts []Mailbox
+	errs  []error
+	set   []bool
+}
+
+func newLMTPStatus(rcpts []Mailbox) *lmtpStatus {
+	return &lmtpStatus{rcpts: rcpts, errs: make([]error, len(rcpts)), set: make([]bool, len(rcpts))}
+}
+
+func (s *lmtpStatus) SetStatus(rcpt Mailbox, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.rcpts {
+		if r == rcpt && !s.set[i] {
+			s.errs[i], s.set[i] = err, true
+			return
+		}
+	}
+}
+
+func (c *Conn) startTLS(arg string) {
+	switch {
+	case arg != "":
+		c.reply(501, EnhancedCode{5, 5, 4}, "STARTTLS takes no argument")
+		return
+	case c.srv.TLSConfig == nil:
+		c.reply(502, EnhancedCode{5, 5, 1}, "STARTTLS not supported")
+		return
+	case c.tlsOK:
+		c.reply(503, EnhancedCode{5, 5, 1}, "TLS already active")
+		return
+	}
+	c.reply(220, EnhancedCode{2, 0, 0}, "Ready to start TLS")
+	if err := c.flush(); err != nil {
+		c.quit = true
+		return
+	}
+	tc := tls.Server(c.nc, c.srv.tlsConfig())
+	tc.SetDeadline(time.Now().Add(c.srv.readTimeout()))
+	if err := tc.Handshake(); err != nil {
+		c.logf(slog.LevelInfo, "smtp: STARTTLS handshake", "err", err)
+		c.quit = true
+		return
+	}
+	tc.SetDeadline(time.Time{})
+	c.mu.Lock()
+	c.nc = tc
+	c.mu.Unlock()
+	c.bw.Reset(tc)
+	// RFC 3207 §4.2: forget everything learnt before TLS, and (the
+	// command-injection attack) drop any input that came with STARTTLS.
+	c.tr.Reset(connReader{c})
+	c.tlsOK, c.tlsSt = true, tc.ConnectionState()
+	c.reset()
+	c.helo, c.ehlo, c.ident = "", false, ""
+}
+
+func (c *Conn) auth(arg string) {
+	as, ok := c.session.(AuthSession)
+	switch {
+	case !ok:
+		c.reply(502, EnhancedCode{5, 5, 1}, "AUTH not supported")
+		return
+	case c.helo == "" || !c.ehlo:
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send EHLO first")
+		return
+	case c.ident != "":
+		// RFC 4954 §4: no second AUTH once authenticated.
+		c.reply(503, EnhancedCode{5, 5, 1}, "Already authenticated")
+		return
+	case c.from != nil:
+		c.reply(503, EnhancedCode{5, 5, 1}, "AUTH not allowed during a mail transaction")
+		return
+	case !c.tlsOK && !c.srv.AllowInsecureAuth:
+		// RFC 4954 §4 / RFC 5248: 538 5.7.11 Encryption required.
+		c.reply(538, EnhancedCode{5, 7, 11}, "Encryption required for requested authentication mechanism")
+		return
+	}
+	mech, ir, hasIR := strings.Cut(arg, " ")
+	mech = strings.ToUpper(mech)
+	offered := false
+	for _, m := range as.AuthMechanisms() {
+		if strings.EqualFold(m, mech) {
+			offered = true
+		}
+	}
+	if mech == "" || !offered {
+		c.reply(504, EnhancedCode{5, 5, 4}, "Unrecognized authentication type")
+		return
+	}
+	var resp []byte
+	if hasIR {
+		// RFC 4954 §4: "=" is an empty initial response.
+		if ir == "=" {
+			resp = []byte{}
+		} else {
+			var err error
+			if resp, err = base64.StdEncoding.DecodeString(ir); err != nil {
+				c.reply(501, EnhancedCode{5, 5, 2}, "Malformed base64 in initial response")
+				return
+			}
+		}
+	}
+	srv, err := as.Auth(mech)
+	if err != nil {
+		c.replyErr(err)
+		return
+	}
+	for {
+		challenge, done, err := srv.Next(resp)
+		if err != nil {
+			c.replyAuthErr(err)
+			return
+		}
+		if done && len(challenge) == 0 {
+			c.ident = srv.Identity()
+			c.reply(235, EnhancedCode{2, 7, 0}, "Authentication successful")
+			return
+		}
+		// A challenge; or, when done, additional data with success, which
+		// SMTP sends as a last challenge answered by an empty line (RFC 4954 §4).
+		c.reply(334, NoEnhancedCode, "%s", base64.StdEncoding.EncodeToString(challenge))
+		line, ok := c.readAuthLine()
+		if !ok {
+			return
+		}
+		if line == "*" {
+			// RFC 4954 §4: the client cancels.
+			c.reply(501, EnhancedCode{5, 0, 0}, "Authentication cancelled")
+			return
+		}
+		if done {
+			if line != "" {
+				c.reply(501, EnhancedCode{5, 5, 2}, "Expected an empty response")
+				return
+			}
+			c.ident = srv.Identity()
+			c.reply(235, EnhancedCode{2, 7, 0}, "Authentication successful")
+			return
+		}
+		if resp, err = base64.StdEncoding.DecodeString(line); err != nil {
+			c.reply(501, EnhancedCode{5, 5, 2}, "Malformed base64 response")
+			return
+		}
+	}
+}
+
+// readAuthLine reads a SASL response line of up to 12288 octets.
+func (c *Conn) readAuthLine() (string, bool) {
+	c.tr.SetMax(maxAuthLineLength)
+	defer c.tr.SetMax(c.srv.maxLineLength())
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.readTimeout()))
+	line, end, err := c.tr.ReadLine()
+	switch {
+	case errors.Is(err, textline.ErrLineTooLong):
+		if _, _, err := c.tr.SkipLine(); err != nil {
+			c.readFailed(err)
+			c.quit = true
+			return "", false
+		}
+		// RFC 4954 §4: 500 5.5.6 Authentication Exchange line is too long.
+		c.reply(500, EnhancedCode{5, 5, 6}, "Authentication Exchange line is too long")
+		return "", false
+	case err != nil || end == textline.EndNone:
+		c.readFailed(err)
+		c.quit = true
+		return "", false
+	}
+	return string(line), true
+}
+
+func (c *Conn) replyAuthErr(err error) {
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		c.replyErr(e)
+	case errors.Is(err, auth.ErrAuthFailed):
+		// RFC 4954 §6: 535 5.7.8 Authentication credentials invalid.
+		c.reply(535, EnhancedCode{5, 7, 8}, "Authentication credentials invalid")
+	case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrUnexpected):
+		c.reply(501, EnhancedCode{5, 5, 2}, "Malformed authentication response")
+	case errors.Is(err, auth.ErrTooLong):
+		c.reply(500, EnhancedCode{5, 5, 6}, "Authentication Exchange line is too long")
+	default:
+		c.logf(slog.LevelError, "smtp: auth", "err", err)
+		// RFC 4954 §6: 454 4.7.0 Temporary authentication failure.
+		c.reply(454, EnhancedCode{4, 7, 0}, "Temporary authentication failure")
+	}
+}
