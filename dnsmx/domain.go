@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -45,6 +46,10 @@ func Normalize(domain string) (string, error) {
 	}
 	if domain[0] == '[' {
 		return "", invalid(domain, "address literal is not a domain name")
+	}
+	if !utf8.ValidString(domain) {
+		// idna would turn bad bytes into U+FFFD and encode that.
+		return "", invalid(domain, "domain is not valid UTF-8")
 	}
 	name := strings.TrimSuffix(domain, ".")
 	if isASCII(name) && !hasPunycode(name) {

@@ -41,7 +41,7 @@ func TestNormalizeRejects(t *testing.T) {
 	for _, in := range []string{
 		"", ".", "a..b", ".a", "-a.example", "a-.example", "ex_ample.com", "ex ample.com",
 		"a.com\x00", "a@b.com", "[192.0.2.1]", "xn--zz.example", strings.Repeat("a", 64) + ".example",
-		long, strings.Repeat("ä", 2000), "example.com..", "a/b.example", "exa\u200dmple.com",
+		long, strings.Repeat("ä", 2000), "example.com..", "\xc80.example", "b\xfccher.example", "a/b.example", "exa\u200dmple.com",
 	} {
 		_, err := Normalize(in)
 		require.Error(t, err, "%q", in)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -453,4 +455,58 @@ func TestLocateResolverAnswers(t *testing.T) {
 	hosts, err = l.Locate(testCtx(t), "empty.test")
 	require.NoError(t, err, "an empty MX answer without error means no MX records")
 	assert.True(t, hosts[0].Implicit)
+}
+
+// FuzzLocate runs Locate over arbitrary domains and MX answers (one
+// "pref host" per line) and checks the invariants of its result.
+func FuzzLocate(f *testing.F) {
+	f.Add("example.test", "10 a.test.\n20 b.test.\n20 c.test.")
+	f.Add("example.test", "0 .")
+	f.Add("example.test", "0 .\n10 a.test.")
+	f.Add("[192.0.2.1]", "")
+	f.Add("bücher.test", "")
+	f.Add("x.test", "5 bad_name.\n5 A.TEST\n7 a.test.")
+	f.Fuzz(func(t *testing.T, domain, answer string) {
+		mxs := map[string][]*net.MX{}
+		ips := map[string][]netip.Addr{}
+		for i, line := range strings.Split(answer, "\n") {
+			pref, host, ok := strings.Cut(line, " ")
+			p, err := strconv.ParseUint(pref, 10, 16)
+			if !ok || err != nil {
+				continue
+			}
+			mxs["example.test."] = append(mxs["example.test."], &net.MX{Host: host, Pref: uint16(p)})
+			if i%3 != 2 { // some hosts have no address
+				ips[rooted(strings.ToLower(strings.TrimSuffix(host, ".")))] = addrs(fmt.Sprintf("192.0.2.%d", i%4), fmt.Sprintf("2001:db8::%d", i%5))
+			}
+		}
+		if n, err := Normalize(domain); err == nil {
+			mxs[n+"."] = mxs["example.test."]
+			ips[n+"."] = addrs("198.51.100.1")
+		}
+		l := Locator{Resolver: mapResolver{mx: mxs, ip: ips}, MaxHosts: 4, MaxAddrs: 5, LocalNames: []string{"local.test"}}
+		hosts, err := l.Locate(context.Background(), domain)
+		if err != nil {
+			e, ok := errors.AsType[*Error](err)
+			require.True(t, ok, "%T %v", err, err)
+			require.Contains(t, []error{ErrInvalidDomain, ErrNoSuchDomain, ErrNullMX, ErrNoAddress, ErrLoop, ErrLookup}, e.Kind)
+			require.Nil(t, hosts)
+			return
+		}
+		require.NotEmpty(t, hosts)
+		require.LessOrEqual(t, len(hosts), 4)
+		seen := map[netip.Addr]bool{}
+		for i, h := range hosts {
+			require.NotEmpty(t, h.Addrs)
+			require.NotEqual(t, "local.test", h.Name)
+			if i > 0 {
+				require.LessOrEqual(t, hosts[i-1].Pref, h.Pref)
+			}
+			for _, a := range h.Addrs {
+				require.False(t, seen[a], "address %v repeated", a)
+				seen[a] = true
+			}
+		}
+		require.LessOrEqual(t, len(seen), 5)
+	})
 }
