@@ -18,7 +18,6 @@ type Stats struct {
 
 	col    int
 	lastCR bool
-	open   bool // a line has started and is not yet ended
 }
 
 // class bits for Stats.
@@ -60,6 +59,7 @@ func (s *Stats) Write(p []byte) (int, error) {
 			if lastCR {
 				s.BareCR++
 				lastCR = false
+				col++
 			}
 			col++
 			continue
@@ -68,6 +68,7 @@ func (s *Stats) Write(p []byte) (int, error) {
 		case clsCR:
 			if lastCR {
 				s.BareCR++
+				col++
 			}
 			lastCR = true
 			continue
@@ -94,6 +95,7 @@ func (s *Stats) Write(p []byte) (int, error) {
 		if lastCR {
 			s.BareCR++
 			lastCR = false
+			col++
 		}
 		col++
 	}
@@ -114,6 +116,7 @@ func (s *Stats) finish() Stats {
 			r.LongestLine = r.col
 		}
 	}
+	r.col = 0
 	return r
 }
 

@@ -273,9 +273,6 @@ func (p *paramParser) params() (map[string]string, map[string]string) {
 				}
 				p.i++
 			}
-			if p.i == start && p.i < len(p.s) {
-				p.i++
-			}
 			p.defect(DefectSyntax, strings.TrimSpace(name+p.s[start:p.i]))
 			continue
 		}
@@ -297,6 +294,11 @@ func (p *paramParser) params() (map[string]string, map[string]string) {
 			}
 		} else {
 			value = p.token()
+			save := p.i
+			p.skipCFWS()
+			if p.i < len(p.s) && p.s[p.i] != ';' {
+				p.i = save
+			}
 			if p.i < len(p.s) && p.s[p.i] != ';' {
 				// Unquoted specials or spaces: take the text up to ';',
 				// unless what follows looks like the next name=value
@@ -515,14 +517,18 @@ func (p *paramParser) maybeEncodedWord(name, v string) string {
 // as a header field value. Parameter names are written in sorted order, in
 // lower case. Values that are tokens are written bare, other ASCII values as
 // quoted-strings, and values with non-ASCII characters or longer than fits a
-// line as RFC 2231 extended values in UTF-8 with continuations. The result is
-// one line; WriteHeaderField-style folding may break it after "; ".
+// line as RFC 2231 extended values in UTF-8 with continuations. Names that
+// are not RFC 2231 attribute tokens (empty, or holding '*', '\'' or '%') are
+// left out. The result is one line, which a header writer may fold after
+// "; ".
 func FormatMediaType(t string, params map[string]string) string {
 	var b strings.Builder
 	b.WriteString(strings.ToLower(t))
 	keys := make([]string, 0, len(params))
 	for k := range params {
-		keys = append(keys, k)
+		if validAttribute(k) {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
@@ -530,6 +536,20 @@ func FormatMediaType(t string, params map[string]string) string {
 		formatParam(&b, strings.ToLower(k), params[k])
 	}
 	return b.String()
+}
+
+// validAttribute reports whether k is an RFC 2231 attribute: a token
+// without '*', '\'' or '%'.
+func validAttribute(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !isTokenChar(c) || c == '*' || c == '\'' || c == '%' {
+			return false
+		}
+	}
+	return true
 }
 
 // maxParamChunk is the longest value section FormatMediaType writes before

@@ -771,7 +771,15 @@ func (r *Reader) matchAt(buf []byte, i int, atEOF bool) (matchState, hit, int) {
 			close = true
 			t = t[2:]
 		}
-		if len(t) == 0 || t[0] == ' ' || t[0] == '\t' || t[0] == '\r' || t[0] == '\n' {
+		// RFC 2046 §5.1.1: only transport padding may follow.
+		j := 0
+		for j < len(t) && (t[j] == ' ' || t[j] == '\t') {
+			j++
+		}
+		switch {
+		case j == len(t) && !atEOF:
+			more = true
+		case j == len(t) || t[j] == '\r' || t[j] == '\n':
 			return matchYes, hit{frame: k, close: close}, len(d)
 		}
 	}
