@@ -491,3 +491,5 @@ func TestAuthLongLine(t *testing.T) {
 	// Longer than a command line but within MaxSASLLine.
 	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("AGFsaWNlAHdyb25n"+strings.Repeat("", 0)))
 }
+
+func tlsListener(l net.Listener, cfg *tls.Config) net.Listener { return tls.NewListener(l, cfg) }

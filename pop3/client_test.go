@@ -1,0 +1,254 @@
+package pop3
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/peer"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func readAll(t *testing.T, rc io.ReadCloser, err error) string {
+	t.Helper()
+	require.NoError(t, err)
+	b, err := io.ReadAll(rc)
+	require.NoError(t, err)
+	require.NoError(t, rc.Close())
+	return string(b)
+}
+
+func TestClient(t *testing.T) {
+	_, b, addr := newTestServer(t)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.True(t, c.Greeting().OK)
+
+	caps, err := c.Capa(ctx)
+	require.NoError(t, err)
+	assert.True(t, caps.Has("uidl"))
+	assert.Equal(t, []string{"mailwire"}, caps["IMPLEMENTATION"])
+
+	// Typed errors.
+	err = c.Login(ctx, "alice", "wrong")
+	var pe *Error
+	require.True(t, errors.As(err, &pe), "%v", err)
+	assert.Equal(t, CodeAuth, pe.Code)
+
+	require.NoError(t, c.Login(ctx, "alice", "secret"))
+	n, size, err := c.Stat(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+	assert.Equal(t, int64(147), size)
+
+	list, err := c.List(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []MessageInfo{{Number: 1, Size: 58}, {Number: 2, Size: 59}, {Number: 3, Size: 30}}, list)
+	one, err := c.ListOne(ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, MessageInfo{Number: 2, Size: 59}, one)
+	uids, err := c.Uidl(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "uid-alice-3", uids[2].UID)
+	u, err := c.UidlOne(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, MessageInfo{Number: 1, UID: "uid-alice-1"}, u)
+
+	rc, err := c.Retr(ctx, 1)
+	assert.Equal(t, msg1, readAll(t, rc, err))
+	rc, err = c.Retr(ctx, 2)
+	assert.Equal(t, strings.ReplaceAll(msg2, "\n", "\r\n"), readAll(t, rc, err), "CRLF on the wire")
+	rc, err = c.Top(ctx, 3, 1)
+	assert.Equal(t, "Subject: three\r\n\r\nl1\r\n", readAll(t, rc, err))
+
+	// A reader closed early is drained; the next command works.
+	rc, err = c.Retr(ctx, 1)
+	require.NoError(t, err)
+	buf := make([]byte, 3)
+	_, err = io.ReadFull(rc, buf)
+	require.NoError(t, err)
+	_, _, err = c.Stat(ctx)
+	assert.Error(t, err, "previous message still being read")
+	require.NoError(t, rc.Close())
+
+	_, err = c.Retr(ctx, 9)
+	require.True(t, errors.As(err, &pe))
+	assert.Equal(t, "no such message, only 3 messages in maildrop", pe.Text)
+
+	require.NoError(t, c.Dele(ctx, 1))
+	require.NoError(t, c.Noop(ctx))
+	require.NoError(t, c.Rset(ctx))
+	require.NoError(t, c.Dele(ctx, 3))
+	assert.Error(t, c.User(ctx, "x\r\nDELE 2"), "injection refused")
+	require.NoError(t, c.Quit(ctx))
+	assert.Equal(t, 2, b.count("alice"))
+}
+
+func TestClientAPOP(t *testing.T) {
+	_, _, addr := newTestServer(t)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	var pe *Error
+	require.True(t, errors.As(c.APOP(ctx, "alice", "nope"), &pe))
+	require.NoError(t, c.APOP(ctx, "alice", "secret"))
+	n, _, err := c.Stat(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n)
+}
+
+func TestClientAuth(t *testing.T) {
+	_, _, addr := newTestServer(t)
+	ctx := testCtx(t)
+	scram, err := auth.NewSCRAMClient("SCRAM-SHA-256", "alice", "secret", nil)
+	require.NoError(t, err)
+	for name, a := range map[string]auth.Client{
+		"PLAIN":         auth.NewPlainClient("", "alice", "secret"),
+		"LOGIN":         auth.NewLoginClient("alice", "secret"),
+		"CRAM-MD5":      auth.NewCRAMMD5Client("alice", "secret"),
+		"SCRAM-SHA-256": scram,
+		"PLAIN long":    auth.NewPlainClient("", "alice", "secret"+strings.Repeat("x", 200)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := Dial(ctx, addr)
+			require.NoError(t, err)
+			defer c.Close()
+			if name == "PLAIN long" {
+				// Too long for the AUTH line: sent after an empty challenge.
+				var pe *Error
+				err := c.Auth(ctx, a)
+				require.True(t, errors.As(err, &pe), "%v", err)
+				assert.Equal(t, CodeAuth, pe.Code)
+				return
+			}
+			require.NoError(t, c.Auth(ctx, a))
+			require.NoError(t, c.Noop(ctx))
+			require.NoError(t, c.Quit(ctx))
+		})
+	}
+}
+
+func TestClientSTLSAndDialTLS(t *testing.T) {
+	b := newMemBackend()
+	b.addUser("alice", "secret", msg1)
+	pair, _ := peer.TLS(t)
+	srv := &Server{Backend: b, TLSConfig: pair.Server}
+	addr := startServer(t, srv)
+	ctx := testCtx(t)
+
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	var pe *Error
+	require.True(t, errors.As(c.Login(ctx, "alice", "secret"), &pe))
+	assert.Equal(t, CodeAuth, pe.Code)
+	cfg := pair.Client.Clone()
+	require.NoError(t, c.STLS(ctx, cfg))
+	require.NoError(t, c.Login(ctx, "alice", "secret"))
+	rc, err := c.Retr(ctx, 1)
+	assert.Equal(t, msg1, readAll(t, rc, err))
+	require.NoError(t, c.Quit(ctx))
+
+	// Implicit TLS.
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv2 := &Server{Backend: b}
+	go srv2.Serve(tlsListener(tl, pair.Server))
+	defer srv2.Close()
+	c2, err := DialTLS(ctx, tl.Addr().String(), pair.Client)
+	require.NoError(t, err)
+	defer c2.Close()
+	require.NoError(t, c2.Auth(ctx, auth.NewPlainClient("", "alice", "secret")))
+	require.NoError(t, c2.Quit(ctx))
+}
+
+func TestClientContext(t *testing.T) {
+	// A server that greets and then never answers.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.Write([]byte("+OK hi\r\n"))
+		io.Copy(io.Discard, nc)
+	}()
+	c, err := Dial(testCtx(t), l.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Noop(ctx) }()
+	cancel()
+	assert.Error(t, <-done)
+}
+
+func TestClientBadServer(t *testing.T) {
+	for name, script := range map[string]string{
+		"bad greeting":     "HELLO\r\n",
+		"err greeting":     "-ERR [SYS/TEMP] go away\r\n",
+		"eof":              "",
+		"long greeting":    "+OK " + strings.Repeat("x", 10000) + "\r\n",
+		"bad stat":         "+OK hi\r\n+OK x y\r\n",
+		"truncated list":   "+OK hi\r\n+OK\r\n1 100\r\n",
+		"bad listing":      "+OK hi\r\n+OK\r\nfoo\r\n.\r\n",
+		"negative size":    "+OK hi\r\n+OK\r\n1 -5\r\n.\r\n",
+		"truncated stream": "+OK hi\r\n+OK\r\nabc\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			defer l.Close()
+			go func() {
+				sn, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer sn.Close()
+				sn.Write([]byte(script))
+				sn.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, sn)
+			}()
+			cn, err := net.Dial("tcp", l.Addr().String())
+			require.NoError(t, err)
+			defer cn.Close()
+			ctx := testCtx(t)
+			c, err := NewClient(ctx, cn)
+			if err != nil {
+				assert.NotContains(t, name, "bad stat")
+				return
+			}
+			switch {
+			case strings.Contains(name, "stat"):
+				_, _, err = c.Stat(ctx)
+			case strings.Contains(name, "stream"):
+				var rc io.ReadCloser
+				rc, err = c.Retr(ctx, 1)
+				require.NoError(t, err)
+				_, err = io.ReadAll(rc)
+				assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
+			default:
+				_, err = c.List(ctx)
+			}
+			assert.Error(t, err)
+		})
+	}
+}
