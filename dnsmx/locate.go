@@ -101,9 +101,10 @@ type Locator struct {
 	LocalNames []string
 	LocalAddrs []netip.Addr
 
-	// MaxHosts bounds the number of hosts resolved and returned (0 means
-	// DefaultMaxHosts); MaxAddrs bounds the number of addresses returned
-	// over all hosts (0 means DefaultMaxAddrs). The best hosts are kept.
+	// MaxHosts bounds the number of hosts resolved and returned (0 or
+	// less means DefaultMaxHosts); MaxAddrs bounds the number of addresses
+	// returned over all hosts (0 or less means DefaultMaxAddrs). The best
+	// hosts are kept.
 	MaxHosts int
 	MaxAddrs int
 
@@ -148,10 +149,18 @@ func (l *Locator) Locate(ctx context.Context, domain string) ([]Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	if max := cmp.Or(l.MaxHosts, DefaultMaxHosts); len(hosts) > max {
+	if max := limit(l.MaxHosts, DefaultMaxHosts); len(hosts) > max {
 		hosts = hosts[:max]
 	}
 	return l.resolve(ctx, domain, hosts)
+}
+
+// limit returns n, or def if n is not positive.
+func limit(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
 }
 
 func (l *Locator) resolver() Resolver {
@@ -305,7 +314,7 @@ func (l *Locator) resolve(ctx context.Context, domain string, hosts []Host) ([]H
 		}
 	}
 
-	budget := cmp.Or(l.MaxAddrs, DefaultMaxAddrs)
+	budget := limit(l.MaxAddrs, DefaultMaxAddrs)
 	seen := make(map[netip.Addr]bool)
 	out := make([]Host, 0, len(hosts))
 	var errs []error

@@ -380,6 +380,10 @@ func TestLocateBounds(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, hosts, 15)
 
+	hosts, err = (&Locator{Resolver: r, Family: IPv4Only, MaxHosts: -1, MaxAddrs: -1}).Locate(testCtx(t), "many.test")
+	require.NoError(t, err)
+	assert.Len(t, hosts, DefaultMaxHosts, "negative limits mean the defaults")
+
 	// 20 addresses by default: 10 hosts with 2 each.
 	hosts, err = (&Locator{Resolver: r, Family: IPv4Only, MaxHosts: 100}).Locate(testCtx(t), "many.test")
 	require.NoError(t, err)

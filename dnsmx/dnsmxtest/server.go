@@ -71,9 +71,13 @@ func NewServer(t testing.TB, zone Zone) *Server {
 }
 
 // Start listens on a free port of 127.0.0.1, UDP and TCP, and serves in the
-// background until Close.
+// background until Close. A Server starts once.
 func (s *Server) Start() error {
 	s.mu.Lock()
+	if s.zone != nil || s.closed {
+		s.mu.Unlock()
+		return errors.New("dnsmxtest: server already started")
+	}
 	s.zone = make(map[string][]Record, len(s.Zone))
 	for n, rrs := range s.Zone {
 		s.zone[canonical(n)] = append([]Record(nil), rrs...)

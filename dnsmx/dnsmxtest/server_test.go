@@ -31,6 +31,8 @@ var testZone = Zone{
 	"servfail.test":      {ServFail()},
 	"mxfail.test":        {ServFail(dnsmessage.TypeMX), A("192.0.2.7")},
 	"refused.test":       {Refused()},
+	"gone.test":          {NXDomain()},
+	"sub.gone.test":      {A("192.0.2.3")},
 	"silent.test":        {Drop()},
 	"big.test":           {TXT(strings.Repeat("k", 3000))},
 	"nullmx.test":        {MX(0, ".")},
@@ -110,6 +112,7 @@ func TestNegativeAnswers(t *testing.T) {
 		notFound, temp bool
 	}{
 		{"nxdomain", "nothing.test.", true, false},
+		{"explicit nxdomain", "gone.test.", true, false},
 		{"nodata", "mx2.example.test.", true, false},
 		{"empty non-terminal", "b.c.test.", true, false},
 		{"servfail", "servfail.test.", false, true},
@@ -329,6 +332,7 @@ func TestSetAndClose(t *testing.T) {
 	defer c.Close()
 	require.NoError(t, s.Close())
 	require.NoError(t, s.Close(), "Close twice")
+	assert.Error(t, s.Start(), "Start after Close")
 	_, err = net.Dial("tcp", s.Addr())
 	assert.Error(t, err)
 }

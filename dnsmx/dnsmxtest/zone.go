@@ -147,6 +147,13 @@ func ServFail(types ...dnsmessage.Type) Record {
 	return RCode(dnsmessage.RCodeServerFailure, types...)
 }
 
+// NXDomain makes the name not exist (NXDOMAIN) although it is in the zone,
+// for the given types only or for all; names absent from the zone need no
+// record for that.
+func NXDomain(types ...dnsmessage.Type) Record {
+	return RCode(dnsmessage.RCodeNameError, types...)
+}
+
 // Refused makes queries for the name fail with REFUSED.
 func Refused(types ...dnsmessage.Type) Record {
 	return RCode(dnsmessage.RCodeRefused, types...)
