@@ -518,7 +518,7 @@ func (p *paramParser) maybeEncodedWord(name, v string) string {
 // lower case. Values that are tokens are written bare, other ASCII values as
 // quoted-strings, and values with non-ASCII characters or longer than fits a
 // line as RFC 2231 extended values in UTF-8 with continuations. Names that
-// are not RFC 2231 attribute tokens (empty, or holding '*', '\'' or '%') are
+// are not RFC 2231 attribute tokens (empty, or holding '*', '\” or '%') are
 // left out. The result is one line, which a header writer may fold after
 // "; ".
 func FormatMediaType(t string, params map[string]string) string {
@@ -539,7 +539,7 @@ func FormatMediaType(t string, params map[string]string) string {
 }
 
 // validAttribute reports whether k is an RFC 2231 attribute: a token
-// without '*', '\'' or '%'.
+// without '*', '\” or '%'.
 func validAttribute(k string) bool {
 	if k == "" {
 		return false

@@ -195,4 +195,3 @@ func FuzzParseMediaType(f *testing.F) {
 		}
 	})
 }
-

@@ -21,11 +21,11 @@ type Structure struct {
 	Size        int64  // octets of the body as sent
 	Lines       int64  // lines of the body, for text/* and message/rfc822
 
-	MD5                string            // Content-MD5
-	Disposition        string            // lower case; "" when absent
-	DispositionParams  map[string]string // parameters of the disposition
-	Language           []string          // Content-Language tags
-	Location           string            // Content-Location
+	MD5               string            // Content-MD5
+	Disposition       string            // lower case; "" when absent
+	DispositionParams map[string]string // parameters of the disposition
+	Language          []string          // Content-Language tags
+	Location          string            // Content-Location
 
 	// Envelope and Children[0] describe the message inside a
 	// message/rfc822 part; for a multipart, Children are its parts.
