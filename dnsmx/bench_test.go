@@ -1,0 +1,44 @@
+package dnsmx
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mailwire/mailwire/dnsmx/dnsmxtest"
+)
+
+func BenchmarkNormalize(b *testing.B) {
+	for _, d := range []string{"Mail.Example.COM", "bücher.example", "xn--bcher-kva.example"} {
+		b.Run(d, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Normalize(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLocate measures Locate's own work: answers come from a warm Cache.
+func BenchmarkLocate(b *testing.B) {
+	srv := dnsmxtest.NewServer(b, zone)
+	l := Locator{Resolver: &Cache{Resolver: srv.Resolver()}}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := l.Locate(ctx, "equal.test"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLocateDNS includes the queries to dnsmxtest over loopback UDP.
+func BenchmarkLocateDNS(b *testing.B) {
+	srv := dnsmxtest.NewServer(b, zone)
+	l := Locator{Resolver: srv.Resolver()}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := l.Locate(ctx, "sorted.test"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
