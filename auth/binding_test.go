@@ -143,20 +143,38 @@ func TestSCRAMPlus(t *testing.T) {
 		})
 	}
 
-	// TLS 1.2 without the server certificate: tls-unique only.
+	// TLS 1.2 without the server certificate: no -PLUS from the factory,
+	// and the "y" flag is not taken for a downgrade.
 	conn := handshake(t, tls.VersionTLS12, false)
-	c, err := NewSCRAMClient("SCRAM-SHA-256-PLUS", "user", "pencil", conn.client)
+	assert.NotContains(t, Mechanisms(st, conn.server), "SCRAM-SHA-256-PLUS")
+	_, err := NewServer("SCRAM-SHA-256-PLUS", st, conn.server)
+	assert.ErrorIs(t, err, ErrNoMechanism)
+	c, err := NewSCRAMClient("SCRAM-SHA-256", "user", "pencil", conn.client)
 	require.NoError(t, err)
-	s, err := NewServer("SCRAM-SHA-256-PLUS", st, conn.server)
-	require.NoError(t, err)
-	var se *SCRAMError
-	require.ErrorAs(t, run(c, s), &se)
-	assert.Equal(t, "unsupported-channel-binding-type", se.Value)
-	c, err = NewSCRAMClientBinding("SHA-256", "user", "pencil", ChannelBinding{TLSUnique, conn.client.TLSUnique})
-	require.NoError(t, err)
-	s, err = NewServer("SCRAM-SHA-256-PLUS", st, conn.server)
+	s, err := NewServer("SCRAM-SHA-256", st, conn.server)
 	require.NoError(t, err)
 	require.NoError(t, run(c, s))
+	// tls-unique, with the certificate given or with NewSCRAMServer.
+	cfg := ServerConfig{Credentials: st, Certificate: conn.cert}
+	for _, s := range []func() (Server, error){
+		func() (Server, error) { return cfg.NewServer("SCRAM-SHA-256-PLUS", conn.server) },
+		func() (Server, error) {
+			return NewSCRAMServer("SCRAM-SHA-256-PLUS", st, ServerChannelBindings(conn.server, nil))
+		},
+	} {
+		c, err = NewSCRAMClientBinding("SHA-256", "user", "pencil", ChannelBinding{TLSUnique, conn.client.TLSUnique})
+		require.NoError(t, err)
+		srv, err := s()
+		require.NoError(t, err)
+		require.NoError(t, run(c, srv))
+	}
+	// A client asking for a type the server lacks.
+	c, _ = NewSCRAMClient("SCRAM-SHA-256-PLUS", "user", "pencil", conn.client)
+	srv, err := NewSCRAMServer("SCRAM-SHA-256-PLUS", st, ServerChannelBindings(conn.server, nil))
+	require.NoError(t, err)
+	var se *SCRAMError
+	require.ErrorAs(t, run(c, srv), &se)
+	assert.Equal(t, "unsupported-channel-binding-type", se.Value)
 
 	// No TLS: no -PLUS.
 	_, err = NewServer("SCRAM-SHA-256-PLUS", st, nil)

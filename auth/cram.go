@@ -96,8 +96,11 @@ func (c *CRAMMD5Client) Next(challenge []byte) ([]byte, error) {
 	if c.step != 1 {
 		return nil, unexpected("CRAM-MD5")
 	}
-	if len(challenge) == 0 || len(challenge) > DefaultMaxSize {
-		return nil, malformed("CRAM-MD5", "challenge of %d bytes", len(challenge))
+	if len(challenge) > DefaultMaxSize {
+		return nil, tooLong("CRAM-MD5", len(challenge), DefaultMaxSize)
+	}
+	if len(challenge) == 0 {
+		return nil, malformed("CRAM-MD5", "empty challenge")
 	}
 	// RFC 2195 §2: user name, a space, and the lowercase hex HMAC-MD5 digest.
 	d := hmacSum(md5.New, []byte(c.Password), challenge)

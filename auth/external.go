@@ -29,7 +29,11 @@ func (c *ExternalClient) Next(challenge []byte) ([]byte, error) {
 	return nil, unexpected("EXTERNAL")
 }
 
-// ExternalServer is the server side of EXTERNAL.
+// maxExternal limits EXTERNAL's authorization identity, in bytes.
+const maxExternal = 1024
+
+// ExternalServer is the server side of EXTERNAL. The authorization identity
+// is limited to 1024 bytes.
 type ExternalServer struct {
 	auth     ExternalAuthorizer
 	cs       *tls.ConnectionState
@@ -54,7 +58,10 @@ func (s *ExternalServer) Next(resp []byte) ([]byte, bool, error) {
 	}
 	s.step = 2
 	// RFC 4422 Appendix A.1: message = [ authz-id-string ], UTF-8 without NUL.
-	if len(resp) > 1024 || !utf8.Valid(resp) || strings.IndexByte(string(resp), 0) >= 0 {
+	if len(resp) > maxExternal {
+		return nil, true, tooLong("EXTERNAL", len(resp), maxExternal)
+	}
+	if !utf8.Valid(resp) || strings.IndexByte(string(resp), 0) >= 0 {
 		return nil, true, malformed("EXTERNAL", "bad authzid")
 	}
 	if s.cs == nil || len(s.cs.PeerCertificates) == 0 {
@@ -104,7 +111,8 @@ func checkTrace(b []byte) error {
 	return nil
 }
 
-// AnonymousServer is the server side of ANONYMOUS.
+// AnonymousServer is the server side of ANONYMOUS. Trace information is
+// limited to 255 characters (RFC 4505 §2).
 type AnonymousServer struct {
 	policy   AnonymousPolicy
 	step     int

@@ -57,8 +57,8 @@ func (p *gsaslProc) read() ([]byte, error) {
 	}
 	// gsasl 2.2 prints its channel binding prompt on stdout even with
 	// --quiet, without a newline, so it prefixes the first message.
-	if rest, ok := strings.CutPrefix(line, "Enter base64 encoded "); ok {
-		_, line, _ = strings.Cut(rest, ": ")
+	for strings.HasPrefix(line, "Enter base64 encoded ") {
+		_, line, _ = strings.Cut(line, ": ")
 	}
 	return base64.StdEncoding.DecodeString(strings.TrimRight(line, "\r\n"))
 }
@@ -268,6 +268,26 @@ func TestOurClientAgainstGsaslServerPlus(t *testing.T) {
 	c, err = NewSCRAMClient("SCRAM-SHA-256-PLUS", "user", "pencil", other.client)
 	require.NoError(t, err)
 	assert.Error(t, ourClientVsGsasl(t, c, pre, args...))
+}
+
+// TLS 1.2: gsasl binds with tls-unique (it has no tls-server-end-point).
+func TestGsaslTLSUnique(t *testing.T) {
+	st := testStore(t)
+	conn := handshake(t, tls.VersionTLS12, false)
+	unique := base64.StdEncoding.EncodeToString(conn.client.TLSUnique)
+	// gsasl prompts for tls-exporter first (none on TLS 1.2), then tls-unique.
+	pre := []string{"", unique}
+
+	cfg := ServerConfig{Credentials: st, Certificate: conn.cert}
+	s, err := cfg.NewServer("SCRAM-SHA-256-PLUS", conn.server)
+	require.NoError(t, err)
+	require.NoError(t, ourServerVsGsasl(t, s, pre, "-m", "SCRAM-SHA-256-PLUS", "-a", "user", "-p", "pencil"))
+	assert.Equal(t, "user", s.Identity())
+
+	c, err := NewSCRAMClientBinding("SHA-1", "user", "pencil", ChannelBinding{TLSUnique, conn.client.TLSUnique})
+	require.NoError(t, err)
+	// The server asks only for the type the client chose.
+	require.NoError(t, ourClientVsGsasl(t, c, []string{unique}, "--iteration-count=4096", "-m", "SCRAM-SHA-1-PLUS", "-a", "user", "-p", "pencil"))
 }
 
 func gsaslFlags() []string {

@@ -25,10 +25,12 @@ type ServerConfig struct {
 	// XOAUTH2 on connections without TLS. Leave it false except for tests
 	// and trusted networks: those mechanisms send a reusable secret.
 	AllowCleartext bool
-	// Certificate is the server's own leaf certificate. A TLS 1.2 connection
-	// state does not hold it, and SCRAM -PLUS servers need it for the
-	// tls-server-end-point channel binding (RFC 5929 §4); without it they
-	// offer tls-unique only on TLS 1.2. TLS 1.3 uses tls-exporter (RFC 9266).
+	// Certificate is the server's own leaf certificate (for a tls.Config
+	// with one certificate, Certificates[0].Leaf). A TLS 1.2 connection
+	// state does not hold it, and SCRAM -PLUS needs it there for the
+	// tls-server-end-point channel binding (RFC 5929 §4): without it the
+	// -PLUS mechanisms are not offered on TLS 1.2. With it, tls-unique is
+	// accepted too. TLS 1.3 uses tls-exporter (RFC 9266) and needs nothing.
 	Certificate *x509.Certificate
 	// MaxSize limits each client message (0 means DefaultMaxSize).
 	MaxSize int
@@ -165,6 +167,14 @@ func Mechanisms(creds any, cs *tls.ConnectionState) []string {
 	return c.Mechanisms(cs)
 }
 
+// serverBindings returns the bindings the factory offers: on TLS 1.2 only
+// when tls-server-end-point is possible, since that is what our clients (and
+// RFC 5929 §4's robustness) call for there; a server advertising -PLUS
+// with tls-unique alone would fail them and wrongly flag their "y".
 func serverBindings(cs *tls.ConnectionState, cert *x509.Certificate) map[string][]byte {
-	return ServerChannelBindings(cs, cert)
+	b := ServerChannelBindings(cs, cert)
+	if cs != nil && cs.Version < tls.VersionTLS13 && b[TLSServerEndPoint] == nil {
+		return nil
+	}
+	return b
 }
