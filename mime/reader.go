@@ -472,11 +472,6 @@ func (r *Reader) readPart() (*Part, error) {
 	}
 	p.MediaType = mt
 	p.Defects = append(p.Defects, mt.Defects...)
-	// A part that is not multipart gets number 1 at the top level and
-	// inside a message/rfc822 part (RFC 3501 §6.4.5).
-	if mt.Type != "multipart" && (p.Parent == nil || p.Encapsulated) {
-		p.Path = append(append(Path(nil), p.Path...), 1)
-	}
 
 	tooDeep := p.Depth >= r.lim.MaxDepth
 	switch {
@@ -511,12 +506,22 @@ func (r *Reader) readPart() (*Part, error) {
 			break
 		}
 		r.next = nextEncapsulated
+		p.numberSingle()
 		return p, nil
 	}
+	p.numberSingle()
 	p.leaf = true
 	r.beginRegion()
 	r.next = nextAfterRegion
 	return p, nil
+}
+
+// numberSingle gives a part that is not a multipart number 1 at the top
+// level and inside a message/rfc822 part (RFC 3501 §6.4.5).
+func (p *Part) numberSingle() {
+	if p.Parent == nil || p.Encapsulated {
+		p.Path = append(append(Path(nil), p.Path...), 1)
+	}
 }
 
 // isEncodedCTE reports whether a message/rfc822 part was sent base64 or
