@@ -1,0 +1,51 @@
+// Package pop3 implements the Post Office Protocol version 3: a command and
+// response codec, a Client, and a Server that serves maildrops through a
+// small Backend interface.
+//
+// # Standards
+//
+//   - RFC 1939: POP3 — the AUTHORIZATION, TRANSACTION and UPDATE states;
+//     USER, PASS, APOP, STAT, LIST, RETR, DELE, NOOP, RSET, TOP, UIDL, QUIT;
+//     multi-line responses with dot-stuffing; the autologout timer.
+//   - RFC 2449: the extension mechanism — CAPA, response codes ([IN-USE],
+//     [LOGIN-DELAY]), PIPELINING, EXPIRE, LOGIN-DELAY, IMPLEMENTATION, and
+//     the line limits (255 octets for a command, 512 for a response line).
+//   - RFC 3206: the [SYS/TEMP], [SYS/PERM] and [AUTH] response codes.
+//   - RFC 2595: STLS.
+//   - RFC 5034: AUTH with SASL mechanisms (see package auth), initial
+//     responses, "=" for an empty response, "*" to cancel.
+//
+// # Server
+//
+// Server has the shape of net/http's: set Addr, Backend, TLSConfig and
+// limits, then call ListenAndServe (cleartext with STLS),
+// ListenAndServeTLS (implicit TLS, port 995) or Serve, and stop with Shutdown
+// or Close. A Backend checks passwords and opens a user's Maildrop; optional
+// interfaces add APOP (APOPBackend) and AUTH (SASLBackend). A Maildrop
+// lists message sizes and unique ids, opens a message as an io.Reader, and
+// deletes messages at UPDATE. OpenMaildir provides one over a Maildir
+// (package message/maildir) with an exclusive lock.
+//
+// The server streams each message through the dot-stuffer, so memory per
+// connection does not depend on message size, and converts bare LF (and bare
+// CR) line ends to CRLF. Deletions happen only when the client sends QUIT in
+// the TRANSACTION state: a connection that drops, times out or is shut down
+// deletes nothing. Without TLS, USER/PASS and AUTH are refused (and not
+// advertised) unless AllowInsecureAuth is set; input received before a
+// STLS handshake is discarded. Every limit has a documented default.
+//
+// # Client
+//
+// Dial and DialTLS connect; STLS upgrades. Login (User and Pass), APOP and
+// Auth (any auth.Client, SCRAM included) authenticate. Retr and Top return
+// the message as a stream. Failures the server reports are *Error values
+// carrying the response code, usable with errors.As.
+//
+// # Not implemented
+//
+// The UTF8 and LANG capabilities (RFC 6856), SASL security layers (no
+// mechanism in package auth negotiates one), the RFC 1939 §8 mailbox-lock
+// semantics of UPDATE on a backend's behalf (locking and deletion are the
+// Maildrop's), and enforcement of LOGIN-DELAY and EXPIRE (the server only
+// announces them; the Backend enforces them).
+package pop3
