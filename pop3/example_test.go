@@ -103,7 +103,7 @@ func ExampleServer() {
 	fmt.Println(c2.Login(ctx, "alice", "secret"))
 	c.Quit(ctx)
 	// Output:
-	// 2 messages, 55 octets
+	// 2 messages, 60 octets
 	// pop3: [IN-USE] maildrop already locked
 }
 
