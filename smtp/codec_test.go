@@ -191,7 +191,7 @@ func TestMailArg(t *testing.T) {
 
 	for _, bad := range []string{
 		"FROM:<a@b> SIZE=x", "FROM:<a@b> SIZE=-1", "FROM:<a@b> BODY=9BIT", "FROM:<a@b> RET=ALL",
-		"FROM:<a@b> SIZE=1 SIZE=2", "FROM:<a@b> SMTPUTF8=yes", "FROM:<a@b> ENVID=a+zz",
+		"FROM:<a@b> SIZE=1 SIZE=2", "FROM:<a@b> BODY=7BIT BODY=8BITMIME", "FROM:<a@b> SMTPUTF8=yes", "FROM:<a@b> ENVID=a+zz",
 		"FROM:<a@b>SIZE=1", "TO:<a@b>", "FROM:", "FROM:<a@b> =x", "FROM:<a@b> SIZE=",
 	} {
 		_, _, err := parseMailArg(bad)

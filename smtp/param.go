@@ -82,7 +82,7 @@ func paramError(format string, args ...any) error {
 // §4.1.2 esmtp-param). Keywords are upper-cased. A value holds no space, "=" or
 // control character; non-ASCII only when utf8 (RFC 6531 §3.3).
 func splitParams(s string, each func(key, value string, hasValue bool) error) error {
-	seen := map[string]bool{}
+	seen := map[string]string{}
 	for _, f := range strings.Fields(s) {
 		key, value, hasValue := strings.Cut(f, "=")
 		if key == "" {
@@ -103,10 +103,15 @@ func splitParams(s string, each func(key, value string, hasValue bool) error) er
 			return paramError("empty value for %s", key)
 		}
 		key = strings.ToUpper(key)
-		if seen[key] {
-			return paramError("duplicate parameter %s", key)
+		if prev, dup := seen[key]; dup {
+			// Lenient: some clients (Python's smtplib) repeat SMTPUTF8; an
+			// exact repeat changes nothing.
+			if !strings.EqualFold(prev, f) {
+				return paramError("duplicate parameter %s", key)
+			}
+			continue
 		}
-		seen[key] = true
+		seen[key] = f
 		if err := each(key, value, hasValue); err != nil {
 			return err
 		}
