@@ -295,6 +295,10 @@ func clientCtxDeadline(ctx context.Context) (time.Time, bool) {
 // readReply reads one reply. A 421 reply means the server is closing the
 // connection (RFC 5321 §3.8): it is returned, and remembered for later calls.
 func (c *Client) readReply(ctx context.Context) (*Reply, error) {
+	if c.err != nil {
+		// After a 421 nothing more comes: report it, not the EOF.
+		return nil, c.err
+	}
 	rep, err := readReply(c.r)
 	if err != nil {
 		return nil, c.fail(ctx, err)

@@ -1070,6 +1070,20 @@ func TestClientHostileServer(t *testing.T) {
 		_, err := Dial(clientTestCtx(t), addr, &ClientOptions{MaxReplyLineLength: 100})
 		require.ErrorContains(t, err, "longer than 100")
 	})
+	t.Run("421 in a pipelined group", func(t *testing.T) {
+		c, _ := clientDialScript(t, clientEhloPipe+`
+C: MAIL FROM:<a@a.example.test>
+C: RCPT TO:<b@b.example.test>
+C: DATA
+S: 421 4.7.0 too busy, closing
+CLOSE
+`, nil)
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		var e *Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 421, e.Code)
+		assert.True(t, IsTemporary(res.Rcpts[0].Err))
+	})
 	t.Run("421 closes", func(t *testing.T) {
 		c, _ := clientDialScript(t, clientEhloPlain+`
 C: NOOP
