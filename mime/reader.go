@@ -490,7 +490,7 @@ func (r *Reader) readPart() (*Part, error) {
 			}
 			p.Boundary = b
 			r.stack = append(r.stack, frame{part: p, delim: []byte("--" + b)})
-			pre, err := r.readKept(&p.Defects)
+			pre, err := r.readKept(&p.Defects, true)
 			if err != nil {
 				return nil, err
 			}
@@ -556,15 +556,22 @@ func (r *Reader) beginRegion() {
 
 // readKept reads a preamble or epilogue region, keeping up to MaxPreamble
 // bytes.
-func (r *Reader) readKept(defects *[]Defect) ([]byte, error) {
+func (r *Reader) readKept(defects *[]Defect, lineStart bool) ([]byte, error) {
 	r.beginRegion()
+	r.lineStart = lineStart
 	var kept []byte
 	var tmp [4096]byte
 	truncated := false
+	// An epilogue starts with the line break after the close-delimiter,
+	// which is not part of it: keep two bytes more, strip it, then cut.
+	limit := r.lim.MaxPreamble
+	if !lineStart {
+		limit += 2
+	}
 	for {
 		n, err := r.readRegion(tmp[:])
 		if n > 0 {
-			room := r.lim.MaxPreamble - len(kept)
+			room := limit - len(kept)
 			if n > room {
 				n = room
 				truncated = true
@@ -576,6 +583,17 @@ func (r *Reader) readKept(defects *[]Defect) ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+	}
+	if !lineStart {
+		if len(kept) > 0 && kept[0] == '\n' {
+			kept = kept[1:]
+		} else if len(kept) > 1 && kept[0] == '\r' && kept[1] == '\n' {
+			kept = kept[2:]
+		}
+		if len(kept) > r.lim.MaxPreamble {
+			kept = kept[:r.lim.MaxPreamble]
+			truncated = true
 		}
 	}
 	if truncated {
@@ -653,7 +671,7 @@ func (r *Reader) peekRegion() ([]byte, error) {
 		safe, found, h, dl := r.scan(buf, atEOF)
 		if found && safe == 0 {
 			r.endRegion(h)
-			if err := r.takeDelimiter(dl); err != nil {
+			if err := r.takeDelimiter(dl, h.close); err != nil {
 				return nil, err
 			}
 			return nil, io.EOF
@@ -674,7 +692,7 @@ func (r *Reader) peekRegion() ([]byte, error) {
 				safe, found, h, dl := r.scan(buf, true)
 				if found && safe == 0 {
 					r.endRegion(h)
-					if err := r.takeDelimiter(dl); err != nil {
+					if err := r.takeDelimiter(dl, h.close); err != nil {
 						return nil, err
 					}
 					return nil, io.EOF
@@ -797,14 +815,35 @@ func (r *Reader) matchAt(buf []byte, i int, atEOF bool) (matchState, hit, int) {
 // takeDelimiter consumes a delimiter line: the line break before it, the
 // boundary, "--" for a close-delimiter, transport padding and the line
 // break after it (RFC 2046 §5.1.1).
-func (r *Reader) takeDelimiter(dl int) error {
+func (r *Reader) takeDelimiter(dl int, close bool) error {
 	b, _ := r.br.Peek(dl)
 	if r.CountLines {
 		r.nl += int64(bytes.Count(b, []byte{'\n'}))
 	}
 	r.br.Discard(dl)
+	if close {
+		// RFC 2046 §5.1.1: close-delimiter transport-padding
+		// [CRLF epilogue]. The line break after the close-delimiter
+		// starts the epilogue, and is the line break of the outer
+		// delimiter when the epilogue is empty.
+		r.br.Discard(2)
+		r.lastByte = '-'
+		for {
+			c, err := r.br.ReadByte()
+			if err != nil {
+				return nil
+			}
+			if c != ' ' && c != '\t' {
+				r.br.UnreadByte()
+				return nil
+			}
+		}
+	}
 	for {
 		line, err := r.br.ReadSlice('\n')
+		if len(line) > 0 {
+			r.lastByte = line[len(line)-1]
+		}
 		if err == nil {
 			if r.CountLines {
 				r.nl++
@@ -870,7 +909,7 @@ func (r *Reader) afterHit() error {
 			f.part.Defects = append(f.part.Defects, Defect{Kind: DefectNoParts})
 		}
 		r.stack = r.stack[:h.frame]
-		epi, err := r.readKept(&f.part.Defects)
+		epi, err := r.readKept(&f.part.Defects, false)
 		if err != nil {
 			return err
 		}
