@@ -60,9 +60,12 @@
 //
 // # Not implemented
 //
-// SASLprep (RFC 4013) and its PRECIS successor (RFC 8265) are not applied:
-// names and passwords are used as given, which matches peers for ASCII and
-// for already-normalised text. Security layers (integrity or confidentiality
+// SASLprep (RFC 4013) is applied to SCRAM passwords on both sides (and so to
+// password hashes), not to user names, which are sent and looked up as
+// given; a password SASLprep refuses is used unchanged rather than
+// rejected. PLAIN and LOGIN pass passwords to the PasswordChecker as
+// received. The PRECIS profiles (RFC 8265) are not implemented. Security
+// layers (integrity or confidentiality
 // after authentication) are not offered by any mechanism here. DIGEST-MD5
 // (obsolete, RFC 6331), GSSAPI/Kerberos, NTLM, SAML20, OPENID20, OAuth 1.0a
 // tokens in OAUTHBEARER, and SCRAM-SHA-512 are not implemented.

@@ -47,7 +47,8 @@ const saltLen = 16
 // form that Dovecot and GNU SASL (gsasl --mkpasswd) write, as the first form.
 //
 // The second form is plain PBKDF2-HMAC-SHA-256 with an LEN-byte derived key
-// DK, accepted for importing hashes made elsewhere. It serves PLAIN and
+// DK, accepted for importing hashes made elsewhere; the password is used as
+// given, without the SASLprep the first form applies. It serves PLAIN and
 // LOGIN; when LEN is 32, DK is SCRAM-SHA-256's SaltedPassword, so it serves
 // SCRAM-SHA-256 too, but then DK is enough to log in with SCRAM: protect it
 // as a password.
@@ -240,8 +241,9 @@ func scramHash(name string) func() hash.Hash {
 
 // NewSCRAMKeys derives SCRAM keys (RFC 5802 §3) for password with hash
 // "SHA-1" or "SHA-256". A nil salt means a new random 16-byte salt;
-// iterations 0 means DefaultIterations. Passwords are used as given: callers
-// wanting SASLprep or PRECIS normalisation apply it first.
+// iterations 0 means DefaultIterations. The password is prepared with
+// SASLprep (RFC 5802 §2.2, Normalize) unless SASLprep refuses it, when it is
+// used as given, as SCRAMClient does.
 func NewSCRAMKeys(hashName, password string, salt []byte, iterations int) (SCRAMKeys, error) {
 	h := scramHash(hashName)
 	if h == nil {
@@ -257,7 +259,7 @@ func NewSCRAMKeys(hashName, password string, salt []byte, iterations int) (SCRAM
 		salt = make([]byte, saltLen)
 		rand.Read(salt)
 	}
-	sp, err := pbkdf2.Key(h, password, salt, iterations, h().Size())
+	sp, err := pbkdf2.Key(h, prepOrRaw(password), salt, iterations, h().Size())
 	if err != nil {
 		return SCRAMKeys{}, err
 	}

@@ -80,7 +80,7 @@ func TestPasswordHashVectors(t *testing.T) {
 // Our hashes agree with gsasl --mkpasswd for random salts and passwords.
 func TestPasswordHashAgainstGsasl(t *testing.T) {
 	bin := peer.Path(t, "gsasl")
-	for i, pw := range []string{"pencil", "correct horse battery staple", "pässwörd", "a,b=c"} {
+	for i, pw := range []string{"pencil", "correct horse battery staple", "pässwörd", "a,b=c", "I\u2168", "a\u00A0b\u00ADc", "pa\u0308ss"} {
 		salt := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("salt-%d-%s", i, pw)))
 		for _, hash := range []string{"SHA-1", "SHA-256"} {
 			out := peer.Run(t, 10*time.Second, bin, "--mkpasswd", "--mechanism=SCRAM-"+hash, "--iteration-count=4096", "--salt="+salt, "--password="+pw)

@@ -149,7 +149,8 @@ func newNonce() string {
 type SCRAMClient struct {
 	Authzid  string // authorization identity; usually empty
 	Username string
-	// Password is used as given: SASLprep (RFC 4013) is not applied.
+	// Password is prepared with SASLprep (RFC 4013) unless SASLprep refuses
+	// it, when it is used as given. Username is sent as given.
 	Password string
 	// Nonce is the client nonce; when empty Start makes a random one. Tests
 	// set it to reproduce known exchanges.
@@ -283,7 +284,7 @@ func (c *SCRAMClient) final(serverFirst string) ([]byte, error) {
 	if iter < lo || iter > hi {
 		return nil, fmt.Errorf("%w: %s: iteration count %d outside [%d, %d]", ErrMalformed, c.mech, iter, lo, hi)
 	}
-	sp, err := pbkdf2.Key(c.h, c.Password, salt, iter, c.h().Size())
+	sp, err := pbkdf2.Key(c.h, prepOrRaw(c.Password), salt, iter, c.h().Size())
 	if err != nil {
 		return nil, err
 	}
