@@ -300,11 +300,9 @@ func (d *Dir) scan() (map[string]entry, error) {
 			if err != nil {
 				continue
 			}
-			if sub == "new" {
-				// Files in new have no info; a name with one is still the
-				// same message.
-				n.Flags = ""
-			}
+			// A file in new normally has no info, but Dovecot renames
+			// files in place in new when their flags change while they
+			// are still \Recent, so the info counts wherever it is.
 			out[n.Key] = entry{name: n, rel: sub + "/" + nm}
 		}
 	}
@@ -411,10 +409,8 @@ func (d *Dir) Flags(key string) (Flags, error) {
 	if err != nil {
 		return "", err
 	}
-	if strings.HasPrefix(rel, "new/") {
-		return "", nil
-	}
-	n, err := ParseName(rel[len("cur/"):])
+	_, file, _ := strings.Cut(rel, "/")
+	n, err := ParseName(file)
 	if err != nil {
 		return "", err
 	}
@@ -455,11 +451,10 @@ func (d *Dir) move(key string, change func(Flags) Flags) error {
 		if err != nil {
 			return err
 		}
-		var cur Name
-		if sub, file, _ := strings.Cut(rel, "/"); sub == "cur" {
-			cur, _ = ParseName(file)
-		} else {
-			cur = Name{Key: key}
+		_, file, _ := strings.Cut(rel, "/")
+		cur, err := ParseName(file)
+		if err != nil {
+			return err
 		}
 		next := Name{Key: key, Flags: change(cur.Flags)}
 		newRel := "cur/" + next.String()

@@ -350,3 +350,24 @@ func TestConcurrentDeliveriesAndReaders(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// Dovecot renames a \Recent message in place in new when its flags change.
+func TestFlagsOnFileInNew(t *testing.T) {
+	d := newDir(t)
+	k, err := d.Deliver(strings.NewReader("x\n"))
+	require.NoError(t, err)
+	require.NoError(t, os.Rename(filepath.Join(d.Path(), "new", k), filepath.Join(d.Path(), "new", k+":2,Sa")))
+	list, err := d.List()
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, Flags("Sa"), list[0].Flags)
+	assert.True(t, list[0].New)
+	assert.Equal(t, uint32(1), list[0].UID)
+	fl, err := d.Flags(k)
+	require.NoError(t, err)
+	require.NoError(t, d.SetFlags(k, fl.With(FlagFlagged)))
+	assert.FileExists(t, filepath.Join(d.Path(), "cur", k+":2,FSa"))
+	list, err = d.List()
+	require.NoError(t, err)
+	assert.Equal(t, uint32(1), list[0].UID)
+}

@@ -86,7 +86,7 @@ func (h *heapPeak) sample() {
 // checks that the heap stays flat. MAILWIRE_MBOX_BYTES overrides the size
 // (for example 10737418240 for 10 GB).
 func TestLargeStreamFlatMemory(t *testing.T) {
-	total := int64(256 << 20)
+	total := int64(128 << 20)
 	if testing.Short() {
 		total = 32 << 20
 	}
