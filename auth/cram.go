@@ -11,15 +11,35 @@ import (
 	"fmt"
 	"hash"
 	"os"
+	"strings"
 	"time"
 )
 
 // CRAMMD5Key is the secret a CRAM-MD5 server needs instead of the password:
-// the MD5 states after HMAC-MD5 (RFC 2104) has absorbed the inner and the
-// outer padded key block, as eight little-endian 32-bit words (inner a, b,
-// c, d, then outer a, b, c, d). It spares the server from storing the
-// plaintext, but it is password-equivalent for CRAM-MD5: protect it.
+// the MD5 states after HMAC-MD5 (RFC 2104) has absorbed the outer and the
+// inner padded key block, as eight little-endian 32-bit words (outer a, b,
+// c, d, then inner a, b, c, d), the layout of Dovecot's CRAM-MD5 password
+// scheme, whose hex form ParseCRAMMD5Key reads. It spares the server from
+// storing the plaintext, but it is password-equivalent for CRAM-MD5:
+// protect it.
 type CRAMMD5Key [32]byte
+
+// ParseCRAMMD5Key parses the 64 hex digits of a CRAM-MD5 key, with or
+// without Dovecot's "{CRAM-MD5}" prefix.
+func ParseCRAMMD5Key(s string) (CRAMMD5Key, error) {
+	var k CRAMMD5Key
+	s = strings.TrimPrefix(s, "{CRAM-MD5}")
+	if len(s) != 2*len(k) {
+		return k, malformed("CRAM-MD5", "key must be 64 hex digits")
+	}
+	if _, err := hex.Decode(k[:], []byte(s)); err != nil {
+		return k, malformed("CRAM-MD5", "key must be 64 hex digits")
+	}
+	return k, nil
+}
+
+// String returns the key in Dovecot's form, "{CRAM-MD5}" and 64 hex digits.
+func (k CRAMMD5Key) String() string { return "{CRAM-MD5}" + hex.EncodeToString(k[:]) }
 
 // NewCRAMMD5Key derives the CRAM-MD5 key of password.
 func NewCRAMMD5Key(password string) CRAMMD5Key {
@@ -29,7 +49,7 @@ func NewCRAMMD5Key(password string) CRAMMD5Key {
 		key = s[:]
 	}
 	var k CRAMMD5Key
-	for i, pad := range []byte{0x36, 0x5c} {
+	for i, pad := range []byte{0x5c, 0x36} { // outer, inner
 		block := make([]byte, md5.BlockSize)
 		copy(block, key)
 		for j := range block {
@@ -65,9 +85,9 @@ func restoreMD5(words []byte) hash.Hash {
 
 // Sum returns HMAC-MD5(password, msg) for the password k was derived from.
 func (k *CRAMMD5Key) Sum(msg []byte) []byte {
-	in := restoreMD5(k[:16])
+	in := restoreMD5(k[16:])
 	in.Write(msg)
-	out := restoreMD5(k[16:])
+	out := restoreMD5(k[:16])
 	out.Write(in.Sum(nil))
 	return out.Sum(nil)
 }

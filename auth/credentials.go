@@ -184,8 +184,13 @@ func (s *MemoryStore) SetPassword(username, password string) error {
 // SetPasswordHash sets username's password from an encoded hash (see
 // PasswordHash). The user can then log in with PLAIN, LOGIN and, when the
 // hash has SCRAM-SHA-256 keys, SCRAM-SHA-256; not with CRAM-MD5 or
-// SCRAM-SHA-1.
+// SCRAM-SHA-1: keys for those set before are removed, as they belong to
+// the old password.
 func (s *MemoryStore) SetPasswordHash(username, encoded string) error {
+	return s.setHash(username, encoded, true)
+}
+
+func (s *MemoryStore) setHash(username, encoded string, clear bool) error {
 	h, err := ParsePasswordHash(encoded)
 	if err != nil {
 		return err
@@ -193,8 +198,33 @@ func (s *MemoryStore) SetPasswordHash(username, encoded string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.user(username)
-	u.hash, u.sha1, u.cram = h, nil, nil
+	u.hash = h
+	if clear {
+		u.sha1, u.cram = nil, nil
+	}
 	return nil
+}
+
+// SetSCRAMKeys sets username's keys for SCRAM-hash ("SHA-1" or
+// "SHA-256"), for stores loaded from keys made elsewhere. SHA-256 keys
+// replace any password hash (they serve PLAIN and LOGIN too).
+func (s *MemoryStore) SetSCRAMKeys(hash, username string, k SCRAMKeys) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.user(username)
+	switch hash {
+	case "SHA-1":
+		u.sha1 = &k
+	case "SHA-256":
+		u.hash = &PasswordHash{Algorithm: "scram-sha-256", Iterations: k.Iterations, Salt: k.Salt, StoredKey: k.StoredKey, ServerKey: k.ServerKey}
+	}
+}
+
+// SetCRAMMD5Key sets username's CRAM-MD5 key.
+func (s *MemoryStore) SetCRAMMD5Key(username string, k CRAMMD5Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.user(username).cram = &k
 }
 
 // AddToken makes token a valid bearer token for username (OAUTHBEARER,

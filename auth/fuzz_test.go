@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -197,5 +198,18 @@ func FuzzParsePasswordHash(f *testing.F) {
 		if h.Iterations <= 5000 {
 			h.Verify("pencil")
 		}
+	})
+}
+
+func FuzzReadUsers(f *testing.F) {
+	f.Add("alice:$scram-sha-256$i=4096$W22ZaJ0SNY7soEsUEjb6gQ$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY$wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU\n")
+	f.Add("# c\n\nb:{CRAM-MD5}54b21152711fb604ca3e035e7015116bd06d4e1b26fccaa4b0b61801132340a3:1:2\n")
+	f.Add("c:{SCRAM-SHA-1}4096,QSXCR+Q6sek8bf92,6dlGYMOdZcOPutkcNY8U2g7vK9Y=,D+CSWLOshSulAsxiupA+qs2/fTE=\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		// {PLAIN} lines cost a PBKDF2 run each: keep the input small.
+		if len(s) > 2048 || strings.Count(s, "{PLAIN}") > 2 {
+			return
+		}
+		NewMemoryStore().ReadUsers(strings.NewReader(s))
 	})
 }
