@@ -3,6 +3,8 @@ package smtp_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -11,12 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/mailwire/mailwire/smtp"
+	"github.com/mailwire/mailwire/smtp/smtptest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -388,4 +392,213 @@ func TestInteropDovecotLMTP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startPostfix runs a private Postfix (master, smtpd, qmgr, smtp) on a
+// loopback port, relaying everything it accepts to relay ("host:port").
+// The test must run as root, as Postfix does; it is skipped otherwise.
+func startPostfix(t *testing.T, relay string, withTLS bool) (addr string, caFile string) {
+	t.Helper()
+	master := "/usr/lib/postfix/sbin/master"
+	script := "/usr/lib/postfix/sbin/postfix-script"
+	for _, p := range []string{master, script} {
+		if _, err := os.Stat(p); err != nil {
+			peer.Missing(t, p)
+		}
+	}
+	if os.Geteuid() != 0 {
+		peer.Missing(t, "root privileges for postfix")
+	}
+	if exec.Command("id", "postfix").Run() != nil {
+		peer.Missing(t, "user postfix")
+	}
+	dir, err := os.MkdirTemp("", "mailwire-postfix-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	conf, queue, data := filepath.Join(dir, "conf"), filepath.Join(dir, "queue"), filepath.Join(dir, "data")
+	for _, d := range []string{conf, queue, data} {
+		require.NoError(t, os.MkdirAll(d, 0o755))
+	}
+	require.NoError(t, exec.Command("chown", "postfix", data).Run())
+	addr = peer.Addr(peer.FreePort(t))
+	var main strings.Builder
+	fmt.Fprintf(&main, `compatibility_level = 3.6
+queue_directory = %[1]s
+data_directory = %[2]s
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+myhostname = postfix.example.test
+mydestination =
+relayhost = [%[3]s]:%[4]s
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_recipient_access inline:{ {refused@b.example.test = 550 5.1.1 no such user}, {later@b.example.test = 450 4.2.1 try later} }, permit_mynetworks, reject
+maillog_file = %[5]s/maillog
+maillog_file_prefixes = %[5]s
+smtp_tls_security_level = none
+`, queue, data, strings.Split(relay, ":")[0], strings.Split(relay, ":")[1], dir)
+	if withTLS {
+		pair, ca := peer.TLS(t)
+		cert, key := filepath.Join(conf, "cert.pem"), filepath.Join(conf, "key.pem")
+		require.NoError(t, os.WriteFile(cert, pair.CertPEM, 0o644))
+		require.NoError(t, os.WriteFile(key, pair.KeyPEM, 0o600))
+		fmt.Fprintf(&main, "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\nsmtpd_tls_security_level = may\n", cert, key)
+		caFile = ca
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(conf, "main.cf"), []byte(main.String()), 0o644))
+	masterCf := addr + ` inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+`
+	require.NoError(t, os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644))
+
+	// postfix(1) insists that a private configuration be listed in the
+	// default one; postfix-script and master, given the environment
+	// postfix(1) would set, do not.
+	env := append(os.Environ(),
+		"MAIL_CONFIG="+conf, "config_directory="+conf, "command_directory=/usr/sbin",
+		"daemon_directory=/usr/lib/postfix/sbin", "data_directory="+data, "queue_directory="+queue,
+		"mail_owner=postfix", "setgid_group=postdrop", "sendmail_path=/usr/sbin/sendmail",
+		"newaliases_path=/usr/bin/newaliases", "mailq_path=/usr/bin/mailq", "manpage_directory=/usr/share/man",
+		"sample_directory=/usr/share/doc/postfix/examples", "readme_directory=no", "html_directory=no",
+		"meta_directory=/etc/postfix", "shlib_directory=/usr/lib/postfix")
+	check := exec.Command(script, "check")
+	check.Env = env
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("postfix-script check: %v\n%s", err, out)
+	}
+	cmd := exec.Command(master, "-c", conf, "-d")
+	cmd.Env = env
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		// SIGTERM makes master stop its children too.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(dir, "maillog"))
+			t.Logf("postfix master output:\n%s\nmaillog:\n%s", out.String(), log)
+		}
+	})
+	peer.WaitListening(t, addr, 15*time.Second)
+	return addr, caFile
+}
+
+// TestInteropPostfix sends through a real Postfix smtpd (PIPELINING,
+// CHUNKING, STARTTLS, SMTPUTF8, DSN), which queues each message and relays it
+// to an smtptest server, where the test checks what arrived.
+func TestInteropPostfix(t *testing.T) {
+	sink := smtptest.NewServer(t)
+	addr, caFile := startPostfix(t, sink.Addr, true)
+	ca, err := os.ReadFile(caFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(ca))
+	opts := &smtp.ClientOptions{TLSConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}, LocalName: "client.example.test"}
+
+	ctx := interopCtx(t)
+	cases := []struct {
+		name string
+		opts smtp.ClientOptions
+		env  smtp.Envelope
+	}{
+		{"BDAT", *opts, smtp.Envelope{From: "a@a.example.test", To: []string{"bdat1@b.example.test", "bdat2@b.example.test"}}},
+		{"DATA", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoChunking: true}, smtp.Envelope{From: "a@a.example.test", To: []string{"data@b.example.test"}}},
+		{"lockstep small chunks", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoPipelining: true, ChunkSize: 7}, smtp.Envelope{From: "a@a.example.test", To: []string{"chunks@b.example.test"}}},
+		{"SMTPUTF8 and DSN", *opts, smtp.Envelope{
+			From:        "jörg@a.example.test",
+			MailOptions: &smtp.MailOptions{Return: smtp.ReturnHeaders, EnvelopeID: "env+1", Body: smtp.Body8BitMIME},
+			To:          []string{"dsn@b.example.test"},
+			RcptOptions: []*smtp.RcptOptions{{Notify: []smtp.DSNNotify{smtp.NotifyFailure, smtp.NotifyDelay}}},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := smtp.DialStartTLS(ctx, addr, &tc.opts)
+			require.NoError(t, err)
+			_, ok := c.Extension("CHUNKING")
+			require.True(t, ok)
+			msg := strings.Replace(interopMsg, "Subject: interop", "Subject: postfix "+tc.name, 1)
+			res, err := c.Send(ctx, &tc.env, strings.NewReader(msg))
+			require.NoError(t, err)
+			assert.Contains(t, res.Reply.Message(), "queued as")
+			require.NoError(t, c.Quit(ctx))
+		})
+	}
+	// Postfix refuses what it will not relay, per recipient.
+	t.Run("refusals", func(t *testing.T) {
+		c, err := smtp.Dial(ctx, addr, nil)
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"bad address@b.example.test"}}, strings.NewReader(interopMsg))
+		require.Error(t, err, "the client refuses a malformed address before sending")
+		res, err := c.Send(ctx, &smtp.Envelope{
+			From: "a@a.example.test",
+			To:   []string{"refused@b.example.test", "ok@b.example.test", "later@b.example.test"},
+		}, strings.NewReader(interopMsg))
+		var de *smtp.DeliveryError
+		require.ErrorAs(t, err, &de)
+		assert.Equal(t, 1, de.Delivered)
+		require.Len(t, de.Failed, 2)
+		assert.True(t, smtp.IsPermanent(res.Rcpts[0].Err))
+		assert.NoError(t, res.Rcpts[1].Err)
+		assert.True(t, smtp.IsTemporary(res.Rcpts[2].Err))
+		var e *smtp.Error
+		require.ErrorAs(t, res.Rcpts[0].Err, &e)
+		assert.Equal(t, smtp.EnhancedCode{Class: 5, Subject: 1, Detail: 1}, e.EnhancedCode)
+		assert.Contains(t, e.Message, "no such user")
+	})
+
+	// Wait for Postfix's queue manager to relay everything to the sink.
+	want := len(cases) + 1
+	require.Eventually(t, func() bool { return len(sink.Messages()) >= want }, 30*time.Second, 50*time.Millisecond)
+	got := map[string]smtptest.Message{}
+	for _, m := range sink.Messages() {
+		for _, to := range m.To {
+			got[to] = m
+		}
+	}
+	for _, tc := range cases {
+		for _, to := range tc.env.To {
+			m, ok := got[to]
+			require.True(t, ok, "nothing relayed for %s", to)
+			body := string(m.Data)
+			assert.Contains(t, body, "Subject: postfix "+tc.name, to)
+			assert.Contains(t, body, "\r\n\r\n.leading dot\r\nsecond line\r\n..two dots\r\n.\r\nlast\r\n", to)
+			assert.Equal(t, tc.env.From, m.From)
+		}
+	}
+	assert.Contains(t, got, "ok@b.example.test")
+	assert.NotContains(t, got, "refused@b.example.test")
+	dsn := got["dsn@b.example.test"]
+	assert.True(t, dsn.MailOptions.UTF8)
 }
