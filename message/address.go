@@ -51,11 +51,11 @@ func ParseAddress(s string) (*Address, error) {
 // not an error and returns no addresses.
 func ParseAddressList(s string) ([]*Address, error) {
 	p := addrParser{s: s}
-	var list []*Address
+	list := make([]*Address, 0, strings.Count(s, "@"))
 	for {
 		p.skipCFWS()
 		if p.end() {
-			return list, nil
+			break
 		}
 		if p.peek() == ',' {
 			p.i++
@@ -68,13 +68,17 @@ func ParseAddressList(s string) ([]*Address, error) {
 		list = append(list, a)
 		p.skipCFWS()
 		if p.end() {
-			return list, nil
+			break
 		}
 		if p.peek() != ',' {
 			return nil, p.errorf("expected \",\" between addresses, found %q", p.s[p.i])
 		}
 		p.i++
 	}
+	if len(list) == 0 {
+		return nil, nil
+	}
+	return list, nil
 }
 
 // Mailboxes returns the mailboxes of list with each group replaced by its
@@ -95,6 +99,20 @@ type addrParser struct {
 	s       string
 	i       int
 	comment string // text of the last comment skipped
+	ws      []word // scratch for words
+	pool    []Address
+}
+
+// alloc returns a new zero Address, carved from a chunk to save allocations.
+func (p *addrParser) alloc() *Address {
+	if len(p.pool) == cap(p.pool) {
+		n := 2 * cap(p.pool)
+		n = max(n, 4)
+		n = min(n, 64)
+		p.pool = make([]Address, 0, n)
+	}
+	p.pool = p.pool[:len(p.pool)+1]
+	return &p.pool[len(p.pool)-1]
 }
 
 func (p *addrParser) end() bool  { return p.i >= len(p.s) }
@@ -170,18 +188,20 @@ var atextTable = func() (t [256]bool) {
 	return t
 }()
 
-// word is one word of a phrase or local part.
+// word is one word of a phrase or local part: an atom with any dots in or
+// around it (so that a dot-atom is one word), or a quoted string.
 type word struct {
 	text   string // unquoted text
+	off    int    // offset of the text in the input (of the quote if quoted)
 	quoted bool
-	dot    bool // a lone "." (obs-phrase, obs-local-part)
 	space  bool // CFWS came before it
 }
 
 // words reads words, dots and CFWS until something else. RFC 5322 §3.2.5
-// phrase and §4.1 obs-phrase.
+// phrase and §4.1 obs-phrase. The result is valid until the next call.
 func (p *addrParser) words() ([]word, error) {
-	var ws []word
+	ws := p.ws[:0]
+	defer func() { p.ws = ws[:0] }()
 	for {
 		sp := p.skipCFWS()
 		if p.end() {
@@ -190,20 +210,18 @@ func (p *addrParser) words() ([]word, error) {
 		c := p.peek()
 		switch {
 		case c == '"':
+			off := p.i
 			t, err := p.quotedString()
 			if err != nil {
 				return nil, err
 			}
-			ws = append(ws, word{text: t, quoted: true, space: sp})
-		case c == '.':
-			p.i++
-			ws = append(ws, word{text: ".", dot: true, space: sp})
-		case isAtext(c):
+			ws = append(ws, word{text: t, off: off, quoted: true, space: sp})
+		case isAtext(c) || c == '.':
 			start := p.i
-			for p.i < len(p.s) && isAtext(p.s[p.i]) {
+			for p.i < len(p.s) && (isAtext(p.s[p.i]) || p.s[p.i] == '.') {
 				p.i++
 			}
-			ws = append(ws, word{text: p.s[start:p.i], space: sp})
+			ws = append(ws, word{text: p.s[start:p.i], off: start, space: sp})
 		default:
 			return ws, nil
 		}
@@ -270,12 +288,14 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 		if err != nil {
 			return nil, &AddressError{Offset: start, Msg: err.Error()}
 		}
+		at := p.i
 		p.i++
 		dom, err := p.domain()
 		if err != nil {
 			return nil, err
 		}
-		a := &Address{Addr: local + "@" + dom}
+		a := p.alloc()
+		a.Addr = p.addrSpec(ws, local, at, dom)
 		// A comment after a bare addr-spec is taken as the name, as old
 		// mail writes "joe@example.com (Joe Bloggs)".
 		p.comment = ""
@@ -294,7 +314,9 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Address{Name: name, Addr: addr}, nil
+		a := p.alloc()
+		a.Name, a.Addr = name, addr
+		return a, nil
 	case ':':
 		if !allowGroup {
 			return nil, p.errorf("group inside a group")
@@ -374,17 +396,19 @@ func (p *addrParser) angleAddr() (string, error) {
 	if err != nil {
 		return "", p.errorf("%s", err.Error())
 	}
+	at := p.i
 	p.i++
 	dom, err := p.domain()
 	if err != nil {
 		return "", err
 	}
+	addr := p.addrSpec(ws, local, at, dom)
 	p.skipCFWS()
 	if p.end() || p.peek() != '>' {
 		return "", p.errorf("missing \">\"")
 	}
 	p.i++
-	return local + "@" + dom, nil
+	return addr, nil
 }
 
 // localPart joins the words of a local part: dot-atom, quoted-string or
@@ -398,12 +422,27 @@ func localPart(ws []word) (string, error) {
 	}
 	var b strings.Builder
 	for k, w := range ws {
-		if !w.dot && k > 0 && !ws[k-1].dot {
-			return "", fmt.Errorf("words in local part not separated by dots")
+		if k > 0 {
+			prev := ws[k-1]
+			if !(!prev.quoted && strings.HasSuffix(prev.text, ".") || !w.quoted && strings.HasPrefix(w.text, ".")) {
+				return "", fmt.Errorf("words in local part not separated by dots")
+			}
 		}
 		b.WriteString(w.text)
 	}
 	return b.String(), nil
+}
+
+// addrSpec returns local "@" dom, sharing the input's memory when the
+// addr-spec was written there without quotes or CFWS (the common case).
+func (p *addrParser) addrSpec(ws []word, local string, at int, dom string) string {
+	if len(ws) == 1 && !ws[0].quoted {
+		o := ws[0].off
+		if at == o+len(local) && at+1+len(dom) <= len(p.s) && p.s[at+1:at+1+len(dom)] == dom {
+			return p.s[o : at+1+len(dom)]
+		}
+	}
+	return local + "@" + dom
 }
 
 // domain parses a domain: dot-atom, domain literal or obs-domain.
@@ -441,6 +480,16 @@ func (p *addrParser) domain() (string, error) {
 		b.WriteByte(']')
 		return b.String(), nil
 	}
+	// Fast path: a dot-atom with nothing odd after it.
+	start := p.i
+	for p.i < len(p.s) && (isAtext(p.s[p.i]) || p.s[p.i] == '.') {
+		p.i++
+	}
+	if run := p.s[start:p.i]; run != "" && run[0] != '.' && run[len(run)-1] != '.' &&
+		(p.end() || !isWSPorNL(p.peek()) && p.peek() != '(' || !p.nextIsDot()) {
+		return run, nil
+	}
+	p.i = start
 	var b strings.Builder
 	for {
 		p.skipCFWS()
@@ -461,6 +510,15 @@ func (p *addrParser) domain() (string, error) {
 		p.i++
 		b.WriteByte('.')
 	}
+}
+
+// nextIsDot reports whether the next character after CFWS is a dot.
+func (p *addrParser) nextIsDot() bool {
+	save := p.i
+	p.skipCFWS()
+	ok := !p.end() && p.peek() == '.'
+	p.i = save
+	return ok
 }
 
 // phraseText turns the words of a display name into text: words joined by a

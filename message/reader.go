@@ -97,7 +97,8 @@ func ReadWithLimits(r io.Reader, lim Limits) (*Message, error) {
 // characters outside printable US-ASCII, RFC 5322 §2.2) ends the header and is
 // left in br as the first line of the body, as MTAs do; a continuation line
 // before any field is kept as a nameless field. Both are recorded in the
-// header's Defects. White space between a field name and its colon (RFC 5322
+// header's Defects. A line whose colon lies beyond br's buffer (4096 bytes by
+// default) counts as not a field. White space between a field name and its colon (RFC 5322
 // §4.5, obsolete syntax) is accepted.
 //
 // Exceeding a limit returns a *HeaderError wrapping ErrHeaderTooLarge,
@@ -113,6 +114,14 @@ func ReadHeader(br *bufio.Reader, lim Limits) (*Header, error) {
 func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 	lim = lim.withDefaults()
 	h.parsed = true
+	// Fast path: the whole header is already in br's buffer.
+	if _, err := br.Peek(1); err == nil {
+		data, _ := br.Peek(br.Buffered())
+		if n, ok := h.parseBuffered(data, lim); ok {
+			br.Discard(n)
+			return nil
+		}
+	}
 	hint := br.Buffered()
 	if hint < 512 {
 		hint = 512
@@ -222,6 +231,107 @@ done:
 	h.buf = buf
 	h.f = fields
 	return nil
+}
+
+// parseBuffered parses a header that lies wholly in data, with the same
+// results as the line-by-line reader below. It reports false, leaving h
+// unchanged, when data does not hold the whole header or a limit is reached
+// (the line-by-line reader then reports the error); otherwise it returns the
+// number of bytes the header took, blank line included.
+func (h *Header) parseBuffered(data []byte, lim Limits) (int, bool) {
+	// Pass 1: find the end and count the fields.
+	var defects []Defect
+	pos, count, line, sep := 0, 0, 0, 0
+scan:
+	for {
+		line++
+		if pos >= len(data) {
+			return 0, false
+		}
+		switch c := data[pos]; {
+		case c == '\n':
+			sep = 1
+			break scan
+		case c == '\r':
+			if pos+1 >= len(data) {
+				return 0, false
+			}
+			if data[pos+1] == '\n' {
+				sep = 2
+				break scan
+			}
+			defects = append(defects, Defect{line, "line starting with bare CR; header ended, rest read as body"})
+			break scan
+		}
+		nl := bytes.IndexByte(data[pos:], '\n')
+		if nl < 0 {
+			return 0, false
+		}
+		content := nl
+		if content > 0 && data[pos+nl-1] == '\r' {
+			content--
+		}
+		if content > lim.MaxLineLength {
+			return 0, false
+		}
+		if c := data[pos]; c == ' ' || c == '\t' {
+			if count == 0 {
+				defects = append(defects, Defect{line, "continuation line before the first field; kept as a nameless field"})
+				count++
+			}
+		} else {
+			l := data[pos : pos+nl]
+			colon := bytes.IndexByte(l, ':')
+			if colon <= 0 {
+				defects = append(defects, Defect{line, "line is not a header field; header ended, rest read as body"})
+				break scan
+			}
+			ne := colon
+			for ne > 0 && isWSP(l[ne-1]) {
+				ne--
+			}
+			if ne == 0 || !validName(l[:ne]) {
+				defects = append(defects, Defect{line, "invalid field name; header ended, rest read as body"})
+				break scan
+			}
+			count++
+			if count > lim.MaxFields {
+				return 0, false
+			}
+		}
+		pos += nl + 1
+		if pos > lim.MaxHeaderBytes {
+			return 0, false
+		}
+	}
+	// Pass 2: copy the fields and index them.
+	buf := make([]byte, pos)
+	copy(buf, data)
+	fields := make([]field, 0, count)
+	for p := 0; p < len(buf); {
+		nl := bytes.IndexByte(buf[p:], '\n') + 1
+		if c := buf[p]; (c == ' ' || c == '\t') && len(fields) > 0 {
+			fields[len(fields)-1].end = int32(p + nl)
+		} else if c == ' ' || c == '\t' {
+			fields = append(fields, field{start: int32(p), end: int32(p + nl), nameEnd: -1, colon: -1})
+		} else {
+			colon := bytes.IndexByte(buf[p:p+nl], ':')
+			ne := colon
+			for isWSP(buf[p+ne-1]) {
+				ne--
+			}
+			fields = append(fields, field{start: int32(p), end: int32(p + nl), nameEnd: int32(ne), colon: int32(colon)})
+		}
+		p += nl
+	}
+	h.buf, h.f, h.defects = buf, fields, defects
+	switch sep {
+	case 1:
+		h.sep = lf
+	case 2:
+		h.sep = crlf
+	}
+	return pos + sep, true
 }
 
 var (
