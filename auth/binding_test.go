@@ -181,3 +181,25 @@ func TestSCRAMPlus(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNoMechanism)
 	assert.NotContains(t, Mechanisms(st, nil), "SCRAM-SHA-256-PLUS")
 }
+
+// RFC 5929 §4.1: the certificate's signature hash, SHA-256 for MD5 and SHA-1.
+func TestEndPointBindingHash(t *testing.T) {
+	raw := []byte("certificate DER")
+	tests := []struct {
+		alg  x509.SignatureAlgorithm
+		size int
+	}{
+		{x509.MD5WithRSA, 32}, {x509.SHA1WithRSA, 32}, {x509.ECDSAWithSHA1, 32},
+		{x509.SHA256WithRSA, 32}, {x509.ECDSAWithSHA256, 32}, {x509.SHA256WithRSAPSS, 32},
+		{x509.SHA384WithRSA, 48}, {x509.ECDSAWithSHA384, 48}, {x509.SHA384WithRSAPSS, 48},
+		{x509.SHA512WithRSA, 64}, {x509.ECDSAWithSHA512, 64}, {x509.SHA512WithRSAPSS, 64},
+		{x509.PureEd25519, 32},
+	}
+	for _, tt := range tests {
+		d, err := EndPointBinding(&x509.Certificate{Raw: raw, SignatureAlgorithm: tt.alg})
+		require.NoError(t, err, tt.alg)
+		assert.Len(t, d, tt.size, tt.alg)
+	}
+	_, err := EndPointBinding(&x509.Certificate{Raw: raw, SignatureAlgorithm: x509.UnknownSignatureAlgorithm})
+	assert.Error(t, err)
+}

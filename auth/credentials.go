@@ -258,10 +258,20 @@ func (s *MemoryStore) get(username string) *memUser {
 	return s.users[username]
 }
 
-// CheckPassword implements PasswordChecker.
+var (
+	dummyHashOnce sync.Once
+	dummyHash     *PasswordHash
+)
+
+// CheckPassword implements PasswordChecker. For an unknown user it does the
+// same work as for a known one, so that timing does not tell them apart.
 func (s *MemoryStore) CheckPassword(username, password string) error {
 	u := s.get(username)
 	if u == nil || u.hash == nil {
+		dummyHashOnce.Do(func() { dummyHash, _ = NewPasswordHash("", DefaultIterations) })
+		if dummyHash != nil {
+			dummyHash.Verify(password)
+		}
 		return fmt.Errorf("%w: %q", ErrNoCredentials, username)
 	}
 	return u.hash.Verify(password)
