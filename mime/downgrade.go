@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mailwire/mailwire/message"
 )
@@ -22,7 +23,8 @@ const maxSpool = 1 << 20
 // headers, preambles and epilogues are kept, and the decoded content of
 // every part is the same, except that line breaks of text (and of parts
 // that were not encoded at all) are written as CRLF, the canonical form
-// (RFC 2049 §4). Header fields with 8-bit text are RFC 2047 encoded (and
+// (RFC 2049 §4). 8-bit bytes in preambles and epilogues, which are not
+// content, become '?'. Header fields with 8-bit text are RFC 2047 encoded (and
 // Content-Type and Content-Disposition parameters RFC 2231 encoded); an
 // 8-bit structured field that has no such encoding (an address local part,
 // say) makes To7bit fail with an error wrapping message.ErrNonASCII, as
@@ -33,19 +35,20 @@ func To7bit(dst io.Writer, src io.Reader) error {
 	bw := bufio.NewWriterSize(dst, 32<<10)
 	mr := NewReader(src)
 	type open struct {
-		p     *Part
-		wrote bool // a delimiter was written
+		p        *Part
+		boundary string
+		wrote    bool // a delimiter was written
 	}
 	var stack []*open
 	closeTop := func() error {
 		o := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		s := "\r\n--" + o.p.Boundary + "--\r\n"
+		s := "\r\n--" + o.boundary + "--\r\n"
 		if !o.wrote && len(o.p.Preamble) == 0 {
 			s = s[2:]
 		}
 		bw.WriteString(s)
-		_, err := bw.Write(toCRLF(o.p.Epilogue))
+		_, err := bw.Write(ascii(toCRLF(o.p.Epilogue)))
 		return err
 	}
 	isAncestor := func(c, p *Part) bool {
@@ -71,7 +74,7 @@ func To7bit(dst io.Writer, src io.Reader) error {
 		}
 		if p.Parent != nil && !p.Encapsulated && len(stack) > 0 {
 			o := stack[len(stack)-1]
-			s := "\r\n--" + o.p.Boundary + "\r\n"
+			s := "\r\n--" + o.boundary + "\r\n"
 			if !o.wrote && len(o.p.Preamble) == 0 {
 				s = s[2:]
 			}
@@ -89,12 +92,24 @@ func To7bit(dst io.Writer, src io.Reader) error {
 				h = ensureCopy(h, p.Header)
 				h.Set("Content-Transfer-Encoding", SevenBit)
 			}
+			b := p.Boundary
+			if p.IsMultipart() && (hasHigh([]byte(b)) || bytes.IndexByte([]byte(b), 0) >= 0) {
+				// A boundary with 8-bit characters cannot be kept.
+				b = RandomBoundary()
+				params := map[string]string{}
+				for k, v := range p.MediaType.Params {
+					params[k] = v
+				}
+				params["boundary"] = b
+				h = ensureCopy(h, p.Header)
+				h.Set("Content-Type", FormatMediaType(p.MediaType.String(), params))
+			}
 			if err := writeHeader(bw, h); err != nil {
 				return err
 			}
 			if p.IsMultipart() {
-				bw.Write(toCRLF(p.Preamble))
-				stack = append(stack, &open{p: p})
+				bw.Write(ascii(toCRLF(p.Preamble)))
+				stack = append(stack, &open{p: p, boundary: b})
 			}
 		default:
 			if err := leaf7bit(bw, p, h); err != nil {
@@ -129,7 +144,10 @@ func writeHeader(w io.Writer, h *message.Header) error {
 func header7bit(h *message.Header) (*message.Header, error) {
 	eight := false
 	for i := range h.Len() {
-		if hasHigh(h.Field(i).Raw) {
+		raw := h.Field(i).Raw
+		// A bare CR would become a line break when the header is
+		// written with CRLF: rewrite such a header too.
+		if hasHigh(raw) || hasBareCR(raw) || bytes.IndexByte(raw, 0) >= 0 {
 			eight = true
 			break
 		}
@@ -140,7 +158,14 @@ func header7bit(h *message.Header) (*message.Header, error) {
 	var out message.Header
 	for i := range h.Len() {
 		f := h.Field(i)
-		v := f.Value
+		// Control characters (a bare CR, NUL) have no place in a
+		// field; they become spaces.
+		v := strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\t' || r == 0x7f {
+				return ' '
+			}
+			return r
+		}, f.Value)
 		if hasHigh([]byte(v)) {
 			switch lowerASCII(f.Name) {
 			case "content-type":
@@ -154,11 +179,51 @@ func header7bit(h *message.Header) (*message.Header, error) {
 		}
 		out.Add(f.Name, v)
 	}
-	// Check now, so the error names the field.
-	if _, err := out.WriteTo(io.Discard); err != nil {
+	// Check now, so the error names the field; and check that what is
+	// written is ASCII, whatever the header writer made of it.
+	var buf bytes.Buffer
+	if _, err := out.WriteTo(&buf); err != nil {
 		return nil, err
 	}
+	if hasHigh(buf.Bytes()) {
+		for i := range out.Len() {
+			f := out.Field(i)
+			var one message.Header
+			one.Add(f.Name, f.Value)
+			buf.Reset()
+			one.WriteTo(&buf)
+			if hasHigh(buf.Bytes()) {
+				return nil, fmt.Errorf("mime: field %s: %w", f.Name, message.ErrNonASCII)
+			}
+		}
+		return nil, message.ErrNonASCII
+	}
 	return &out, nil
+}
+
+// ascii replaces 8-bit bytes and NUL by '?': preambles and epilogues are
+// not content (RFC 2046 §5.1.1 says to ignore them) and have no encoding.
+func ascii(b []byte) []byte {
+	if !hasHigh(b) && bytes.IndexByte(b, 0) < 0 {
+		return b
+	}
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 0x80 || c == 0 {
+			c = '?'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+func hasBareCR(b []byte) bool {
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
 }
 
 func hasHigh(b []byte) bool {

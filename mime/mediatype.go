@@ -21,7 +21,8 @@ type MediaType struct {
 
 	// Params maps lower-case parameter names to their values, with RFC 2231
 	// continuations joined and charsets decoded to UTF-8, and RFC 2047
-	// encoded-words decoded where real mail puts them (filename, name).
+	// encoded-words decoded where real mail puts them (the name and
+	// filename parameters only).
 	Params map[string]string
 
 	// Languages maps a parameter name to the RFC 2231 language tag given with
@@ -376,7 +377,11 @@ func (p *paramParser) assemble(raws []rawParam) (map[string]string, map[string]s
 				continue
 			}
 			plainSeen[r.name] = true
-			params[r.name] = p.maybeEncodedWord(r.name, r.value)
+			if r.name == "name" || r.name == "filename" {
+				params[r.name] = p.maybeEncodedWord(r.name, r.value)
+			} else {
+				params[r.name] = r.value
+			}
 			continue
 		}
 		if done[r.name] {

@@ -202,7 +202,8 @@ func init() {
 // QPEncoder encodes to quoted-printable (RFC 2045 §6.7): lines of at most 76
 // characters with soft line breaks, trailing white space encoded, and "From "
 // and "." at the start of a line encoded so that mbox and SMTP handling
-// cannot alter the text. In text mode, each CRLF in the input becomes a
+// cannot alter the text, and "-" there too so that no line of the encoding
+// can be taken for a multipart delimiter. In text mode, each CRLF in the input becomes a
 // hard line break, and a bare CR or LF is encoded (=0D, =0A), so that the
 // decoded bytes are exactly the input; normalise text to CRLF first to get
 // readable lines. In binary mode every CR and LF is encoded. Close must be
@@ -256,7 +257,9 @@ func (e *QPEncoder) Write(p []byte) (int, error) {
 func (e *QPEncoder) encodeByte(c byte) {
 	const hex = "0123456789ABCDEF"
 	lit := qpSafe[c] || c == ' ' || c == '\t'
-	if lit && len(e.line) == 0 && c == '.' {
+	if lit && len(e.line) == 0 && (c == '.' || c == '-') {
+		// '-' so that no encoded line can look like a multipart
+		// delimiter, whatever the boundary.
 		lit = false
 	}
 	if c == ' ' && len(e.line) == 4 && string(e.line) == "From" {
@@ -272,7 +275,7 @@ func (e *QPEncoder) encodeByte(c byte) {
 		e.out = append(e.out, e.line...)
 		e.out = append(e.out, "=\r\n"...)
 		e.line = e.line[:0]
-		if c == '.' {
+		if c == '.' || c == '-' {
 			lit, n = false, 3
 		}
 	}
