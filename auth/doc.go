@@ -11,7 +11,8 @@
 // raw bytes: base64 and line framing belong to the protocol packages. Clients
 // of mechanisms in which the server proves itself (SCRAM) also implement
 // Completer; protocol clients must call Complete when the server reports
-// success.
+// success. ChooseMechanism picks the strongest password mechanism a server
+// offers that is safe on the connection, and NewClient makes its client.
 //
 // # Mechanisms
 //
@@ -35,7 +36,9 @@
 // SCRAMStore, CRAMMD5Store, TokenVerifier, ExternalAuthorizer,
 // AnonymousPolicy, and optionally Authorizer) on one value; each mechanism
 // is available exactly when that value implements what it needs. MemoryStore
-// implements them for tests, examples and small servers. Protocol servers
+// implements them for tests, examples and small servers, and reads users
+// files (ReadUsers), including Dovecot passwd-files with SCRAM-SHA-256,
+// SCRAM-SHA-1 and CRAM-MD5 hashes. Protocol servers
 // call Mechanisms (or ServerConfig.Mechanisms) to build their capability
 // list and NewServer for each AUTH command. Server mechanisms wrap
 // ErrAuthFailed for wrong credentials and ErrMalformed for bad syntax, and
@@ -58,7 +61,7 @@
 // so that the exchange does not reveal whether a user exists. Secrets are
 // compared in constant time.
 //
-// # Not implemented
+// # SASLprep
 //
 // SASLprep (RFC 4013) is applied to SCRAM passwords on both sides (and so to
 // password hashes), not to user names, which are sent and looked up as
