@@ -1,12 +1,15 @@
 package pop3
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/mailwire/mailwire/message/maildir"
@@ -53,9 +56,10 @@ func OpenMaildir(d *maildir.Dir) (*MaildirDrop, error) {
 
 // Messages lists the Maildir. A message's size is its size with CRLF line
 // ends: the ",W=" field of its file name when present (Dovecot writes it),
-// else counted by reading the file. Its UID is the Maildir UID and the
-// UIDVALIDITY in hexadecimal (as Dovecot's default pop3_uidl_format), so
-// UIDs never repeat even if the Maildir's UID list is lost and rebuilt.
+// else counted by reading the file once and remembered in MaildirSizeCache.
+// Its UID is the Maildir UID and the UIDVALIDITY in hexadecimal (as
+// Dovecot's default pop3_uidl_format), so UIDs never repeat even if the
+// Maildir's UID list is lost and rebuilt.
 func (m *MaildirDrop) Messages(ctx context.Context) ([]Message, error) {
 	validity, _, err := m.dir.UIDValidity()
 	if err != nil {
@@ -66,6 +70,8 @@ func (m *MaildirDrop) Messages(ctx context.Context) ([]Message, error) {
 		return nil, err
 	}
 	m.msgs, m.validity = msgs, validity
+	cache := m.readSizeCache(len(msgs))
+	used, dirty := 0, false
 	out := make([]Message, len(msgs))
 	for i, msg := range msgs {
 		if err := ctx.Err(); err != nil {
@@ -76,13 +82,86 @@ func (m *MaildirDrop) Messages(ctx context.Context) ([]Message, error) {
 			size = n.VSize
 		}
 		if size < 0 {
-			if size, err = m.countSize(msg.Key); err != nil {
-				return nil, err
+			if s, ok := cache[msg.Key]; ok {
+				size = s
+				used++
+			} else {
+				if size, err = m.countSize(msg.Key); err != nil {
+					return nil, err
+				}
+				if cacheable(msg.Key) {
+					cache[msg.Key] = size
+					used++
+					dirty = true
+				}
 			}
 		}
 		out[i] = Message{Size: size, UID: fmt.Sprintf("%08X%08X", msg.UID, validity)}
 	}
+	if dirty || used < len(cache) {
+		m.writeSizeCache(msgs, cache)
+	}
 	return out, nil
+}
+
+// MaildirSizeCache is the file in a Maildir where OpenMaildir's Maildrop
+// remembers the CRLF sizes of messages whose names carry no ",W=" field, so
+// that each message is read only once to learn it. It is a cache: losing it
+// costs time, not correctness.
+const MaildirSizeCache = "mailwire-pop3-sizes"
+
+func cacheable(key string) bool { return !strings.ContainsAny(key, " \r\n") }
+
+// readSizeCache loads the size cache; entries are "KEY SIZE" lines. A
+// missing or damaged file yields what could be read.
+func (m *MaildirDrop) readSizeCache(n int) map[string]int64 {
+	cache := make(map[string]int64, n)
+	f, err := os.Open(filepath.Join(m.dir.Path(), MaildirSizeCache))
+	if err != nil {
+		return cache
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() && len(cache) <= 2*n+1024 {
+		key, size, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseInt(size, 10, 64); err == nil && v >= 0 {
+			cache[key] = v
+		}
+	}
+	return cache
+}
+
+// writeSizeCache replaces the cache with the entries of the current messages.
+// It is written to a temporary file and renamed, so readers never see half of
+// it; it is not fsynced, being a cache. Errors are ignored for the same reason.
+func (m *MaildirDrop) writeSizeCache(msgs []maildir.Message, cache map[string]int64) {
+	path := filepath.Join(m.dir.Path(), MaildirSizeCache)
+	tmp, err := os.CreateTemp(m.dir.Path(), MaildirSizeCache+".tmp*")
+	if err != nil {
+		return
+	}
+	w := bufio.NewWriter(tmp)
+	for _, msg := range msgs {
+		if s, ok := cache[msg.Key]; ok {
+			w.WriteString(msg.Key)
+			w.WriteByte(' ')
+			w.WriteString(strconv.FormatInt(s, 10))
+			w.WriteByte('\n')
+		}
+	}
+	err = w.Flush()
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 func (m *MaildirDrop) countSize(key string) (int64, error) {
@@ -96,6 +175,12 @@ func (m *MaildirDrop) countSize(key string) (int64, error) {
 
 // Open opens message i.
 func (m *MaildirDrop) Open(ctx context.Context, i int) (io.ReadCloser, error) {
+	// The file is most likely where List saw it; if another program renamed
+	// it since (new to cur, a flag change), look it up by key.
+	f, err := os.Open(filepath.Join(m.dir.Path(), m.msgs[i].File))
+	if err == nil {
+		return f, nil
+	}
 	return m.dir.Open(m.msgs[i].Key)
 }
 
