@@ -1,0 +1,170 @@
+package smtp_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailwire/mailwire/smtp"
+	"github.com/mailwire/mailwire/smtp/smtptest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests run the Client against mailwire's own Server (through
+// smtptest).
+
+func extCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func rcpts(n int) []string {
+	to := make([]string, n)
+	for i := range to {
+		to[i] = fmt.Sprintf("recipient-number-%04d@b.example.test", i)
+	}
+	return to
+}
+
+// Many recipients go out in several pipelined groups (RFC 2920 §3.1: each
+// group within the TCP window), and every reply is matched to its command.
+func TestClientManyRecipients(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxRecipients = 1000 }))
+	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	to := rcpts(600)
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: to}, strings.NewReader("Subject: many\r\n\r\nhi\r\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 600, res.Delivered())
+	require.Len(t, srv.Messages(), 1)
+	assert.Equal(t, to, srv.Messages()[0].To)
+}
+
+// Past the server's recipient limit each further RCPT gets 452 4.5.3; the
+// message goes to the first ones.
+func TestClientRecipientLimit(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxRecipients = 10 }))
+	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: rcpts(15)}, strings.NewReader("x\r\n"))
+	var de *smtp.DeliveryError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, 10, de.Delivered)
+	require.Len(t, de.Failed, 5)
+	for _, f := range de.Failed {
+		var e *smtp.Error
+		require.ErrorAs(t, f.Err, &e)
+		assert.Equal(t, 452, e.Code)
+	}
+	assert.Equal(t, 10, res.Delivered())
+	assert.Len(t, srv.Messages()[0].To, 10)
+}
+
+// A large message in many chunks, and through DATA, arrives intact.
+func TestClientLargeMessage(t *testing.T) {
+	srv := smtptest.NewServer(t)
+	var b strings.Builder
+	b.WriteString("Subject: large\r\n\r\n")
+	for i := 0; b.Len() < 3<<20; i++ {
+		fmt.Fprintf(&b, ".line %d with some text to make it longer than a few bytes\r\n", i)
+	}
+	msg := b.String()
+	for _, o := range []*smtp.ClientOptions{
+		{ChunkSize: 64 << 10},
+		{NoChunking: true},
+		{NoPipelining: true, ChunkSize: 100 << 10},
+	} {
+		c, err := smtp.Dial(extCtx(t), srv.Addr, o)
+		require.NoError(t, err)
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", MailOptions: &smtp.MailOptions{Size: int64(len(msg))}, To: []string{"b@b.example.test"}}, strings.NewReader(msg))
+		require.NoError(t, err)
+		require.NoError(t, c.Quit(extCtx(t)))
+	}
+	ms := srv.Messages()
+	require.Len(t, ms, 3)
+	for _, m := range ms {
+		assert.Equal(t, len(msg), len(m.Data))
+		assert.True(t, string(m.Data) == msg)
+	}
+}
+
+// A message over the server's SIZE limit is refused with 552, and the
+// session goes on.
+func TestClientSizeLimit(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxMessageBytes = 1000 }))
+	for _, o := range []*smtp.ClientOptions{{}, {NoChunking: true}} {
+		c, err := smtp.Dial(extCtx(t), srv.Addr, o)
+		require.NoError(t, err)
+		n, ok := c.MaxMessageSize()
+		require.True(t, ok)
+		assert.Equal(t, int64(1000), n)
+		// Declared too large: refused at MAIL.
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", MailOptions: &smtp.MailOptions{Size: 5000}, To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		assert.True(t, smtp.IsPermanent(err), "%v", err)
+		// Undeclared but too large: refused after the data.
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(strings.Repeat("y", 5000)))
+		var e *smtp.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, 552, e.Code)
+		require.NoError(t, c.Noop(extCtx(t)))
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("small"))
+		require.NoError(t, err)
+		require.NoError(t, c.Quit(extCtx(t)))
+	}
+	assert.Len(t, srv.Messages(), 2)
+}
+
+// NewClient works over any connection, here one the caller dialled, and
+// the lockstep API's state checks hold.
+func TestClientNewClientAndState(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+	conn, err := net.Dial("tcp", srv.Addr)
+	require.NoError(t, err)
+	tlsConf := srv.ClientTLSConfig()
+	c, err := smtp.NewClient(extCtx(t), conn, &smtp.ClientOptions{TLSConfig: tlsConf})
+	require.NoError(t, err)
+	defer c.Close()
+	assert.Equal(t, conn, c.Conn())
+	_, ok := c.TLSConnectionState()
+	assert.False(t, ok)
+	assert.Equal(t, 220, c.Greeting().Code)
+
+	ctx := extCtx(t)
+	assert.Error(t, c.Rcpt(ctx, "b@b.example.test", nil), "Rcpt before Mail")
+	_, err = c.Data(ctx)
+	assert.Error(t, err, "Data before Mail")
+	require.NoError(t, c.Mail(ctx, "a@a.example.test", nil))
+	assert.Error(t, c.StartTLS(ctx, nil), "no STARTTLS in a transaction")
+	assert.Error(t, c.Rcpt(ctx, "jörg@b.example.test", nil), "a UTF-8 address needs SMTPUTF8 on MAIL")
+	w, err := c.Data(ctx)
+	if err == nil {
+		// CHUNKING: the refusal comes at Close, as nothing was sent yet.
+		io.WriteString(w, "x")
+		err = w.Close()
+	}
+	assert.True(t, smtp.IsPermanent(err), "no valid recipients: %v", err)
+	require.NoError(t, c.Reset(ctx))
+	require.NoError(t, c.StartTLS(ctx, nil))
+	_, ok = c.TLSConnectionState()
+	assert.True(t, ok)
+	assert.Error(t, c.StartTLS(ctx, nil), "already TLS")
+	require.NoError(t, c.Mail(ctx, "jörg@a.example.test", nil))
+	require.NoError(t, c.Rcpt(ctx, "jörg@b.example.test", nil))
+	w, err = c.Data(ctx)
+	require.NoError(t, err)
+	io.WriteString(w, "Subject: ü\r\n\r\nx\r\n")
+	require.NoError(t, w.Close())
+	require.NoError(t, c.Quit(ctx))
+	m := srv.Messages()[0]
+	assert.True(t, m.MailOptions.UTF8)
+	assert.True(t, m.TLS)
+	assert.Equal(t, "jörg@a.example.test", m.From)
+}
