@@ -336,7 +336,7 @@ func encodeWords(b *strings.Builder, s string) {
 	}
 	// Prefer the readable Q unless B is clearly shorter.
 	bLen := (len(s) + 2) / 3 * 4
-	useB := len(s)+2*escapes > bLen+bLen/4
+	useB := len(s)+2*escapes > bLen+bLen/2
 	first := true
 	for len(s) > 0 {
 		// Take as many whole characters as fit in one word.

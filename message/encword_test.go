@@ -73,7 +73,7 @@ func TestEncodeText(t *testing.T) {
 		{"Héllo world", "=?UTF-8?Q?H=C3=A9llo?= world"},
 		{"say Héllo wörld now", "say =?UTF-8?Q?H=C3=A9llo_w=C3=B6rld?= now"},
 		{"日本語", "=?UTF-8?B?5pel5pys6Kqe?="},
-		{"looks =?like?q?word?=", "looks =?UTF-8?B?PT9saWtlP3E/d29yZD89?="},
+		{"looks =?like?q?word?=", "looks =?UTF-8?Q?=3D=3Flike=3Fq=3Fword=3F=3D?="},
 	}
 	for _, tc := range tests {
 		got := EncodeText(tc.in)
