@@ -144,7 +144,7 @@ func (s *system) certificate(notice io.Writer) (tls.Certificate, error) {
 // opened, those already open are closed and the error returned.
 func (s *system) Start() error {
 	type listener struct {
-		name, addr string
+		name, addr  string
 		implicitTLS bool
 		serve       func(net.Listener) error
 	}
