@@ -102,12 +102,4 @@ func TestInteropDovecot(t *testing.T) {
 			require.NoError(t, c.Quit(ctx))
 		})
 	}
-	t.Run("wrong password", func(t *testing.T) {
-		c, err := Dial(ctx, addr)
-		require.NoError(t, err)
-		defer c.Close()
-		err = c.Auth(ctx, auth.NewPlainClient("", "alice", "nope"))
-		var pe *Error
-		require.True(t, errors.As(err, &pe), "%v", err)
-	})
 }

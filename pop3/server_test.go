@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -493,3 +496,130 @@ func TestAuthLongLine(t *testing.T) {
 }
 
 func tlsListener(l net.Listener, cfg *tls.Config) net.Listener { return tls.NewListener(l, cfg) }
+
+// chunkReader produces size bytes of message lazily (lines of 63 bytes and
+// LF, every other one starting with a dot) and records the largest read, to
+// show that the server streams rather than buffers.
+type chunkReader struct {
+	off, size int
+	maxRead   int
+}
+
+var chunkPattern = "." + strings.Repeat("a", 62) + "\n" + strings.Repeat("b", 63) + "\n"
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	if r.off == r.size {
+		return 0, io.EOF
+	}
+	r.maxRead = max(r.maxRead, len(p))
+	n := min(len(p), r.size-r.off)
+	for i := range n {
+		p[i] = chunkPattern[(r.off+i)%len(chunkPattern)]
+	}
+	r.off += n
+	return n, nil
+}
+
+func (r *chunkReader) Close() error { return nil }
+
+type bigDrop struct {
+	size int
+	r    *chunkReader
+}
+
+func (d *bigDrop) Messages(ctx context.Context) ([]Message, error) {
+	return []Message{{Size: int64(d.size), UID: "big"}}, nil
+}
+func (d *bigDrop) Open(ctx context.Context, i int) (io.ReadCloser, error) {
+	d.r = &chunkReader{size: d.size}
+	return d.r, nil
+}
+func (d *bigDrop) Delete(ctx context.Context, idx []int) error { return nil }
+func (d *bigDrop) Close() error                                { return nil }
+
+type bigBackend struct{ drop *bigDrop }
+
+func (b bigBackend) Authenticate(ctx context.Context, u, p string) error { return nil }
+func (b bigBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, error) {
+	return b.drop, nil
+}
+
+func TestRetrStreams(t *testing.T) {
+	size := 4 << 20
+	if testing.Short() {
+		size = 1 << 20
+	}
+	drop := &bigDrop{size: size}
+	addr := startServer(t, &Server{Backend: bigBackend{drop}, AllowInsecureAuth: true})
+	ctx := testCtx(t)
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Login(ctx, "x", "y"))
+	rc, err := c.Retr(ctx, 1)
+	require.NoError(t, err)
+	var lines, dots int
+	r := bufio.NewReader(rc)
+	var total int
+	for {
+		l, err := r.ReadString('\n')
+		total += len(l)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		require.True(t, strings.HasSuffix(l, "\r\n"))
+		lines++
+		if l[0] == '.' {
+			dots++
+		}
+	}
+	assert.Equal(t, size/64, lines)
+	assert.Equal(t, size/128, dots)
+	assert.Equal(t, size+lines, total, "every LF became CRLF, dots unstuffed")
+	assert.LessOrEqual(t, drop.r.maxRead, 64<<10, "the server reads the message in bounded chunks")
+}
+
+func TestLoginDelay(t *testing.T) {
+	b := &delayBackend{}
+	addr := startServer(t, &Server{Backend: b, AllowInsecureAuth: true, LoginDelay: time.Hour})
+	w, _ := dialWire(t, addr)
+	w.cmd("USER a")
+	assert.Equal(t, "-ERR [LOGIN-DELAY] login delay not yet expired", w.cmd("PASS b"))
+	w.cmd("USER a")
+	assert.Equal(t, "-ERR [SYS/PERM] account disabled", w.cmd("PASS perm"))
+}
+
+type delayBackend struct{}
+
+func (delayBackend) Authenticate(ctx context.Context, u, p string) error {
+	if p == "perm" {
+		return fmt.Errorf("backend says: %w", &Error{Code: CodeSysPerm, Text: "account disabled"})
+	}
+	return ErrLoginDelay
+}
+func (delayBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, error) {
+	return nil, ErrInUse
+}
+
+func TestListenAndServeTLS(t *testing.T) {
+	b := newMemBackend()
+	b.addUser("alice", "secret", msg1)
+	pair, _ := peer.TLS(t)
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(cert, pair.CertPEM, 0o600))
+	require.NoError(t, os.WriteFile(key, pair.KeyPEM, 0o600))
+	addr := peer.Addr(peer.FreePort(t))
+	srv := &Server{Addr: addr, Backend: b}
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServeTLS(cert, key) }()
+	peer.WaitListening(t, addr, 10*time.Second)
+	ctx := testCtx(t)
+	c, err := DialTLS(ctx, addr, pair.Client)
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx, "alice", "secret"))
+	require.NoError(t, c.Quit(ctx))
+	require.NoError(t, srv.Shutdown(ctx))
+	assert.ErrorIs(t, <-done, ErrServerClosed)
+}
