@@ -557,7 +557,9 @@ func (b *bdatWriter) close() (last *Reply, perRcpt []error, err error) {
 // Send runs one mail transaction: MAIL, a RCPT per recipient, then the data
 // from r in BDAT chunks when the server offers CHUNKING, else with DATA.
 // When the server offers PIPELINING, MAIL, the RCPTs and DATA go out in one
-// batch and their replies are matched in order (RFC 2920 §3.1).
+// batch and their replies are matched in order (RFC 2920 §3.1). When r has a
+// Len method (a *bytes.Reader, *strings.Reader or *bytes.Buffer) and the
+// server offers SIZE, MAIL declares that size unless MailOptions gives one.
 //
 // The Result has an entry per recipient. The error is nil only when every
 // recipient got the message. When the transaction as a whole failed (MAIL or
@@ -595,7 +597,20 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 	for _, to := range env.To {
 		needUTF8 = needUTF8 || hasNonASCII(to)
 	}
-	mailLine, mo, err := c.mailLine(env.From, env.MailOptions, needUTF8)
+	mopts := env.MailOptions
+	if l, ok := r.(interface{ Len() int }); ok && (mopts == nil || mopts.Size == 0) {
+		// RFC 1870: declare the size when it is known, so that a server
+		// refuses a message too large before it is sent.
+		if _, offered := c.ext["SIZE"]; offered && l.Len() > 0 {
+			m := MailOptions{}
+			if mopts != nil {
+				m = *mopts
+			}
+			m.Size = int64(l.Len())
+			mopts = &m
+		}
+	}
+	mailLine, mo, err := c.mailLine(env.From, mopts, needUTF8)
 	if err != nil {
 		return failAll(err)
 	}

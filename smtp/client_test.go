@@ -125,13 +125,26 @@ func clientDialScript(t *testing.T, script string, o *ClientOptions) (*Client, *
 	return c, s
 }
 
+// clientEhloPipeSize also offers SIZE, which Send then declares.
+const clientEhloPipeSize = `
+S: 220 mx.example.test ESMTP
+C: EHLO localhost
+S: 250-mx.example.test Hello
+S: 250-SIZE 1000000
+S: 250-PIPELINING
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-AUTH PLAIN
+S: 250-SMTPUTF8
+S: 250 ENHANCEDSTATUSCODES
+`
+
 const clientEhloPipe = `
 S: 220 mx.example.test ESMTP
 C: EHLO localhost
 S: 250-mx.example.test Hello
 S: 250-PIPELINING
 S: 250-8BITMIME
-S: 250-SIZE 1000000
 S: 250-DSN
 S: 250-AUTH PLAIN
 S: 250-SMTPUTF8
@@ -230,7 +243,7 @@ func TestClientBadLocalName(t *testing.T) {
 }
 
 func TestClientSendPipelined(t *testing.T) {
-	c, _ := clientDialScript(t, clientEhloPipe+`
+	c, _ := clientDialScript(t, clientEhloPipeSize+`
 C: MAIL FROM:<alice@a.example.test> SIZE=63
 C: RCPT TO:<bob@b.example.test>
 C: RCPT TO:<nobody@b.example.test>
@@ -389,7 +402,7 @@ S: 552 5.3.4 message too big
 }
 
 func TestClientMailParams(t *testing.T) {
-	c, _ := clientDialScript(t, clientEhloPipe+`
+	c, _ := clientDialScript(t, clientEhloPipeSize+`
 C: MAIL FROM:<a@a.example.test> SIZE=100 BODY=8BITMIME RET=HDRS ENVID=QQ+2Bx+3Dy AUTH=<>
 C: RCPT TO:<b@b.example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b+2Bx@b.example.test
 C: RCPT TO:<c@b.example.test> NOTIFY=NEVER
@@ -401,7 +414,7 @@ S: 354 go
 C: x
 C: .
 S: 250 ok
-C: MAIL FROM:<jöran@a.example.test> SMTPUTF8
+C: MAIL FROM:<jöran@a.example.test> SIZE=1 SMTPUTF8
 C: RCPT TO:<bob@b.example.test>
 C: DATA
 S: 250 ok
@@ -422,7 +435,8 @@ S: 250 ok
 		},
 	}, strings.NewReader("x"))
 	require.NoError(t, err)
-	// An address outside ASCII turns SMTPUTF8 on by itself.
+	// An address outside ASCII turns SMTPUTF8 on by itself, and the size of
+	// a strings.Reader is declared.
 	_, err = c.Send(clientTestCtx(t), &Envelope{From: "jöran@a.example.test", To: []string{"bob@b.example.test"}}, strings.NewReader("x"))
 	require.NoError(t, err)
 }
