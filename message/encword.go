@@ -64,14 +64,14 @@ func DecodeWords(s string) (string, error) {
 		pendCS, pendText = "", pendText[:0]
 	}
 	out.Grow(len(s))
-	i := 0
+	i, dead := 0, 0
 	for i < len(s) {
 		j := strings.Index(s[i:], "=?")
 		if j < 0 {
 			break
 		}
 		j += i
-		cs, text, end, ok := parseWord(s, j)
+		cs, text, end, ok := parseWord(s, j, &dead)
 		if !ok {
 			// Not an encoded word: copy up to and including "=?".
 			flush()
@@ -139,7 +139,11 @@ func isAllWSP(s string) bool {
 // parseWord parses an encoded word at s[i:] (which starts with "=?"):
 // "=?" charset ["*" language] "?" encoding "?" encoded-text "?=". It returns
 // the charset, the encoding letter plus text, and the end offset.
-func parseWord(s string, i int) (cs, text string, end int, ok bool) {
+//
+// *dead is an offset before which no encoded text can end: a text scan that
+// failed stopped there, and any later scan starting before it would stop
+// there too. Remembering it keeps decoding linear on hostile input.
+func parseWord(s string, i int, dead *int) (cs, text string, end int, ok bool) {
 	p := i + 2
 	q := p
 	for q < len(s) && s[q] != '?' {
@@ -163,17 +167,21 @@ func parseWord(s string, i int) (cs, text string, end int, ok bool) {
 		return
 	}
 	t := q + 3
-	e := strings.Index(s[t:], "?=")
-	if e < 0 {
+	if t < *dead {
 		return
 	}
-	e += t
-	for k := t; k < e; k++ {
-		if s[k] <= ' ' || s[k] >= 0x7f {
-			return // no white space or 8-bit text in an encoded word
+	e := t
+	for ; e < len(s); e++ {
+		c := s[e]
+		if c == '?' && e+1 < len(s) && s[e+1] == '=' {
+			return cs, s[q+1 : e], e + 2, true
+		}
+		if c <= ' ' || c >= 0x7f {
+			break // no white space or 8-bit text in an encoded word
 		}
 	}
-	return cs, s[q+1 : e], e + 2, true
+	*dead = e
+	return
 }
 
 // isTokenChar: RFC 2047 §2 token, any CHAR except SPACE, CTLs and especials.

@@ -294,3 +294,33 @@ func TestFold(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "X: a\r\n "+long+"\r\n b\r\n", string(b))
 }
+
+// TestHostileInputsLinear runs the parsers over large inputs built to make
+// naive scanning quadratic; with linear parsers this finishes at once.
+func TestHostileInputsLinear(t *testing.T) {
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	inputs := []string{
+		strings.Repeat("=?a?q?x", n/7),
+		strings.Repeat("=?utf-8?q?x ", n/12) + "?=",
+		strings.Repeat("< ", n/2),
+		strings.Repeat("(", n),
+		strings.Repeat("\"", n),
+		strings.Repeat("a@", n/2),
+		strings.Repeat("[ ", n/2),
+		strings.Repeat("a, ", n/3),
+		strings.Repeat("G:", n/2),
+	}
+	for _, in := range inputs {
+		_, _ = DecodeWords(in)
+		_, _ = ParseAddressList(in)
+		_, _ = ParseDate(in)
+		_, _ = ParseMessageID(in)
+		_ = ParseMessageIDList(in)
+		_, _ = ParseReceived(in)
+		_, _ = ParseReturnPath(in)
+		_ = EncodeText(in)
+	}
+}

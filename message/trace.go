@@ -104,15 +104,17 @@ func (p *addrParser) receivedWord() string {
 		return ""
 	}
 	switch p.peek() {
-	case '<':
-		if end := strings.IndexByte(p.s[p.i:], '>'); end >= 0 {
-			p.i += end + 1
-			return p.s[start:p.i]
+	case '<', '[':
+		// Up to the closing bracket, within the word.
+		closing := byte('>')
+		if p.peek() == '[' {
+			closing = ']'
 		}
-	case '[':
-		if end := strings.IndexByte(p.s[p.i:], ']'); end >= 0 {
-			p.i += end + 1
-			return p.s[start:p.i]
+		for k := p.i + 1; k < len(p.s) && !isWSPorNL(p.s[k]); k++ {
+			if p.s[k] == closing {
+				p.i = k + 1
+				return p.s[start:p.i]
+			}
 		}
 	case '"':
 		if _, err := p.quotedString(); err == nil {
