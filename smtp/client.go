@@ -253,8 +253,9 @@ func (c *Client) arm(ctx context.Context) func() {
 		return func() {}
 	}
 	fired := make(chan struct{})
+	conn := c.conn // StartTLS replaces c.conn while this may run
 	stop := context.AfterFunc(ctx, func() {
-		c.conn.SetDeadline(time.Unix(1, 0))
+		conn.SetDeadline(time.Unix(1, 0))
 		close(fired)
 	})
 	return func() {
