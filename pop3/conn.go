@@ -178,14 +178,21 @@ func (c *conn) handshake(tc *tls.Conn) error {
 	return nil
 }
 
-func (c *conn) readCommand() (Command, error) {
+// armRead sets the autologout deadline for the next read, unless the server
+// is shutting down. Under c.mu, so that Shutdown's kick is never overridden.
+func (c *conn) armRead() error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.srv.closing.Load() {
-		c.mu.Unlock()
-		return Command{}, ErrServerClosed
+		return ErrServerClosed
 	}
-	c.nc.SetReadDeadline(time.Now().Add(durationOr(c.srv.IdleTimeout, DefaultIdleTimeout)))
-	c.mu.Unlock()
+	return c.nc.SetReadDeadline(time.Now().Add(durationOr(c.srv.IdleTimeout, DefaultIdleTimeout)))
+}
+
+func (c *conn) readCommand() (Command, error) {
+	if err := c.armRead(); err != nil {
+		return Command{}, err
+	}
 	line, end, err := c.r.ReadLine()
 	if err == textline.ErrLineTooLong {
 		if _, _, err := c.r.SkipLine(); err != nil {
@@ -619,7 +626,9 @@ func (c *conn) cmdAuth(cmd Command) bool {
 func (c *conn) readSASLLine(maxLine int) (line string, ok, alive bool) {
 	c.r.SetMax(maxLine)
 	defer c.r.SetMax(MaxCommandLine - 2)
-	c.nc.SetReadDeadline(time.Now().Add(durationOr(c.srv.IdleTimeout, DefaultIdleTimeout)))
+	if err := c.armRead(); err != nil {
+		return "", false, false
+	}
 	b, end, err := c.r.ReadLine()
 	if err == textline.ErrLineTooLong {
 		if _, _, err := c.r.SkipLine(); err != nil {

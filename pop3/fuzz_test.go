@@ -3,11 +3,16 @@ package pop3
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"io"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailwire/mailwire/internal/textline"
+	"github.com/stretchr/testify/require"
 )
 
 func FuzzParseCommand(f *testing.F) {
@@ -86,5 +91,53 @@ func FuzzMultiLine(f *testing.F) {
 		if strings.ReplaceAll(string(got), "\r\n", "\n") != norm {
 			t.Fatalf("round trip of %q gave %q", data, got)
 		}
+	})
+}
+
+// panicLog fails the fuzz target when the server logs a recovered panic.
+type panicLog struct{ t *testing.T }
+
+func (h panicLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h panicLog) Handle(_ context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "panic") {
+		h.t.Errorf("server: %s", r.Message)
+		r.Attrs(func(a slog.Attr) bool { h.t.Errorf("  %s=%v", a.Key, a.Value); return true })
+	}
+	return nil
+}
+func (h panicLog) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h panicLog) WithGroup(string) slog.Handler      { return h }
+
+// FuzzSession runs a whole server session on arbitrary client input.
+func FuzzSession(f *testing.F) {
+	for _, s := range []string{
+		"USER alice\r\nPASS secret\r\nSTAT\r\nLIST\r\nRETR 1\r\nTOP 2 1\r\nDELE 1\r\nUIDL\r\nRSET\r\nQUIT\r\n",
+		"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nLIST 2\r\nDELE 9\r\nQUIT\r\n",
+		"AUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\nRETR 3\r\n",
+		"AUTH\r\nCAPA\r\nAPOP alice 0123\r\nSTLS\r\n",
+		"USER alice\nPASS secret\nRETR -1\nRETR 99999999999\nTOP 1 -1\n\x00\xff\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		b := newMemBackend()
+		b.addUser("alice", "secret", msg1, msg2, msg3)
+		srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "fuzz", MaxErrors: 1000,
+			Logger: slog.New(panicLog{t})}
+		cn, sn := net.Pipe()
+		c := srv.newConn(sn)
+		require.True(t, srv.trackConn(c))
+		done := make(chan struct{})
+		go func() { c.serve(); close(done) }()
+		go io.Copy(io.Discard, cn)
+		cn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		cn.Write(input)
+		cn.Close()
+		<-done
+		// A session that did not QUIT deleted nothing, and the lock is gone.
+		if !bytes.Contains(bytes.ToUpper(input), []byte("QUIT")) {
+			require.Equal(t, 3, b.count("alice"))
+		}
+		require.False(t, b.isLocked("alice"))
 	})
 }
