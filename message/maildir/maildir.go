@@ -150,7 +150,7 @@ func (d *Dir) uniqueName(now time.Time) (string, error) {
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%d.M%dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(),
+	return fmt.Sprintf("%d.M%06dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(),
 		deliveries.Add(1), hex.EncodeToString(rnd[:]), safeHost(host)), nil
 }
 

@@ -141,20 +141,33 @@ func (d *Dir) restartUIDs(ul *uidList, ents map[string]entry) (*uidList, error) 
 	return ul, writeUIDList(d.path, ul)
 }
 
-// sortKeys orders keys by their leading decimal seconds, then by name.
+// sortKeys orders keys by arrival: by the leading seconds, then by the
+// microseconds of an "M<usec>" field, then by name.
 func sortKeys(keys []string) {
-	secs := func(k string) int64 {
-		i := strings.IndexByte(k, '.')
-		if i < 0 {
-			return 0
+	type when struct{ sec, usec int64 }
+	at := func(k string) when {
+		sec, rest, ok := strings.Cut(k, ".")
+		if !ok {
+			return when{}
 		}
-		n, _ := strconv.ParseInt(k[:i], 10, 64)
-		return n
+		var w when
+		w.sec, _ = strconv.ParseInt(sec, 10, 64)
+		if rest, ok := strings.CutPrefix(rest, "M"); ok {
+			i := 0
+			for i < len(rest) && i < 9 && '0' <= rest[i] && rest[i] <= '9' {
+				i++
+			}
+			w.usec, _ = strconv.ParseInt(rest[:i], 10, 64)
+		}
+		return w
 	}
 	sortSlice(keys, func(a, b string) bool {
-		sa, sb := secs(a), secs(b)
-		if sa != sb {
-			return sa < sb
+		wa, wb := at(a), at(b)
+		if wa != wb {
+			if wa.sec != wb.sec {
+				return wa.sec < wb.sec
+			}
+			return wa.usec < wb.usec
 		}
 		return a < b
 	})

@@ -51,22 +51,37 @@ func LockFile(path string, timeout time.Duration) (*Lock, error) {
 	}
 	deadline := time.Now().Add(timeout)
 	dot := path + ".lock"
-	if err := dotlock(dot, deadline); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		os.Remove(dot)
-		return nil, fmt.Errorf("mbox: %w", err)
-	}
-	if err := fcntlLock(f, deadline); err != nil {
+	wait := 5 * time.Millisecond
+	for {
+		if err := dotlock(dot, deadline); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			os.Remove(dot)
+			return nil, fmt.Errorf("mbox: %w", err)
+		}
+		ok, err := fcntlLock(f)
+		if ok {
+			l := &Lock{f: f, dot: dot, stop: make(chan struct{}), done: make(chan struct{})}
+			go l.refresh()
+			return l, nil
+		}
 		f.Close()
 		os.Remove(dot)
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		// Someone holds an fcntl lock, typically a reader such as Dovecot
+		// that holds a read lock while it waits for our dot-lock to
+		// upgrade. Waiting here with the dot-lock held would deadlock, so
+		// let go of both and try again, as Exim's appendfile does.
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: fcntl lock held on %s", ErrLocked, path)
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 100*time.Millisecond)
 	}
-	l := &Lock{f: f, dot: dot, stop: make(chan struct{}), done: make(chan struct{})}
-	go l.refresh()
-	return l, nil
 }
 
 // dotlock creates the dot-lock file, breaking it when stale.
@@ -99,23 +114,20 @@ func dotlock(dot string, deadline time.Time) error {
 	}
 }
 
-// fcntlLock takes a write lock on the whole file, polling until deadline.
-func fcntlLock(f *os.File, deadline time.Time) error {
+// fcntlLock tries once to take a write lock on the whole file.
+func fcntlLock(f *os.File) (bool, error) {
 	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart}
-	wait := 5 * time.Millisecond
 	for {
 		err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lk)
-		if err == nil {
-			return nil
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES):
+			return false, nil
 		}
-		if !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EACCES) && !errors.Is(err, syscall.EINTR) {
-			return fmt.Errorf("mbox: fcntl lock: %w", err)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: fcntl lock held on %s", ErrLocked, f.Name())
-		}
-		time.Sleep(wait)
-		wait = min(2*wait, 100*time.Millisecond)
+		return false, fmt.Errorf("mbox: fcntl lock: %w", err)
 	}
 }
 
