@@ -347,6 +347,9 @@ func (c *Client) simple(ctx context.Context, want int, cmd string) (*Reply, erro
 	if c.err != nil {
 		return nil, c.err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	done := c.arm(ctx)
 	defer done()
 	rep, err := c.cmd(ctx, append(c.line[:0], cmd...))
@@ -509,6 +512,9 @@ func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
 	if c.inMail {
 		return errors.New("smtp: StartTLS during a mail transaction")
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	done := c.arm(ctx)
 	defer done()
 	rep, err := c.cmd(ctx, append(c.line[:0], "STARTTLS"...))
@@ -567,6 +573,9 @@ func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 	}
 	if !offered {
 		return fmt.Errorf("smtp: the server does not offer AUTH %s", mech)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	done := c.arm(ctx)
 	defer done()

@@ -260,6 +260,9 @@ func (c *Client) Data(ctx context.Context) (io.WriteCloser, error) {
 	if !c.inMail {
 		return nil, errors.New("smtp: Data without Mail")
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	done := c.arm(ctx)
 	if c.chunking() {
 		return &dataCloser{c: c, ctx: ctx, done: done, bw: c.newBdatWriter(ctx)}, nil
@@ -633,6 +636,9 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		lines = append(lines, "DATA")
 	}
 
+	if err := ctx.Err(); err != nil {
+		return failAll(err)
+	}
 	done := c.arm(ctx)
 	defer done()
 

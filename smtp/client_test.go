@@ -1143,6 +1143,18 @@ func TestClientContext(t *testing.T) {
 		cancel()
 		require.ErrorIs(t, <-errc, context.Canceled)
 	})
+	t.Run("a context done before the call leaves the client usable", func(t *testing.T) {
+		c, _ := clientDialScript(t, clientEhloPlain+`
+C: NOOP
+S: 250 ok
+`, nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		require.ErrorIs(t, c.Noop(ctx), context.Canceled)
+		_, err := c.Send(ctx, &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		require.ErrorIs(t, err, context.Canceled)
+		require.NoError(t, c.Noop(clientTestCtx(t)))
+	})
 	t.Run("a deadline does not outlive its call", func(t *testing.T) {
 		c, _ := clientDialScript(t, clientEhloPlain+`
 C: NOOP
