@@ -30,6 +30,9 @@ const (
 	lnPOP3S       = "pop3s"
 )
 
+// saslMechanisms are the SASL mechanisms offered, on TLS connections only.
+var saslMechanisms = []string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "CRAM-MD5", "PLAIN", "LOGIN"}
+
 // certValidity is how long a generated self-signed certificate lasts.
 const certValidity = 5 * 365 * 24 * time.Hour
 
@@ -103,7 +106,13 @@ func newSystem(cfg *config, log *slog.Logger, notice io.Writer) (*system, error)
 		return nil, err
 	}
 	s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.sasl = &auth.ServerConfig{Credentials: u.store, Certificate: cert.Leaf}
+	s.sasl = &auth.ServerConfig{
+		Credentials: u.store,
+		// The users file holds what these need and nothing for SCRAM-SHA-1
+		// or bearer tokens, which would always fail.
+		Allowed:     saslMechanisms,
+		Certificate: cert.Leaf,
+	}
 	return s, nil
 }
 
