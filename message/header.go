@@ -271,9 +271,12 @@ func (h *Header) Count(name string) int {
 	return n
 }
 
-// Add appends a field. The value is unfolded text; it is folded when the
-// header is written. Values are checked when written: a CR or LF in a name or
-// value is an error then (see Writer).
+// Add appends a field. The value is unfolded; it is folded when the header is
+// written. An ASCII value is written as given, so a value from Get (encoded
+// words and all) can be put back unchanged; non-ASCII text is RFC 2047
+// encoded when written (see NewWriter). To store text that merely looks like
+// an encoded word, pass it through EncodeText. Values are checked when
+// written: a CR or LF in a name or value is an error then.
 func (h *Header) Add(name, value string) {
 	h.f = append(h.f, field{added: true, name: name, value: value, colon: -1})
 }
