@@ -230,7 +230,7 @@ func startClient(ctx context.Context, conn net.Conn, host string, o *ClientOptio
 		if rep.Code == 554 {
 			c.quitQuietly()
 		}
-		return nil, clientReplyError(rep, "greeting")
+		return nil, clientReplyError(rep)
 	}
 	if err := c.sayHello(ctx); err != nil {
 		return nil, err
@@ -328,6 +328,7 @@ func (c *Client) writeLine(line []byte) error {
 	}
 	c.w.Write(line)
 	c.w.WriteString("\r\n")
+	c.line = line[:0] // reuse the buffer
 	return nil
 }
 
@@ -357,21 +358,16 @@ func (c *Client) simple(ctx context.Context, want int, cmd string) (*Reply, erro
 		return nil, err
 	}
 	if rep.Code/100 != want/100 {
-		return rep, clientReplyError(rep, clientFirstWord(cmd))
+		return rep, clientReplyError(rep)
 	}
 	return rep, nil
 }
 
-func clientFirstWord(s string) string {
-	w, _, _ := strings.Cut(s, " ")
-	return w
-}
-
-// clientReplyError turns a reply the client did not want into an error: an *Error
-// with the server's code and text. A success reply where an error was due, or
+// clientReplyError turns a reply the client did not want into an error: an
+// *Error with the server's code and text. A success reply where an error was due, or
 // the reverse, is still reported as an *Error with the code received, so that
 // callers always find the server's words with errors.As.
-func clientReplyError(rep *Reply, what string) error {
+func clientReplyError(rep *Reply) error {
 	return &Error{Code: rep.Code, EnhancedCode: rep.EnhancedCode, Message: rep.Message()}
 }
 
@@ -396,14 +392,14 @@ func (c *Client) sayHello(ctx context.Context) error {
 	// RFC 5321 §4.1.4: a server that does not know EHLO answers 500 or 502;
 	// an old server then expects HELO. LMTP has no fallback (RFC 2033 §4.1).
 	if c.opts.LMTP || (rep.Code != 500 && rep.Code != 502) || c.err != nil {
-		return clientReplyError(rep, "EHLO")
+		return clientReplyError(rep)
 	}
 	rep, err = c.cmd(ctx, append(append(c.line[:0], "HELO "...), c.opts.LocalName...))
 	if err != nil {
 		return err
 	}
 	if rep.Code != 250 {
-		return clientReplyError(rep, "HELO")
+		return clientReplyError(rep)
 	}
 	c.hello = rep
 	return nil
@@ -522,7 +518,7 @@ func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
 		return err
 	}
 	if rep.Code != 220 {
-		return clientReplyError(rep, "STARTTLS")
+		return clientReplyError(rep)
 	}
 	// Anything the server sent after its 220 and before the handshake was
 	// not protected by TLS and must not be taken as a reply later (the
@@ -627,7 +623,7 @@ func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 	}
 	// RFC 4954 §6 says 235; some servers say 250, which is success all the same.
 	if rep.Code/100 != 2 {
-		return clientReplyError(rep, "AUTH")
+		return clientReplyError(rep)
 	}
 	c.authed = true
 	return nil

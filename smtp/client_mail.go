@@ -278,7 +278,7 @@ func (c *Client) Data(ctx context.Context) (io.WriteCloser, error) {
 	}
 	if rep.Code != 354 {
 		done()
-		return nil, clientReplyError(rep, "DATA")
+		return nil, clientReplyError(rep)
 	}
 	return &dataCloser{c: c, ctx: ctx, done: done, dw: NewDotWriter(c.w)}, nil
 }
@@ -368,7 +368,7 @@ func (c *Client) dataReplies(ctx context.Context) (last *Reply, perRcpt []error,
 			return nil, nil, err
 		}
 		if rep.Code/100 != 2 {
-			return rep, nil, clientReplyError(rep, "end of data")
+			return rep, nil, clientReplyError(rep)
 		}
 		return rep, nil, nil
 	}
@@ -380,7 +380,7 @@ func (c *Client) dataReplies(ctx context.Context) (last *Reply, perRcpt []error,
 		}
 		last = rep
 		if rep.Code/100 != 2 {
-			perRcpt[i] = clientReplyError(rep, "end of data")
+			perRcpt[i] = clientReplyError(rep)
 		}
 	}
 	return last, perRcpt, nil
@@ -516,7 +516,7 @@ func (b *bdatWriter) readChunkReply() error {
 	}
 	b.pending--
 	if rep.Code/100 != 2 && b.refused == nil {
-		b.refused = clientReplyError(rep, "BDAT")
+		b.refused = clientReplyError(rep)
 		if b.err == nil {
 			b.err = b.refused
 		}
@@ -710,7 +710,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 			acceptedIdx = append(acceptedIdx, i-1)
 			c.rcpts = append(c.rcpts, env.To[i-1])
 		} else {
-			res.Rcpts[i-1].Err = clientReplyError(reps[i], "RCPT")
+			res.Rcpts[i-1].Err = clientReplyError(reps[i])
 		}
 	}
 	var dataRep *Reply
@@ -732,7 +732,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		return nil
 	}
 	if !mailOK {
-		err := clientReplyError(reps[0], "MAIL")
+		err := clientReplyError(reps[0])
 		abandon()
 		return failAll(err)
 	}
@@ -747,7 +747,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		return res, de
 	}
 	if dataRep != nil && dataRep.Code != 354 {
-		err := clientReplyError(dataRep, "DATA")
+		err := clientReplyError(dataRep)
 		abandon()
 		return failAll(err)
 	}
