@@ -23,6 +23,8 @@ type memBackend struct {
 	// failDelete makes Delete fail, failOpen makes Open fail.
 	failDelete bool
 	failOpen   bool
+	// lastConn is the ConnState the last Authenticate call saw.
+	lastConn ConnState
 }
 
 type memStore struct {
@@ -70,6 +72,11 @@ func (b *memBackend) isLocked(name string) bool {
 }
 
 func (b *memBackend) Authenticate(ctx context.Context, user, pass string) error {
+	if cs, ok := ConnStateFromContext(ctx); ok {
+		b.mu.Lock()
+		b.lastConn = cs
+		b.mu.Unlock()
+	}
 	return b.creds.CheckPassword(user, pass)
 }
 

@@ -77,6 +77,8 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c.dw = deadlineWriter{nc: nc, timeout: durationOr(s.WriteTimeout, DefaultWriteTimeout)}
 	c.r = textline.NewReader(nc, MaxCommandLine-2)
 	c.w = bufio.NewWriterSize(&c.dw, 32*1024)
+	// Backend calls get a context that ends with the connection.
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	return c
 }
 
@@ -88,6 +90,7 @@ func (c *conn) kick() {
 }
 
 func (c *conn) closeNow() {
+	c.cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nc.Close()
@@ -100,7 +103,6 @@ func (c *conn) connState() ConnState {
 func (c *conn) serve() {
 	defer c.srv.untrackConn(c)
 	defer c.closeNow()
-	c.ctx, c.cancel = context.WithCancel(context.Background())
 	defer c.cancel()
 	defer func() {
 		if c.drop != nil {

@@ -357,6 +357,12 @@ func TestInsecureAuthRefused(t *testing.T) {
 	assert.Equal(t, "-ERR TLS already active", tw.cmd("STLS"))
 	tw.login("alice", "secret")
 	assert.Equal(t, "+OK 1 58", tw.cmd("STAT"))
+	b.mu.Lock()
+	cs := b.lastConn
+	b.mu.Unlock()
+	require.NotNil(t, cs.TLS, "the backend sees the TLS state")
+	assert.True(t, cs.TLS.HandshakeComplete)
+	assert.Equal(t, w.nc.LocalAddr().String(), cs.RemoteAddr.String())
 }
 
 func TestImplicitTLS(t *testing.T) {
