@@ -1,7 +1,7 @@
 package smtp
 
 import (
-	"fmt"
+	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -52,6 +52,7 @@ func TestInteropSwaks(t *testing.T) {
 		{"starttls auth login pipeline", []string{"--tls", "--pipeline", "--auth", "LOGIN", "--auth-user", "user", "--auth-password", "secret"}, "user", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			rec, addr := interopServer(t, nil)
 			dir := t.TempDir()
 			msgFile := filepath.Join(dir, "msg.eml")
@@ -73,6 +74,7 @@ func TestInteropSwaks(t *testing.T) {
 		})
 	}
 	t.Run("bad password", func(t *testing.T) {
+		t.Parallel()
 		rec, addr := interopServer(t, nil)
 		out, err := peer.RunErr(30*time.Second, nil, swaks, "--server", addr, "--from", "a@a.test", "--to", "b@b.test",
 			"--tls", "--auth", "PLAIN", "--auth-user", "user", "--auth-password", "wrong")
@@ -98,7 +100,13 @@ if mode == "lmtp":
     print("refused", sorted(refused))
     s.quit()
     sys.exit(0)
-s = smtplib.SMTP(host, port, local_hostname="py.test")
+if mode == "implicit":
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = smtplib.SMTP_SSL(host, port, local_hostname="py.test", context=ctx)
+else:
+    s = smtplib.SMTP(host, port, local_hostname="py.test")
 s.ehlo()
 assert s.has_extn("pipelining") and s.has_extn("chunking") and s.has_extn("smtputf8")
 if mode in ("starttls", "login"):
@@ -107,7 +115,7 @@ if mode in ("starttls", "login"):
     ctx.verify_mode = ssl.CERT_NONE
     s.starttls(context=ctx)
     s.ehlo()
-if mode == "login":
+if mode in ("login", "implicit"):
     s.login("user", "secret")
 if mode == "utf8":
     msg.replace_header("To", "用户@例子.test")
@@ -120,9 +128,16 @@ print("ok")
 
 func TestInteropPython(t *testing.T) {
 	py := peer.Python(t, "smtplib", "ssl")
-	for _, mode := range []string{"plain", "starttls", "login", "utf8"} {
+	for _, mode := range []string{"plain", "starttls", "login", "utf8", "implicit"} {
 		t.Run(mode, func(t *testing.T) {
-			rec, addr := interopServer(t, nil)
+			t.Parallel()
+			var rec *recorder
+			var addr string
+			if mode == "implicit" {
+				rec, addr = implicitTLSServer(t)
+			} else {
+				rec, addr = interopServer(t, nil)
+			}
 			host, port, _ := net.SplitHostPort(addr)
 			out, err := peer.RunErr(30*time.Second, nil, py, "-c", pythonClient, host, port, mode)
 			require.NoError(t, err, out)
@@ -133,7 +148,7 @@ func TestInteropPython(t *testing.T) {
 			assert.Contains(t, m.Data, "Subject: python "+mode+"\r\n")
 			assert.Contains(t, m.Data, "\r\n.leading dot\r\n")
 			assert.Equal(t, mode != "plain" && mode != "utf8", m.TLS)
-			if mode == "login" {
+			if mode == "login" || mode == "implicit" {
 				assert.Equal(t, "user", m.Identity)
 			}
 			if mode == "utf8" {
@@ -182,6 +197,7 @@ func TestInteropCurl(t *testing.T) {
 		{name: "bare LF normalized", lf: true, policy: BareNewlineNormalize},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			rec, addr := interopServer(t, func(s *Server) { s.BareNewline = tc.policy })
 			msg := testMessage("curl")
 			if tc.lf {
@@ -240,4 +256,26 @@ func TestInteropSMTPSource(t *testing.T) {
 	}
 }
 
-var _ = fmt.Sprintf
+// implicitTLSServer runs ListenAndServeTLS (RFC 8314 implicit TLS) with the
+// certificate and key in files, AUTH as interopServer.
+func implicitTLSServer(t *testing.T) (*recorder, string) {
+	t.Helper()
+	p := mustPair(t)
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(cert, p.CertPEM, 0o600))
+	require.NoError(t, os.WriteFile(key, p.KeyPEM, 0o600))
+	users := auth.NewMemoryStore()
+	require.NoError(t, users.SetPassword("user", "secret"))
+	rec := &recorder{users: users}
+	addr := peer.Addr(peer.FreePort(t))
+	srv := &Server{Addr: addr, Domain: "mx.test", Backend: rec}
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServeTLS(cert, key) }()
+	t.Cleanup(func() {
+		require.NoError(t, srv.Shutdown(context.Background()))
+		assert.ErrorIs(t, <-done, ErrServerClosed)
+	})
+	peer.WaitListening(t, addr, 10*time.Second)
+	return rec, addr
+}

@@ -161,7 +161,9 @@ func (c *Conn) tooManyErrors() bool {
 
 func (c *Conn) serve() {
 	s := c.srv
+	c.logf(slog.LevelDebug, "smtp: connection opened")
 	defer func() {
+		c.logf(slog.LevelDebug, "smtp: connection closed", "errors", c.errors)
 		if v := recover(); v != nil {
 			s.logf(slog.LevelError, "smtp: panic serving connection", "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
 		}
@@ -429,6 +431,7 @@ func (c *Conn) mail(arg string) {
 		return
 	}
 	if err := c.session.Mail(from, opts); err != nil {
+		c.logf(slog.LevelInfo, "smtp: MAIL refused", "from", from.String(), "err", err)
 		c.replyErr(err)
 		return
 	}
@@ -472,6 +475,7 @@ func (c *Conn) rcpt(arg string) {
 		return
 	}
 	if err := c.session.Rcpt(to, opts); err != nil {
+		c.logf(slog.LevelInfo, "smtp: RCPT refused", "to", to.String(), "err", err)
 		c.replyErr(err)
 		return
 	}

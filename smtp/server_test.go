@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -169,7 +170,8 @@ func newTestServer(t testing.TB, mod func(*Server)) (*Server, *recorder, string)
 // newTestServerWith starts a server over rec, which must be fully set up:
 // the server's goroutines read it without locks.
 func newTestServerWith(t testing.TB, rec *recorder, mod func(*Server)) (*Server, *recorder, string) {
-	srv := &Server{Domain: "mx.test", Backend: rec, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &Server{Domain: "mx.test", Backend: rec, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if mod != nil {
 		mod(srv)
 	}
