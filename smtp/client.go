@@ -66,6 +66,11 @@ type ClientOptions struct {
 	// DefaultReplyLineLength. Replies also have at most MaxReplyLines lines.
 	MaxReplyLineLength int
 
+	// Network is the network Dial, DialTLS and DialStartTLS connect on:
+	// "tcp" (the default), "tcp4", "tcp6", or "unix", where the address is
+	// a socket path, as for the LMTP sockets of Dovecot or Postfix.
+	Network string
+
 	// DialContext, when set, opens the connections of Dial, DialTLS,
 	// DialStartTLS and SendMail instead of a net.Dialer.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -162,16 +167,23 @@ func NewClient(ctx context.Context, conn net.Conn, o *ClientOptions) (*Client, e
 }
 
 func clientDial(ctx context.Context, addr string, o *ClientOptions) (net.Conn, string, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, "", fmt.Errorf("smtp: %w", err)
+	network := "tcp"
+	if o != nil && o.Network != "" {
+		network = o.Network
+	}
+	var host string
+	var err error
+	if network != "unix" {
+		if host, _, err = net.SplitHostPort(addr); err != nil {
+			return nil, "", fmt.Errorf("smtp: %w", err)
+		}
 	}
 	var conn net.Conn
 	if o != nil && o.DialContext != nil {
-		conn, err = o.DialContext(ctx, "tcp", addr)
+		conn, err = o.DialContext(ctx, network, addr)
 	} else {
 		var d net.Dialer
-		conn, err = d.DialContext(ctx, "tcp", addr)
+		conn, err = d.DialContext(ctx, network, addr)
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("smtp: %w", err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -1243,4 +1244,39 @@ func FuzzClient(f *testing.F) {
 		}
 		c.Quit(ctx)
 	})
+}
+
+func TestClientUnixSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lmtp.sock")
+	ln, err := net.Listen("unix", path)
+	require.NoError(t, err)
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		io.WriteString(conn, "220 lmtp ready\r\n")
+		br.ReadString('\n')
+		io.WriteString(conn, "250-lmtp\r\n250 PIPELINING\r\n")
+		br.ReadString('\n')
+		io.WriteString(conn, "221 bye\r\n")
+	}()
+	c, err := Dial(clientTestCtx(t), path, &ClientOptions{Network: "unix", LMTP: true})
+	require.NoError(t, err)
+	_, ok := c.Extension("PIPELINING")
+	assert.True(t, ok)
+	require.NoError(t, c.Quit(clientTestCtx(t)))
+
+	var dialled string
+	_, err = Dial(clientTestCtx(t), "mx.example.test:25", &ClientOptions{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dialled = network + " " + addr
+		return nil, errors.New("no network here")
+	}})
+	require.ErrorContains(t, err, "no network here")
+	assert.Equal(t, "tcp mx.example.test:25", dialled)
+	_, err = Dial(clientTestCtx(t), "no port", nil)
+	require.Error(t, err)
 }
