@@ -95,7 +95,11 @@ func startSystem(t *testing.T, cfg *config) *testSystem {
 			t.Logf("server log:\n%s", ts.logs.String())
 		}
 	})
-	pem, err := os.ReadFile(filepath.Join(cfg.DataDir, "tls", "cert.pem"))
+	certFile := filepath.Join(cfg.DataDir, "tls", "cert.pem")
+	if cfg.CertFile != "" {
+		certFile = cfg.CertFile
+	}
+	pem, err := os.ReadFile(certFile)
 	require.NoError(t, err)
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(pem))
