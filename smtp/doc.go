@@ -1,32 +1,69 @@
 // Package smtp implements the Simple Mail Transfer Protocol: the wire codec
 // (replies and enhanced status codes, paths and ESMTP parameters, dot-stuffing),
-// a Client, and a Server that hands transactions to a Backend, also speaking
-// LMTP.
+// a Client, and a Server that hands mail transactions to a Backend, which also
+// speaks LMTP.
+//
+// # Server
+//
+// A Server is shaped like net/http's: set its fields, then call ListenAndServe,
+// ListenAndServeTLS (implicit TLS, port 465) or Serve, and stop it with
+// Shutdown or Close. For each connection the Backend opens a Session, which
+// sees the transaction as it happens: Mail, Rcpt (each recipient accepted or
+// refused with its own reply), then Data with the message streamed from the
+// wire. The server replies success to the message only when Data returns nil,
+// that is once the Session has stored it. A Session method refuses by
+// returning an *Error, sent as it is; any other error becomes 451 4.3.0 so
+// that the client retries. Optional interfaces add AUTH (AuthSession, with
+// mechanisms from package auth) and per-recipient LMTP replies (LMTPSession).
+//
+// The Session is told nothing it cannot check: Conn gives the remote address,
+// the TLS state, the EHLO name and the authenticated identity. Relay policy is
+// the Session's (refuse recipients it does not serve, ErrRelayDenied), as is
+// adding trace fields (Received:) to the message.
+//
+// Limits, each with a documented default: command line length, message size
+// (advertised with SIZE and enforced while reading, 552 5.3.4), recipients per
+// transaction (452 4.5.3), concurrent connections (421 4.7.0), error replies
+// per connection (421 then close), read and write timeouts (421 4.4.2). A
+// connection holds two 4 KiB buffers; nothing buffers a whole message.
+//
+// # Data transparency and SMTP smuggling
+//
+// The end of message data is CR LF "." CR LF and nothing else (RFC 5321
+// §4.5.2). A bare LF or bare CR never ends the data and never starts a line for
+// the dot rule, so no message can be split into two, nor a command hidden in
+// one, by a peer that reads line ends differently. What the server does with
+// such bytes inside a message is its BareNewlinePolicy: by default the message
+// is read to its real end and refused with 554 5.6.0, and the session goes on.
+// Commands may end in a bare LF (they cannot end data); a bare CR in a command
+// is refused. DotWriter, on the sending side, writes every line end as CR LF.
+//
+// STARTTLS discards any input that arrived with the command (RFC 3207 §5, the
+// command-injection attack) and forgets the EHLO, the transaction and any
+// authentication. AUTH is neither advertised nor accepted before TLS unless
+// Server.AllowInsecureAuth is set (538 5.7.11).
 //
 // # Standards
 //
 // Implemented:
 //   - RFC 5321: SMTP (commands, replies, paths, data transparency §4.5.2,
 //     limits §4.5.3, timeouts §4.5.3.2)
-//   - RFC 1870: SIZE; RFC 6152: 8BITMIME; RFC 2920: PIPELINING
+//   - RFC 1870: SIZE; RFC 6152: 8BITMIME; RFC 2920: PIPELINING (replies are
+//     batched and flushed when the server runs out of input)
 //   - RFC 3030: CHUNKING (BDAT) and BINARYMIME
 //   - RFC 3207: STARTTLS; RFC 8314: implicit TLS (ListenAndServeTLS)
-//   - RFC 3461: DSN parameters (RET, ENVID, NOTIFY, ORCPT) with xtext (§4)
+//   - RFC 3461: DSN parameters (RET, ENVID, NOTIFY, ORCPT) with xtext (§4),
+//     parsed and handed to the Session
 //   - RFC 3463, RFC 2034: enhanced status codes, ENHANCEDSTATUSCODES
 //   - RFC 4954: AUTH, with SASL mechanisms from package auth
 //   - RFC 6531: SMTPUTF8 (UTF-8 addresses only when the MAIL command asks)
-//   - RFC 2033: LMTP (LHLO, one reply per recipient after DATA)
+//   - RFC 2033: LMTP (LHLO, one reply per recipient after DATA or BDAT LAST)
 //
-// Not implemented: generating delivery status notifications (the queue
-// package does), RFC 4865 FUTURERELEASE, RFC 2852 DELIVERBY, RFC 1985 ETRN,
-// RFC 8689 REQUIRETLS, SMTP source routing (accepted on input and ignored, as
-// RFC 5321 Appendix C allows), the VRFY and EXPN lookups (the server answers 252).
-//
-// # Data transparency and SMTP smuggling
-//
-// The end of message data is CR LF "." CR LF and nothing else. A bare LF or
-// bare CR never ends the data and never starts a line for the dot rule, so a
-// message cannot be split into two by a peer that reads line ends differently.
-// What a Server does with such bytes inside a message is its
-// BareNewlinePolicy; by default it refuses the message.
+// Not implemented: generating delivery status notifications (package queue
+// does), RFC 4865 FUTURERELEASE, RFC 2852 DELIVERBY, RFC 1985 ETRN, RFC 8689
+// REQUIRETLS, RFC 3885 MTRK, source routes (accepted on input and ignored, as
+// RFC 5321 Appendix C allows), VRFY and EXPN lookups (the server answers 252),
+// the RFC 5321 §4.5.3.1.6 limit of 1000 octets per text line (the server
+// accepts longer lines in DATA). The server checks no DNS, SPF, DKIM or
+// DMARC: Sessions do that with packages dnsmx and auth/...
 package smtp
