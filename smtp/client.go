@@ -99,6 +99,7 @@ type Client struct {
 	err        error // sticky: the connection is unusable
 	deadline   bool  // a deadline is set on conn
 	line       []byte
+	chunkBuf   []byte // BDAT chunk buffer, reused
 
 	// Transaction state for Mail, Rcpt and Data.
 	inMail   bool

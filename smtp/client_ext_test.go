@@ -1,6 +1,7 @@
 package smtp_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -167,4 +168,46 @@ func TestClientNewClientAndState(t *testing.T) {
 	assert.True(t, m.MailOptions.UTF8)
 	assert.True(t, m.TLS)
 	assert.Equal(t, "jörg@a.example.test", m.From)
+}
+
+type discardSession struct{}
+
+func (discardSession) Mail(smtp.Mailbox, *smtp.MailOptions) error { return nil }
+func (discardSession) Rcpt(smtp.Mailbox, *smtp.RcptOptions) error { return nil }
+func (discardSession) Data(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+func (discardSession) Reset()        {}
+func (discardSession) Logout() error { return nil }
+
+// BenchmarkClientSend sends 1 KB messages to five recipients over one
+// connection to the package's Server with a discarding backend, with DATA
+// and with BDAT.
+func BenchmarkClientSend(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	srv := &smtp.Server{Backend: smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return discardSession{}, nil })}
+	go srv.Serve(ln)
+	defer srv.Close()
+	msg := []byte("Subject: bench\r\n\r\n" + strings.Repeat(strings.Repeat("x", 62)+"\r\n", 15))
+	for _, bc := range []struct {
+		name string
+		opts smtp.ClientOptions
+	}{{"DATA", smtp.ClientOptions{NoChunking: true}}, {"BDAT", smtp.ClientOptions{}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := context.Background()
+			c, err := smtp.Dial(ctx, ln.Addr().String(), &bc.opts)
+			require.NoError(b, err)
+			defer c.Close()
+			env := &smtp.Envelope{From: "a@a.example.test", To: rcpts(5)}
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Send(ctx, env, bytes.NewReader(msg)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

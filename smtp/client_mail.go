@@ -408,7 +408,7 @@ func (c *Client) newBdatWriter(ctx context.Context) *bdatWriter {
 	return &bdatWriter{
 		c:         c,
 		ctx:       ctx,
-		buf:       make([]byte, 0, min(c.opts.ChunkSize, 64<<10)+2),
+		buf:       c.chunkBuf[:0], // grows to ChunkSize+2 at most, kept for reuse
 		size:      c.opts.ChunkSize,
 		normalize: c.mailBody != BodyBinaryMIME,
 		lineStart: true,
@@ -527,6 +527,7 @@ func (b *bdatWriter) readChunkReply() error {
 // close sends the last chunk and reads the outstanding replies.
 func (b *bdatWriter) close() (last *Reply, perRcpt []error, err error) {
 	c := b.c
+	defer func() { c.chunkBuf = b.buf[:0] }()
 	if b.err == nil {
 		if b.normalize && !b.lineStart {
 			// Like the DATA form, end the last line (RFC 5321 §4.1.1.4).
@@ -568,7 +569,10 @@ func (b *bdatWriter) close() (last *Reply, perRcpt []error, err error) {
 // recipient got the message. When the transaction as a whole failed (MAIL or
 // DATA refused, the message refused, the connection lost) it is that error,
 // an *Error for a refusal; when only some recipients failed (at RCPT, or
-// after the data with LMTP) it is a *DeliveryError.
+// after the data with LMTP) it is a *DeliveryError. An error that is neither
+// (a lost connection, an expired context) after the data went out leaves the
+// outcome unknown, as in any SMTP client: the server may have taken the
+// message.
 func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result, error) {
 	res := &Result{Rcpts: make([]RcptResult, len(env.To))}
 	for i, to := range env.To {
