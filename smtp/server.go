@@ -31,8 +31,9 @@ const (
 	// DefaultMaxConnections bounds concurrent connections.
 	DefaultMaxConnections = 1000
 	// DefaultMaxErrors is how many error replies a connection may earn before
-	// the server replies 421 and disconnects.
-	DefaultMaxErrors = 10
+	// the server replies 421 and disconnects (Postfix's smtpd_hard_error_limit
+	// is also 20).
+	DefaultMaxErrors = 20
 	// maxAuthLineLength: RFC 4954 §4, a SASL response line may be 12288 octets.
 	maxAuthLineLength = 12288
 )

@@ -809,3 +809,18 @@ func TestServerHugeLineMemory(t *testing.T) {
 	})
 	assert.Less(t, heap, int64(512<<10), "a 1 MB line must not be buffered")
 }
+
+func TestServerDataTimeout(t *testing.T) {
+	_, rec, addr := newTestServer(t, func(s *Server) { s.ReadTimeout = 200 * time.Millisecond })
+	c := rawGreet(t, addr)
+	c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
+	c.expect(250)
+	c.expect(250)
+	c.expect(354)
+	c.send("half a message\r\n") // and then nothing
+	r := c.expect(421)
+	assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
+	assert.True(t, c.closed())
+	require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 10*time.Second, time.Millisecond)
+	assert.Empty(t, rec.messages(), "a message cut by a timeout is not stored")
+}
