@@ -7,7 +7,8 @@
 //
 //   - Delivery (Dir.Deliver) writes the message into tmp under a unique name
 //     (SECONDS.M<usec>P<pid>Q<count>R<random>.HOST), fsyncs it, hard-links it
-//     into new as KEY = UNIQUE,S=SIZE and fsyncs new. A message is visible in
+//     into new as KEY = UNIQUE,S=SIZE,W=VSIZE (stored size and size with
+//     CRLF line ends, as Dovecot writes them) and fsyncs new. A message is visible in
 //     new only once it is complete and durable; a crash leaves at most a file
 //     in tmp, which Dir.CleanTmp removes after DefaultTmpAge (36 hours, the
 //     Maildir convention).

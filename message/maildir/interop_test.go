@@ -94,8 +94,13 @@ func TestDovecotReadsOurMaildir(t *testing.T) {
 		},
 	})
 
-	recs := fetchRecords(t, dc, "user", "flags hdr.subject text", "mailbox", "INBOX", "all")
+	recs := fetchRecords(t, dc, "user", "flags hdr.subject size.physical size.virtual text", "mailbox", "INBOX", "all")
 	require.Len(t, recs, 3)
+	for i, rec := range recs {
+		// Dovecot takes the sizes from our S= and W= fields.
+		assert.Equal(t, fmt.Sprint(len(bodies[i])), rec["size.physical"])
+		assert.Equal(t, fmt.Sprint(len(bodies[i])+strings.Count(bodies[i], "\n")), rec["size.virtual"])
+	}
 	assert.Equal(t, `\Seen`, recs[0]["flags"])
 	assert.Equal(t, "first", recs[0]["hdr.subject"])
 	assert.ElementsMatch(t, []string{`\Answered`, `\Flagged`, `\Seen`}, strings.Fields(recs[1]["flags"]))

@@ -1,6 +1,7 @@
 package maildir
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -65,6 +66,7 @@ type Message struct {
 	Key   string    // stable name: the file name before ":"
 	UID   uint32    // stable per-folder number for IMAP UIDs and POP3 UIDL
 	Size  int64     // bytes in the file (from ",S=" when present)
+	VSize int64     // size with CRLF line ends (from ",W="), or -1 when unknown
 	Flags Flags     // flags from the info suffix
 	Date  time.Time // internal date: the file's modification time
 	New   bool      // true while the message is still in new
@@ -156,7 +158,7 @@ func (d *Dir) uniqueName(now time.Time) (string, error) {
 
 // Deliver writes the message read from r into new and returns its key. It
 // streams: the message is copied from r to a file in tmp, the file is fsynced,
-// linked into new under its final name KEY = UNIQUE,S=SIZE, and the directory
+// linked into new under its final name KEY = UNIQUE,S=SIZE,W=VSIZE, and the directory
 // new is fsynced, so when Deliver returns nil the message survives a crash.
 // On error no trace of the message stays visible in new.
 //
@@ -193,13 +195,14 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 		}
 	}()
 	var n int64
+	cw := &crlfCounter{w: f, prev: '\n'}
 	if max := d.maxSize(); max >= 0 {
-		n, err = io.Copy(f, io.LimitReader(r, max+1))
+		n, err = io.Copy(cw, io.LimitReader(r, max+1))
 		if err == nil && n > max {
 			err = ErrTooLarge
 		}
 	} else {
-		n, err = io.Copy(f, r)
+		n, err = io.Copy(cw, r)
 	}
 	if err != nil {
 		return "", fmt.Errorf("maildir: deliver: %w", err)
@@ -220,7 +223,9 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 		return "", fmt.Errorf("maildir: deliver: %w", err)
 	}
 
-	key = base + ",S=" + strconv.FormatInt(n, 10)
+	// Maildir++ and Dovecot: S= is the stored size, W= the size with CRLF
+	// line ends (what POP3 LIST and IMAP RFC822.SIZE report).
+	key = base + ",S=" + strconv.FormatInt(n, 10) + ",W=" + strconv.FormatInt(n+cw.bareLF, 10)
 	sub, name := "new", key
 	if intoCur {
 		sub, name = "cur", key+":2,"+string(flags)
@@ -374,6 +379,7 @@ func (d *Dir) List() ([]Message, error) {
 			Key:   key,
 			UID:   ul.uids[key],
 			Size:  size,
+			VSize: e.name.VSize,
 			Flags: e.name.Flags,
 			Date:  fi.ModTime(),
 			New:   strings.HasPrefix(e.rel, "new/"),
@@ -563,3 +569,35 @@ func (d *Dir) CleanTmp(olderThan time.Duration) (int, error) {
 var timeNow = time.Now
 
 const syscallENOTEMPTY = syscall.ENOTEMPTY
+
+// crlfCounter passes writes through and counts line feeds not preceded by a
+// carriage return, to compute the CRLF size of a message as it is stored.
+type crlfCounter struct {
+	w      io.Writer
+	prev   byte
+	bareLF int64
+}
+
+func (c *crlfCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	q := p[:n]
+	for len(q) > 0 {
+		i := bytes.IndexByte(q, '\n')
+		if i < 0 {
+			break
+		}
+		prev := c.prev
+		if i > 0 {
+			prev = q[i-1]
+		}
+		if prev != '\r' {
+			c.bareLF++
+		}
+		c.prev = '\n'
+		q = q[i+1:]
+	}
+	if n > 0 {
+		c.prev = p[n-1]
+	}
+	return n, err
+}

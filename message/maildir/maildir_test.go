@@ -60,7 +60,8 @@ func TestDeliverListOpen(t *testing.T) {
 		require.NoError(t, err)
 		keys = append(keys, k)
 		assert.Contains(t, k, `.mx\0571\0722\0543,S=`)
-		assert.True(t, strings.HasSuffix(k, fmt.Sprintf(",S=%d", len(m))), k)
+		vsize := len(strings.ReplaceAll(strings.ReplaceAll(m, "\r\n", "\n"), "\n", "\r\n"))
+		assert.True(t, strings.HasSuffix(k, fmt.Sprintf(",S=%d,W=%d", len(m), vsize)), k)
 	}
 	tmp, err := os.ReadDir(filepath.Join(d.Path(), "tmp"))
 	require.NoError(t, err)
@@ -73,6 +74,7 @@ func TestDeliverListOpen(t *testing.T) {
 		assert.Equal(t, keys[i], m.Key)
 		assert.Equal(t, uint32(i+1), m.UID)
 		assert.Equal(t, int64(len(msgs[i])), m.Size)
+		assert.Equal(t, int64(len(strings.ReplaceAll(strings.ReplaceAll(msgs[i], "\r\n", "\n"), "\n", "\r\n"))), m.VSize)
 		assert.True(t, m.New)
 		assert.Equal(t, Flags(""), m.Flags)
 		assert.WithinDuration(t, time.Now(), m.Date, time.Minute)
@@ -370,4 +372,23 @@ func TestFlagsOnFileInNew(t *testing.T) {
 	list, err = d.List()
 	require.NoError(t, err)
 	assert.Equal(t, uint32(1), list[0].UID)
+}
+
+func TestCRLFCounter(t *testing.T) {
+	for _, chunks := range [][]string{
+		{"a\nb\r\nc\n"},
+		{"a\r", "\nb\n", "\n"},
+		{"\n", "\r\n", "\r", "\r\n"},
+		{"", "no line end"},
+	} {
+		var buf bytes.Buffer
+		c := &crlfCounter{w: &buf, prev: '\n'}
+		for _, ch := range chunks {
+			_, err := c.Write([]byte(ch))
+			require.NoError(t, err)
+		}
+		s := buf.String()
+		want := len(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\x00"), "\n", "\r\n")) + strings.Count(s, "\r\n")
+		assert.Equal(t, int64(want-len(s)), c.bareLF, "%q", chunks)
+	}
 }
