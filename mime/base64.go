@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -128,23 +129,37 @@ func (d *Base64Decoder) Read(p []byte) (int, error) {
 	}
 }
 
-// compactNewlines removes CR and LF from b in place and returns the new
-// length, moving whole lines with copy.
+// compactNewlines removes LF, and CR before LF, from b in place and
+// returns the new length, moving whole lines with copy. Other white space
+// is left for the slow path.
 func compactNewlines(b []byte) int {
-	w := 0
-	for r := 0; r < len(b); {
-		i := r
-		for i < len(b) && b[i] != '\r' && b[i] != '\n' {
-			i++
+	w, r := 0, 0
+	for r < len(b) {
+		// Fast path: the 76-character lines of RFC 2045 §6.8. Should a
+		// short line hide in them, Decode skips its CR and LF, the
+		// length no longer divides by 4 and the slow path takes over.
+		if r+77 < len(b) && b[r+76] == '\r' && b[r+77] == '\n' {
+			if w != r {
+				copy(b[w:w+76], b[r:r+76])
+			}
+			w += 76
+			r += 78
+			continue
+		}
+		i := bytes.IndexByte(b[r:], '\n')
+		if i < 0 {
+			w += copy(b[w:], b[r:])
+			break
+		}
+		end := r + i
+		if i > 0 && b[end-1] == '\r' {
+			end--
 		}
 		if w != r {
-			copy(b[w:], b[r:i])
+			copy(b[w:], b[r:end])
 		}
-		w += i - r
-		r = i
-		for r < len(b) && (b[r] == '\r' || b[r] == '\n') {
-			r++
-		}
+		w += end - r
+		r += i + 1
 	}
 	return w
 }

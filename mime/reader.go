@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mailwire/mailwire/message"
 )
@@ -215,20 +216,18 @@ func (p *Part) Body() io.Reader {
 	case Base64:
 		d := p.r.b64
 		if d == nil {
-			d = NewBase64Decoder(raw)
+			d = b64Pool.Get().(*Base64Decoder)
 			p.r.b64 = d
-		} else {
-			d.Reset(raw)
 		}
+		d.Reset(raw)
 		p.dec = &defectReader{d, p, d.Defects}
 	case QuotedPrintable:
 		d := p.r.qp
 		if d == nil {
-			d = NewQPDecoder(raw)
+			d = qpPool.Get().(*QPDecoder)
 			p.r.qp = d
-		} else {
-			d.Reset(raw)
 		}
+		d.Reset(raw)
 		p.dec = &defectReader{d, p, d.Defects}
 	default:
 		if _, ok := NewDecoder(cte, raw); !ok {
@@ -363,9 +362,39 @@ func NewReader(r io.Reader) *Reader { return NewReaderLimits(r, Limits{}) }
 func NewReaderLimits(r io.Reader, lim Limits) *Reader {
 	mr := &Reader{lim: lim.withDefaults()}
 	mr.src.r = r
-	mr.br = bufio.NewReaderSize(&mr.src, bufSize)
+	mr.br = brPool.Get().(*bufio.Reader)
+	mr.br.Reset(&mr.src)
 	mr.next = nextHeader
 	return mr
+}
+
+// Buffers are reused across Readers: a Reader gives them back when it has
+// read its message to the end (or failed), so walking many small messages
+// costs no large allocations.
+var (
+	brPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	b64Pool = sync.Pool{New: func() any { return NewBase64Decoder(nil) }}
+	qpPool  = sync.Pool{New: func() any { return NewQPDecoder(nil) }}
+)
+
+// release returns the buffers to their pools. Parts still held see their
+// bodies as stale (the generation check) and never touch them.
+func (r *Reader) release() {
+	if r.br != nil {
+		r.br.Reset(nil)
+		brPool.Put(r.br)
+		r.br = nil
+	}
+	if r.b64 != nil {
+		r.b64.Reset(nil)
+		b64Pool.Put(r.b64)
+		r.b64 = nil
+	}
+	if r.qp != nil {
+		r.qp.Reset(nil)
+		qpPool.Put(r.qp)
+		r.qp = nil
+	}
 }
 
 func (r *Reader) offset() int64 { return r.src.n - int64(r.br.Buffered()) }
@@ -391,8 +420,7 @@ func (r *Reader) NextPart() (*Part, error) {
 			}
 		case nextEOF:
 			r.endParts(-1)
-			r.err = io.EOF
-			return nil, io.EOF
+			return nil, r.fail(io.EOF)
 		case nextHeader, nextEncapsulated:
 			p, err := r.readPart()
 			if err != nil {
@@ -407,6 +435,8 @@ func (r *Reader) fail(err error) error {
 	if r.err == nil {
 		r.err = err
 	}
+	r.gen++
+	r.release()
 	return err
 }
 
@@ -729,29 +759,64 @@ func (r *Reader) scan(buf []byte, atEOF bool) (safe int, found bool, h hit, dl i
 		}
 	}
 	for {
-		j := bytes.IndexByte(buf[i:], '\n')
+		// Only a line starting with "--" can be a delimiter. Search for
+		// '-', which base64 never holds and text seldom does, with the
+		// vectorised IndexByte.
+		j := bytes.IndexByte(buf[i:], '-')
 		if j < 0 {
-			// Keep a trailing CR back: it may be the start of a CRLF
-			// that belongs to a delimiter.
-			if !atEOF && len(buf) > 0 && buf[len(buf)-1] == '\r' {
-				return len(buf) - 1, false, hit{}, 0
-			}
-			return len(buf), false, hit{}, 0
+			return tailSafe(buf, atEOF), false, hit{}, 0
 		}
-		nl := i + j
+		d := i + j
+		if d == 0 || buf[d-1] != '\n' {
+			i = d + 1
+			continue
+		}
+		if d+1 >= len(buf) {
+			return tailSafe(buf, atEOF), false, hit{}, 0
+		}
+		if buf[d+1] != '-' {
+			i = d + 2
+			continue
+		}
+		nl := d - 1
 		start := nl
 		if nl > 0 && buf[nl-1] == '\r' {
 			start = nl - 1
 		}
-		st, h, dl := r.matchAt(buf, nl+1, atEOF)
+		st, h, dl := r.matchAt(buf, d, atEOF)
 		switch st {
 		case matchYes:
-			return start, true, h, dl + (nl + 1 - start)
+			return start, true, h, dl + (d - start)
 		case matchMore:
 			return start, false, hit{}, 0
 		}
-		i = nl + 1
+		i = d + 2
 	}
+}
+
+// tailSafe returns how much of buf, which holds no complete "\n--", is
+// certainly not the start of a delimiter: all of it but a trailing "\r",
+// "\n", "\r\n", "\n-" or "\r\n-", which more input could complete.
+func tailSafe(buf []byte, atEOF bool) int {
+	n := len(buf)
+	if atEOF || n == 0 {
+		return n
+	}
+	k := n
+	if buf[k-1] == '-' && k >= 2 && buf[k-2] == '\n' {
+		k--
+	}
+	if buf[k-1] == '\n' {
+		k--
+		if k > 0 && buf[k-1] == '\r' {
+			k--
+		}
+		return k
+	}
+	if k == n && buf[n-1] == '\r' {
+		return n - 1
+	}
+	return n
 }
 
 type matchState uint8
