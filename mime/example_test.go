@@ -1,0 +1,144 @@
+package mime_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mailwire/mailwire/mime"
+)
+
+const exampleMessage = "From: alice@example.org\r\n" +
+	"Subject: report\r\n" +
+	"Content-Type: multipart/mixed; boundary=XYZ\r\n" +
+	"\r\n" +
+	"--XYZ\r\n" +
+	"Content-Type: text/plain; charset=utf-8\r\n" +
+	"\r\n" +
+	"The report is attached.\r\n" +
+	"--XYZ\r\n" +
+	"Content-Type: text/csv\r\n" +
+	"Content-Disposition: attachment; filename*=utf-8''r%C3%A9sum%C3%A9.csv\r\n" +
+	"Content-Transfer-Encoding: base64\r\n" +
+	"\r\n" +
+	"YSxiCjEsMgo=\r\n" +
+	"--XYZ--\r\n"
+
+// Read a message and save its attachments into a directory.
+func ExampleWalk() {
+	dir, err := os.MkdirTemp("", "attachments")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	err = mime.Walk(strings.NewReader(exampleMessage), func(p *mime.Part) error {
+		if !p.IsAttachment() {
+			return nil
+		}
+		name := p.Filename() // already reduced to a safe base name
+		if name == "" {
+			name = "part-" + p.Path.String()
+		}
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		n, err := io.Copy(f, p.Body()) // streams, decoded
+		fmt.Printf("part %s: %s, %s, %d bytes\n", p.Path, p.MediaType, name, n)
+		return err
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// part 2: text/csv, résumé.csv, 8 bytes
+}
+
+// Compose a mail with an HTML body, its plain text alternative and an
+// attachment.
+func ExampleMail() {
+	m := &mime.Mail{
+		Text: "Hello Bob,\nthe figures are attached.\n",
+		HTML: "<p>Hello Bob,</p><p>the figures are attached.</p>",
+		Attachments: []mime.Attachment{
+			{Filename: "figures.csv", Data: []byte("year,total\n2026,42\n")},
+		},
+	}
+	m.Header.Add("From", "Alice <alice@example.org>")
+	m.Header.Add("To", "Bob <bob@example.com>")
+	m.Header.Add("Subject", "Figures for 2026")
+	var buf bytes.Buffer
+	if _, err := m.WriteTo(&buf); err != nil {
+		log.Fatal(err)
+	}
+
+	// Read it back.
+	mime.Walk(&buf, func(p *mime.Part) error {
+		fmt.Println(strings.TrimSpace(fmt.Sprintf("%-5s %s %s", p.Path, p.MediaType, p.Filename())))
+		return nil
+	})
+	// Output:
+	// multipart/mixed
+	// 1     multipart/alternative
+	// 1.1   text/plain
+	// 1.2   text/html
+	// 2     text/csv figures.csv
+}
+
+func ExampleParseMediaType() {
+	mt, err := mime.ParseMediaType("application/x-stuff;\r\n" +
+		" title*0*=us-ascii'en'This%20is%20even%20more%20;\r\n" +
+		" title*1*=%2A%2A%2Afun%2A%2A%2A%20;\r\n" +
+		" title*2=\"isn't it!\"")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(mt)
+	fmt.Println(mt.Params["title"])
+	fmt.Println(mt.Languages["title"])
+	// Output:
+	// application/x-stuff
+	// This is even more ***fun*** isn't it!
+	// en
+}
+
+func ExampleReadStructure() {
+	s, err := mime.ReadStructure(strings.NewReader(exampleMessage))
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range s.Children {
+		fmt.Println(c.Path, c.Type+"/"+c.Subtype, c.Encoding, c.Size, c.Lines, c.Disposition != "")
+	}
+	// Output:
+	// 1 text/plain 7bit 23 1 false
+	// 2 text/csv base64 12 1 true
+}
+
+func ExampleTo7bit() {
+	msg := "Subject: hi\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+		"Content-Transfer-Encoding: 8bit\r\n\r\nGrüße\r\n"
+	var out bytes.Buffer
+	if err := mime.To7bit(&out, strings.NewReader(msg)); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n"))
+	// Output:
+	// Subject: hi
+	// Content-Type: text/plain; charset=utf-8
+	// Content-Transfer-Encoding: quoted-printable
+	//
+	// Gr=C3=BC=C3=9Fe
+}
+
+func ExampleAnalyze() {
+	s, _ := mime.Analyze(strings.NewReader("plain ascii\r\nwith a very long line follows\r\n" + strings.Repeat("x", 1200)))
+	fmt.Println(s.Is7bit(), s.LongestLine, s.Encoding(true, false))
+	// Output: false 1200 quoted-printable
+}
