@@ -92,17 +92,23 @@ func (r connReader) Read(p []byte) (int, error) {
 	return nc.Read(p)
 }
 
+// connWriter writes to the network with the write timeout; bufio.Writer calls
+// it both on Flush and when its buffer fills.
+type connWriter struct{ c *Conn }
+
+func (w connWriter) Write(p []byte) (int, error) {
+	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.srv.writeTimeout()))
+	return w.c.nc.Write(p)
+}
+
 func (s *Server) newConn(nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc}
-	c.bw = bufio.NewWriterSize(nc, 4096)
+	c.bw = bufio.NewWriterSize(connWriter{c}, 4096)
 	c.tr = textline.NewReader(connReader{c}, s.maxLineLength())
 	return c
 }
 
-func (c *Conn) flush() error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.writeTimeout()))
-	return c.bw.Flush()
-}
+func (c *Conn) flush() error { return c.bw.Flush() }
 
 // closeNet closes the network connection (from Server.Close).
 func (c *Conn) closeNet() {
@@ -343,6 +349,10 @@ func (c *Conn) handle(line string) {
 		c.reply(221, EnhancedCode{2, 0, 0}, "%s Service closing transmission channel", c.srv.domain())
 		c.quit = true
 	case "VRFY", "EXPN":
+		if arg == "" {
+			c.reply(501, EnhancedCode{5, 5, 4}, "%s needs an argument", verb)
+			return
+		}
 		// RFC 5321 §3.5.3: 252 when the server will not verify.
 		c.reply(252, EnhancedCode{2, 5, 0}, "Cannot VRFY user, but will accept message and attempt delivery")
 	case "HELP":
@@ -633,7 +643,7 @@ func (c *Conn) startTLS(arg string) {
 	c.mu.Lock()
 	c.nc = tc
 	c.mu.Unlock()
-	c.bw.Reset(tc)
+	c.bw.Reset(connWriter{c})
 	// RFC 3207 §4.2: forget everything learnt before TLS, and (the
 	// command-injection attack) drop any input that came with STARTTLS.
 	c.tr.Reset(connReader{c})

@@ -310,6 +310,7 @@ func TestServerSequenceAndSyntax(t *testing.T) {
 		{"RSET", 250, EnhancedCode{2, 0, 0}},
 		{"RCPT TO:<ok@b.test>", 503, EnhancedCode{5, 5, 1}},
 		{"STARTTLS", 502, EnhancedCode{5, 5, 1}},
+		{"VRFY", 501, EnhancedCode{5, 5, 4}},
 		{"AUTH PLAIN", 503, EnhancedCode{5, 5, 1}}, // after HELO, not EHLO
 		{"mail from:<utf8@b.test> smtputf8", 250, EnhancedCode{2, 1, 0}},
 		{"rcpt to:<ü@b.test>", 250, EnhancedCode{2, 1, 5}},
@@ -823,4 +824,22 @@ func TestServerDataTimeout(t *testing.T) {
 	assert.True(t, c.closed())
 	require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 10*time.Second, time.Millisecond)
 	assert.Empty(t, rec.messages(), "a message cut by a timeout is not stored")
+}
+
+// TestServerWriteTimeout: a client that sends commands and never reads its
+// replies is disconnected once a write blocks for WriteTimeout.
+func TestServerWriteTimeout(t *testing.T) {
+	srv, _, addr := newTestServer(t, func(s *Server) { s.WriteTimeout = 100 * time.Millisecond; s.MaxErrors = -1 })
+	c := rawDial(t, addr)
+	c.expect(220)
+	cmd := []byte(strings.Repeat("HELP\r\n", 1000))
+	// Write until the server stops reading (its replies fill the socket
+	// buffers, its write times out, it closes); bounded at 64 MB of replies.
+	for i := 0; i < 2000; i++ {
+		c.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.nc.Write(cmd); err != nil {
+			break
+		}
+	}
+	require.Eventually(t, func() bool { return srv.active.Load() == 0 }, 20*time.Second, time.Millisecond)
 }
