@@ -479,8 +479,8 @@ func (c *Client) MaxMessageSize() (size int64, ok bool) {
 // Greeting returns the server's greeting reply.
 func (c *Client) Greeting() *Reply { return c.greeting }
 
-// Hello returns the server's reply to the last EHLO, LHLO or HELO.
-func (c *Client) Hello() *Reply { return c.hello }
+// HelloReply returns the server's reply to the last EHLO, LHLO or HELO.
+func (c *Client) HelloReply() *Reply { return c.hello }
 
 // TLSConnectionState returns the TLS state when the connection uses TLS.
 func (c *Client) TLSConnectionState() (state tls.ConnectionState, ok bool) {

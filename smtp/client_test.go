@@ -205,7 +205,7 @@ C: QUIT
 S: 221 bye
 `, nil)
 			assert.Empty(t, c.Extensions())
-			assert.Equal(t, 250, c.Hello().Code)
+			assert.Equal(t, 250, c.HelloReply().Code)
 			require.NoError(t, c.Quit(clientTestCtx(t)))
 			s.wait()
 		})
@@ -797,6 +797,35 @@ S: 550 5.2.1 mailbox disabled
 			require.Len(t, de.Failed, 1)
 			assert.Equal(t, "c@b.example.test", de.Failed[0].Addr)
 		}
+	})
+	t.Run("BDAT", func(t *testing.T) {
+		// With CHUNKING, the per-recipient replies follow BDAT LAST.
+		c, _ := clientDialScript(t, `
+S: 220 lmtp.example.test LMTP
+C: LHLO localhost
+S: 250-lmtp.example.test
+S: 250-PIPELINING
+S: 250 CHUNKING
+C: MAIL FROM:<a@a.example.test>
+C: RCPT TO:<b@b.example.test>
+C: RCPT TO:<c@b.example.test>
+S: 250 ok
+S: 250 ok
+S: 250 ok
+C: BDAT 5
+R: "12345"
+C: BDAT 6 LAST
+R: "\r\nab\r\n"
+S: 250 5 octets
+S: 250 2.0.0 <b@b.example.test> delivered
+S: 550 5.2.1 <c@b.example.test> disabled
+`, &ClientOptions{LMTP: true, ChunkSize: 6})
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", MailOptions: nil, To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader("12345\r\nab"))
+		var de *DeliveryError
+		require.ErrorAs(t, err, &de)
+		assert.Equal(t, 1, de.Delivered)
+		assert.Equal(t, "c@b.example.test", de.Failed[0].Addr)
+		assert.NoError(t, res.Rcpts[0].Err)
 	})
 	t.Run("no HELO fallback", func(t *testing.T) {
 		s := newClientScriptServer(t, `
