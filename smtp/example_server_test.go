@@ -2,6 +2,7 @@ package smtp_test
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -109,4 +110,45 @@ func ExampleServer() {
 	// MAIL FROM:<alice@example.com>
 	// RCPT TO:<bob@example.org>
 	// DATA "Subject: hello\r\n\r\nHi Bob.\r\n"
+}
+
+func ExampleDotWriter() {
+	var b strings.Builder
+	w := smtp.NewDotWriter(&b)
+	io.WriteString(w, "Subject: dots\n\n.a line starting with a dot\nno final line end")
+	w.Close()
+	fmt.Printf("%q\n", b.String())
+	// Output:
+	// "Subject: dots\r\n\r\n..a line starting with a dot\r\nno final line end\r\n.\r\n"
+}
+
+func ExampleParsePath() {
+	for _, p := range []string{"<alice@example.org>", "<>", `<"john doe"@[192.0.2.1]>`, "<@relay.example:bob@example.org>", "<用户@例子.广告>"} {
+		m, err := smtp.ParsePath(p, false)
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("%q %q null=%v\n", m.Local, m.Domain, m.IsNull())
+	}
+	// Output:
+	// "alice" "example.org" null=false
+	// "" "" null=true
+	// "john doe" "[192.0.2.1]" null=false
+	// "bob" "example.org" null=false
+	// smtp: malformed path: malformed local part "用户"
+}
+
+func ExampleError() {
+	var err error = fmt.Errorf("delivering: %w", &smtp.Error{
+		Code: 452, EnhancedCode: smtp.EnhancedCode{Class: 4, Subject: 2, Detail: 2}, Message: "Mailbox full",
+	})
+	var e *smtp.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Code, e.EnhancedCode, e.Temporary())
+	}
+	fmt.Printf("%q\n", smtp.FormatReply(e.Code, e.EnhancedCode, "Mailbox full\ntry again later"))
+	// Output:
+	// 452 4.2.2 true
+	// "452-4.2.2 Mailbox full\r\n452 4.2.2 try again later\r\n"
 }
