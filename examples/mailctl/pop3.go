@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/message/maildir"
+	"github.com/mailwire/mailwire/pop3"
+)
+
+// runPOP3 implements "mailctl pop3 list|fetch|delete".
+func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" {
+		return usagef("pop3: want list, fetch or delete")
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet("pop3 "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf connFlags
+	cf.register(fs, "127.0.0.1:2110", "as on port 995")
+	var (
+		mech      = fs.String("mech", "", "log in with this SASL `mechanism` instead of USER/PASS")
+		toMaildir = fs.String("maildir", "", "fetch: deliver into the Maildir at `dir` (created if needed)")
+		toDir     = fs.String("dir", "", "fetch: write each message to `dir`/UID.eml")
+		del       = fs.Bool("delete", false, "fetch: delete each message from the server once stored")
+	)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: mailctl pop3 list|fetch|delete [flags] [message numbers]\n\n"+
+			"fetch without -maildir or -dir writes the messages to standard output.\n\n")
+		fs.PrintDefaults()
+	}
+	if cmd == "-h" || cmd == "-help" {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := cf.finish(); err != nil {
+		return err
+	}
+	if cf.user == "" {
+		return usagef("pop3: -user is required")
+	}
+	var nums []int
+	for _, a := range fs.Args() {
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 1 {
+			return usagef("pop3: %q is not a message number", a)
+		}
+		nums = append(nums, n)
+	}
+	switch cmd {
+	case "list":
+		if len(nums) > 0 {
+			return usagef("pop3 list takes no message numbers")
+		}
+	case "fetch":
+		if *toMaildir != "" && *toDir != "" {
+			return usagef("pop3 fetch: -maildir or -dir, not both")
+		}
+	case "delete":
+		if len(nums) == 0 {
+			return usagef("pop3 delete: which messages?")
+		}
+	default:
+		return usagef("pop3: unknown command %q: want list, fetch or delete", cmd)
+	}
+	ctx, cancel := context.WithTimeout(ctx, cf.timeout)
+	defer cancel()
+
+	c, err := dialPOP3(ctx, &cf, *mech)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	list, err := c.List(ctx)
+	if err != nil {
+		return err
+	}
+	uids, err := c.Uidl(ctx)
+	if err != nil {
+		return err
+	}
+	uidOf := map[int]string{}
+	for _, u := range uids {
+		uidOf[u.Number] = u.UID
+	}
+	sizeOf := map[int]int64{}
+	for _, m := range list {
+		sizeOf[m.Number] = m.Size
+	}
+	if len(nums) == 0 {
+		for _, m := range list {
+			nums = append(nums, m.Number)
+		}
+	}
+	for _, n := range nums {
+		if _, ok := sizeOf[n]; !ok {
+			return fmt.Errorf("no message %d (the maildrop has %d)", n, len(list))
+		}
+	}
+
+	switch cmd {
+	case "list":
+		for _, m := range list {
+			fmt.Fprintf(stdout, "%d %d %s\n", m.Number, m.Size, uidOf[m.Number])
+		}
+	case "delete":
+		for _, n := range nums {
+			if err := c.Dele(ctx, n); err != nil {
+				return fmt.Errorf("DELE %d: %w", n, err)
+			}
+		}
+		fmt.Fprintf(stderr, "deleted %d message(s)\n", len(nums))
+	case "fetch":
+		var total int64
+		for _, n := range nums {
+			total += sizeOf[n]
+		}
+		p := newProgress(stderr, "fetching", total)
+		store, err := newStore(*toMaildir, *toDir, stdout)
+		if err != nil {
+			return err
+		}
+		for _, n := range nums {
+			r, err := c.Retr(ctx, n)
+			if err != nil {
+				return fmt.Errorf("RETR %d: %w", n, err)
+			}
+			err = store(p.reader(r), uidOf[n])
+			r.Close()
+			if err != nil {
+				return fmt.Errorf("message %d: %w", n, err)
+			}
+			if *del {
+				if err := c.Dele(ctx, n); err != nil {
+					return fmt.Errorf("DELE %d: %w", n, err)
+				}
+			}
+		}
+		p.finish()
+		if *toMaildir != "" || *toDir != "" {
+			fmt.Fprintf(stderr, "fetched %d message(s)\n", len(nums))
+		}
+	}
+	// QUIT commits the deletions (RFC 1939 §6).
+	return c.Quit(ctx)
+}
+
+// newStore returns the function storing each fetched message.
+func newStore(maildirPath, dir string, stdout io.Writer) (func(r io.Reader, uid string) error, error) {
+	switch {
+	case maildirPath != "":
+		d, err := maildir.Create(maildirPath)
+		if err != nil {
+			return nil, err
+		}
+		return func(r io.Reader, _ string) error {
+			_, err := d.Deliver(r)
+			return err
+		}, nil
+	case dir != "":
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		return func(r io.Reader, uid string) error {
+			return writeMessageFile(filepath.Join(dir, safeName(uid)+".eml"), r)
+		}, nil
+	}
+	return func(r io.Reader, _ string) error {
+		_, err := io.Copy(stdout, r)
+		return err
+	}, nil
+}
+
+// writeMessageFile writes r to path through a temporary file, so that a
+// failed fetch leaves no partial message under the final name.
+func writeMessageFile(path string, r io.Reader) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".fetch-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// safeName makes a UIDL (printable ASCII, RFC 1939 §7) a file name.
+func safeName(uid string) string {
+	b := []byte(uid)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	s := strings.TrimLeft(string(b), ".")
+	if s == "" {
+		s = "message"
+	}
+	return s
+}
+
+// dialPOP3 connects and logs in as the flags say.
+func dialPOP3(ctx context.Context, cf *connFlags, mech string) (*pop3.Client, error) {
+	tc, err := cf.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	var c *pop3.Client
+	if cf.implicit {
+		c, err = pop3.DialTLS(ctx, cf.server, tc)
+	} else {
+		c, err = pop3.Dial(ctx, cf.server)
+		if err == nil && cf.startTLS {
+			if err = c.STLS(ctx, tc); err != nil {
+				c.Close()
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if mech == "" {
+		err = c.Login(ctx, cf.user, cf.password)
+	} else {
+		var a auth.Client
+		cs := tlsState(c)
+		if a, err = saslClient(strings.ToUpper(mech), cf.user, cf.password, cs); err == nil {
+			err = c.Auth(ctx, a)
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	return c, nil
+}
+
+// tlsState returns the TLS state of c's connection, nil without TLS.
+func tlsState(c *pop3.Client) *tls.ConnectionState {
+	if tc, ok := c.Conn().(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		return &st
+	}
+	return nil
+}
