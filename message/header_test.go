@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -152,6 +153,21 @@ func TestReadHeaderLimits(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, h.Len())
 
+	// Read, which reads without a bufio.Reader, applies the same limits.
+	_, err = ReadWithLimits(strings.NewReader(many), Limits{MaxFields: 10})
+	require.ErrorIs(t, err, ErrTooManyFields)
+	_, err = ReadWithLimits(strings.NewReader(many), Limits{MaxHeaderBytes: 50})
+	require.ErrorIs(t, err, ErrHeaderTooLarge)
+	_, err = ReadWithLimits(strings.NewReader(long), Limits{MaxLineLength: 5000})
+	require.ErrorIs(t, err, ErrLineTooLong)
+	huge := strings.Repeat("X: "+strings.Repeat("y", 1000)+"\r\n", 400) + "\r\n"
+	_, err = Read(iotest.HalfReader(strings.NewReader(huge)))
+	require.ErrorIs(t, err, ErrHeaderTooLarge)
+	m, err := Read(iotest.OneByteReader(strings.NewReader(folded + "body")))
+	require.NoError(t, err)
+	b, _ := io.ReadAll(m.Body)
+	assert.Equal(t, "body", string(b))
+
 	// Defaults are documented values.
 	l := Limits{}.withDefaults()
 	assert.Equal(t, Limits{DefaultMaxHeaderBytes, DefaultMaxFields, DefaultMaxLineLength}, l)
@@ -248,6 +264,25 @@ func FuzzReadHeader(f *testing.F) {
 		for i, d := range h.Defects() {
 			if d != h2.Defects()[i] {
 				t.Fatalf("defect %d: %v != %v", i, d, h2.Defects()[i])
+			}
+		}
+		// Read, reading straight from the input in small or large pieces,
+		// agrees with ReadHeader.
+		for _, r := range []io.Reader{iotest.OneByteReader(bytes.NewReader(in)), iotest.HalfReader(bytes.NewReader(in)), bytes.NewReader(in)} {
+			m, err := ReadWithLimits(r, Limits{MaxHeaderBytes: 1 << 16, MaxLineLength: 1 << 12})
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			body, err := io.ReadAll(m.Body)
+			if err != nil || !bytes.Equal(body, rest2) {
+				t.Fatalf("Read body %q, want %q (%v)", body, rest, err)
+			}
+			var out2 bytes.Buffer
+			m.Header.WriteTo(&out2)
+			var out1 bytes.Buffer
+			h2.WriteTo(&out1)
+			if !bytes.Equal(out1.Bytes(), out2.Bytes()) || m.Header.Len() != h2.Len() || len(m.Header.Defects()) != len(h2.Defects()) {
+				t.Fatalf("Read header differs on %q", in)
 			}
 		}
 	})

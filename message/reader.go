@@ -79,15 +79,92 @@ func Read(r io.Reader) (*Message, error) {
 
 // ReadWithLimits is Read with explicit limits.
 func ReadWithLimits(r io.Reader, lim Limits) (*Message, error) {
-	br, ok := r.(*bufio.Reader)
-	if !ok {
-		br = bufio.NewReaderSize(r, 8192)
+	if br, ok := r.(*bufio.Reader); ok {
+		m := &Message{Body: br}
+		if err := readHeader(br, lim, &m.Header); err != nil {
+			return nil, err
+		}
+		return m, nil
 	}
-	m := &Message{Body: br}
+	return readDirect(r, lim.withDefaults())
+}
+
+// readDirect reads a message header straight from r into one buffer that the
+// header then keeps, so that the common case costs one buffer and no copy.
+// The body starts with whatever was read beyond the header. A header that
+// runs into a limit, or that the input ends inside, is read again by the
+// line reader, which reports such cases.
+func readDirect(r io.Reader, lim Limits) (*Message, error) {
+	m := new(Message)
+	buf := make([]byte, 0, 8192)
+	lastTry := 0
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > lim.MaxHeaderBytes+4 {
+				return m.readSlow(buf, r, lim)
+			}
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		old := len(buf)
+		buf = buf[:old+n]
+		// Parse when a blank line arrives, or when the buffer has doubled
+		// since the last attempt (which finds malformed lines while
+		// keeping the total work linear on trickling input).
+		if n > 0 && (hasBlankLine(buf, old) || len(buf) >= 2*lastTry) {
+			lastTry = len(buf)
+			k, st := m.Header.parseBuffered(buf, lim, true)
+			switch st {
+			case parsed:
+				m.Header.parsed = true
+				m.Body = &bodyReader{rest: buf[k:], r: r}
+				return m, nil
+			case overLimit:
+				return m.readSlow(buf, r, lim)
+			}
+		}
+		if err != nil {
+			if err == io.EOF {
+				return m.readSlow(buf, r, lim)
+			}
+			return nil, &HeaderError{Line: 1 + bytes.Count(buf, lf), Err: err}
+		}
+	}
+}
+
+// hasBlankLine reports whether buf, of which buf[old:] is new, has a blank
+// line ending in the new bytes, or starts with one.
+func hasBlankLine(buf []byte, old int) bool {
+	if old == 0 && len(buf) > 0 && (buf[0] == '\n' || buf[0] == '\r') {
+		return true
+	}
+	from := max(old-2, 0)
+	return bytes.Contains(buf[from:], []byte("\n\n")) || bytes.Contains(buf[from:], []byte("\n\r\n"))
+}
+
+func (m *Message) readSlow(buf []byte, r io.Reader, lim Limits) (*Message, error) {
+	br := bufio.NewReader(io.MultiReader(bytes.NewReader(buf), r))
+	m.Header = Header{}
 	if err := readHeader(br, lim, &m.Header); err != nil {
 		return nil, err
 	}
+	m.Body = br
 	return m, nil
+}
+
+// bodyReader reads the bytes read past the header, then the rest of r.
+type bodyReader struct {
+	rest []byte
+	r    io.Reader
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	if len(b.rest) > 0 {
+		n := copy(p, b.rest)
+		b.rest = b.rest[n:]
+		return n, nil
+	}
+	return b.r.Read(p)
 }
 
 // ReadHeader reads a header from br and leaves br at the first byte of the
@@ -117,7 +194,7 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 	// Fast path: the whole header is already in br's buffer.
 	if _, err := br.Peek(1); err == nil {
 		data, _ := br.Peek(br.Buffered())
-		if n, ok := h.parseBuffered(data, lim); ok {
+		if n, st := h.parseBuffered(data, lim, false); st == parsed {
 			br.Discard(n)
 			return nil
 		}
@@ -234,11 +311,12 @@ done:
 }
 
 // parseBuffered parses a header that lies wholly in data, with the same
-// results as the line-by-line reader below. It reports false, leaving h
-// unchanged, when data does not hold the whole header or a limit is reached
-// (the line-by-line reader then reports the error); otherwise it returns the
-// number of bytes the header took, blank line included.
-func (h *Header) parseBuffered(data []byte, lim Limits) (int, bool) {
+// results as the line-by-line reader below. It leaves h unchanged and reports
+// needMore when data does not hold the whole header, or overLimit when a
+// limit is reached (the line-by-line reader then reports the error);
+// otherwise it returns the number of bytes the header took, blank line
+// included. With share, h keeps data's memory instead of a copy.
+func (h *Header) parseBuffered(data []byte, lim Limits, share bool) (int, parseStatus) {
 	// Pass 1: find the end and count the fields.
 	var defects []Defect
 	pos, count, line, sep := 0, 0, 0, 0
@@ -246,7 +324,7 @@ scan:
 	for {
 		line++
 		if pos >= len(data) {
-			return 0, false
+			return 0, needMore
 		}
 		switch c := data[pos]; {
 		case c == '\n':
@@ -254,7 +332,7 @@ scan:
 			break scan
 		case c == '\r':
 			if pos+1 >= len(data) {
-				return 0, false
+				return 0, needMore
 			}
 			if data[pos+1] == '\n' {
 				sep = 2
@@ -265,14 +343,14 @@ scan:
 		}
 		nl := bytes.IndexByte(data[pos:], '\n')
 		if nl < 0 {
-			return 0, false
+			return 0, needMore
 		}
 		content := nl
 		if content > 0 && data[pos+nl-1] == '\r' {
 			content--
 		}
 		if content > lim.MaxLineLength {
-			return 0, false
+			return 0, overLimit
 		}
 		if c := data[pos]; c == ' ' || c == '\t' {
 			if count == 0 {
@@ -296,17 +374,20 @@ scan:
 			}
 			count++
 			if count > lim.MaxFields {
-				return 0, false
+				return 0, overLimit
 			}
 		}
 		pos += nl + 1
 		if pos > lim.MaxHeaderBytes {
-			return 0, false
+			return 0, overLimit
 		}
 	}
-	// Pass 2: copy the fields and index them.
-	buf := make([]byte, pos)
-	copy(buf, data)
+	// Pass 2: copy the fields (unless data can be kept) and index them.
+	buf := data[:pos:pos]
+	if !share {
+		buf = make([]byte, pos)
+		copy(buf, data)
+	}
 	fields := make([]field, 0, count)
 	for p := 0; p < len(buf); {
 		nl := bytes.IndexByte(buf[p:], '\n') + 1
@@ -331,8 +412,16 @@ scan:
 	case 2:
 		h.sep = crlf
 	}
-	return pos + sep, true
+	return pos + sep, parsed
 }
+
+type parseStatus int
+
+const (
+	parsed    parseStatus = iota
+	needMore              // data ends before the header does
+	overLimit             // a limit is exceeded; the line reader reports it
+)
 
 var (
 	crlf = []byte("\r\n")
