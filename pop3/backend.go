@@ -59,7 +59,8 @@ type SASLBackend interface {
 // Message describes one message of a maildrop.
 type Message struct {
 	// Size is the size in octets of the message as RETR sends it, that is with
-	// CRLF line ends (RFC 1939 §5: "the exact size of the message").
+	// CRLF line ends (RFC 1939 §5: "the exact size of the message"); see
+	// WireSize.
 	Size int64
 	// UID is the unique-id listing of the message (RFC 1939 §7, UIDL): 1 to
 	// 70 characters in the range 0x21 to 0x7E, never reused for another

@@ -27,8 +27,8 @@
 // (package message/maildir) with an exclusive lock.
 //
 // The server streams each message through the dot-stuffer, so memory per
-// connection does not depend on message size, and converts bare LF (and bare
-// CR) line ends to CRLF. Deletions happen only when the client sends QUIT in
+// connection does not depend on message size, and converts bare LF line ends
+// to CRLF (WireSize computes the resulting size). Deletions happen only when the client sends QUIT in
 // the TRANSACTION state: a connection that drops, times out or is shut down
 // deletes nothing. Without TLS, USER/PASS and AUTH are refused (and not
 // advertised) unless AllowInsecureAuth is set; input received before a

@@ -10,20 +10,17 @@ import (
 )
 
 // dotWriter writes the body of a multi-line response (RFC 1939 §3): every line
-// that starts with "." gets another "." in front, every line ends in CRLF
-// (messages stored with bare LF, or bare CR, go out with CRLF), and Close
-// ends the response with "." CRLF. It streams: memory use does not depend on
-// the size of what passes through.
+// that starts with "." gets another "." in front, every LF not preceded by a CR
+// becomes CRLF (messages stored with bare LF go out with CRLF), and Close ends
+// the response with "." CRLF, after a CRLF if the content did not end a line.
+// A CR not followed by LF is passed through as data: it does not end a line,
+// as for Dovecot. The writer streams: memory use does not depend on the size
+// of what passes through.
 type dotWriter struct {
-	w     *bufio.Writer
-	state uint8
+	w      *bufio.Writer
+	mid    bool // inside a line
+	prevCR bool // the last byte written was a CR
 }
-
-const (
-	dotBOL uint8 = iota // at the start of a line
-	dotMid              // inside a line
-	dotCR               // just after a CR
-)
 
 func newDotWriter(w *bufio.Writer) *dotWriter { return &dotWriter{w: w} }
 
@@ -31,46 +28,27 @@ func (d *dotWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	w := d.w
 	for len(p) > 0 {
-		switch d.state {
-		case dotCR:
-			// RFC 1939 §3 wants CRLF line ends; a bare CR becomes CRLF.
-			w.WriteByte('\n')
-			d.state = dotBOL
-			if p[0] == '\n' {
-				p = p[1:]
-			}
-			continue
-		case dotBOL:
+		if !d.mid {
 			if p[0] == '.' {
 				// RFC 1939 §3: byte-stuff the termination octet.
 				w.WriteByte('.')
 			}
-			d.state = dotMid
+			d.mid = true
 		}
-		lf := bytes.IndexByte(p, '\n')
-		seg := p
-		if lf >= 0 {
-			seg = p[:lf]
-		}
-		if cr := bytes.IndexByte(seg, '\r'); cr >= 0 && (cr < len(seg)-1 || lf < 0) {
-			// A CR not directly followed by the LF that ends this line.
-			w.Write(p[:cr+1])
-			p = p[cr+1:]
-			d.state = dotCR
-			continue
-		}
-		if lf < 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
 			w.Write(p)
+			d.prevCR = p[len(p)-1] == '\r'
 			break
 		}
-		if len(seg) > 0 && seg[len(seg)-1] == '\r' {
-			w.Write(p[:lf+1])
+		if (i > 0 && p[i-1] == '\r') || (i == 0 && d.prevCR) {
+			w.Write(p[:i+1])
 		} else {
-			w.Write(seg)
+			w.Write(p[:i])
 			w.WriteString("\r\n")
 		}
-		p = p[lf+1:]
-		d.state = dotBOL
+		d.prevCR, d.mid = false, false
+		p = p[i+1:]
 	}
 	// bufio.Writer keeps the first write error; report it now so that a
 	// dead connection stops the copy early.
@@ -82,13 +60,10 @@ func (d *dotWriter) Write(p []byte) (int, error) {
 
 // Close ends the last line if the content did not, and writes the terminator.
 func (d *dotWriter) Close() error {
-	switch d.state {
-	case dotMid:
+	if d.mid {
 		d.w.WriteString("\r\n")
-	case dotCR:
-		d.w.WriteByte('\n')
 	}
-	d.state = dotBOL
+	d.mid, d.prevCR = false, false
 	_, err := d.w.WriteString(".\r\n")
 	return err
 }
@@ -227,59 +202,37 @@ func (d *dotReader) WriteTo(w io.Writer) (int64, error) {
 }
 
 // WireSize returns the size of the message read from r as RETR sends it,
-// before dot-stuffing: with every line ending in CRLF (bare LF and bare CR
-// count as CRLF) and a CRLF added after a last line without one. It is the
-// size RFC 1939 §5 wants in LIST and STAT, for backends that store messages
-// with LF line ends and have no better record of it.
+// before dot-stuffing: the stored size plus one for every LF not preceded by
+// a CR. Like Dovecot's virtual size and the ",W=" field of Maildir names, it
+// does not count the CRLF the server adds before the terminator when the
+// message does not end with a line end. It is the size RFC 1939 §5 wants in
+// LIST and STAT, for backends that store messages with LF line ends and have
+// no record of it.
 func WireSize(r io.Reader) (int64, error) {
 	var buf [32 * 1024]byte
 	var n int64
-	var last byte = '\n'
 	prevCR := false
 	for {
 		k, err := r.Read(buf[:])
 		p := buf[:k]
 		n += int64(k)
 		for len(p) > 0 {
-			if prevCR {
-				prevCR = false
-				if p[0] == '\n' {
-					p = p[1:]
-					continue
-				}
-				n++ // bare CR becomes CRLF
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				prevCR = p[len(p)-1] == '\r'
+				break
 			}
-			i := bytes.IndexAny(p, "\r\n")
-			switch {
-			case i < 0:
-				p = nil
-			case p[i] == '\n':
-				n++ // bare LF becomes CRLF; CRLF pairs are taken whole below
-				p = p[i+1:]
-			case i == len(p)-1:
-				prevCR = true
-				p = nil
-			case p[i+1] == '\n':
-				p = p[i+2:]
-			default:
+			if !((i > 0 && p[i-1] == '\r') || (i == 0 && prevCR)) {
 				n++
-				p = p[i+1:]
 			}
-		}
-		if k > 0 {
-			last = buf[k-1]
+			prevCR = false
+			p = p[i+1:]
 		}
 		if err == io.EOF {
-			break
+			return n, nil
 		}
 		if err != nil {
 			return 0, err
 		}
 	}
-	if prevCR {
-		n++
-	} else if last != '\n' {
-		n += 2
-	}
-	return n, nil
 }
