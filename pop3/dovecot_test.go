@@ -103,3 +103,68 @@ func TestInteropDovecot(t *testing.T) {
 		})
 	}
 }
+
+// TestSameAsDovecot serves one Maildir with awkward messages through our
+// server and through Dovecot, and checks that our client sees the same sizes,
+// bytes and TOP output from both.
+func TestSameAsDovecot(t *testing.T) {
+	msgs := []string{
+		msg1, msg2, msg3,
+		"Subject: no final newline\n\nlast line",
+		"Subject: dots\n\n.\n..\n.x\n",
+		"Subject: bare CR\n\na\rb\n",
+		"Subject: mixed\r\n\nCRLF and LF\r\nmixed\n",
+		"Subject: empty body\n\n",
+		"Subject: header only",
+	}
+	d := peer.StartDovecot(t, peer.DovecotOptions{
+		Protocols: []string{"pop3"},
+		Users:     map[string]string{"alice": "secret"},
+		Prefill: func(user, dir string) error {
+			md, err := maildir.Create(dir)
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				if _, err := md.Deliver(strings.NewReader(m)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+	creds := auth.NewMemoryStore()
+	require.NoError(t, creds.SetPassword("alice", "secret"))
+	ours := startServer(t, &Server{Backend: &maildirBackend{root: d.MailRoot, creds: creds}, AllowInsecureAuth: true})
+	ctx := testCtx(t)
+
+	type view struct {
+		list []MessageInfo
+		retr []string
+		top  []string
+	}
+	look := func(addr string) view {
+		c, err := Dial(ctx, addr)
+		require.NoError(t, err)
+		defer c.Close()
+		require.NoError(t, c.Login(ctx, "alice", "secret"))
+		var v view
+		v.list, err = c.List(ctx)
+		require.NoError(t, err)
+		for _, m := range v.list {
+			rc, err := c.Retr(ctx, m.Number)
+			v.retr = append(v.retr, readAll(t, rc, err))
+			rc, err = c.Top(ctx, m.Number, 1)
+			v.top = append(v.top, readAll(t, rc, err))
+		}
+		require.NoError(t, c.Quit(ctx))
+		return v
+	}
+	want, got := look(peer.Addr(d.POP3Port)), look(ours)
+	require.Len(t, got.list, len(msgs))
+	for i := range msgs {
+		assert.Equal(t, want.list[i], got.list[i], "LIST of %q", msgs[i])
+		assert.Equal(t, want.retr[i], got.retr[i], "RETR of %q", msgs[i])
+		assert.Equal(t, want.top[i], got.top[i], "TOP of %q", msgs[i])
+	}
+}
