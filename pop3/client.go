@@ -123,12 +123,13 @@ func (c *Client) Conn() net.Conn { return c.nc }
 
 // watch makes the connection honour ctx until the returned function is called.
 func (c *Client) watch(ctx context.Context) func() {
+	nc := c.nc
 	if d, ok := ctx.Deadline(); ok {
-		c.nc.SetDeadline(d)
+		nc.SetDeadline(d)
 	} else {
-		c.nc.SetDeadline(time.Time{})
+		nc.SetDeadline(time.Time{})
 	}
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	return func() { stop() }
 }
 

@@ -182,6 +182,9 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
+	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
+		return errors.New("pop3: ListenAndServeTLS needs a certificate (files or TLSConfig)")
+	}
 	addr := s.Addr
 	if addr == "" {
 		addr = ":pop3s"

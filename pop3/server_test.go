@@ -628,4 +628,6 @@ func TestListenAndServeTLS(t *testing.T) {
 	require.NoError(t, c.Quit(ctx))
 	require.NoError(t, srv.Shutdown(ctx))
 	assert.ErrorIs(t, <-done, ErrServerClosed)
+
+	assert.Error(t, (&Server{Addr: "127.0.0.1:0", Backend: b}).ListenAndServeTLS("", ""), "no certificate")
 }
