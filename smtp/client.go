@@ -642,6 +642,34 @@ func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 	return nil
 }
 
+// Login authenticates with a user name and password, using the strongest
+// password mechanism the server offers that is safe on this connection
+// (auth.ChooseMechanism): SCRAM with channel binding over TLS first, then
+// SCRAM, then PLAIN or LOGIN over TLS, then CRAM-MD5. Like Auth, it refuses to
+// run without TLS unless AllowInsecureAuth is set; even then PLAIN and LOGIN
+// are not chosen without TLS.
+func (c *Client) Login(ctx context.Context, username, password string) error {
+	if c.err != nil {
+		return c.err
+	}
+	if !c.tls && !c.opts.AllowInsecureAuth {
+		return ErrInsecureAuth
+	}
+	var cs *tls.ConnectionState
+	if st, ok := c.TLSConnectionState(); ok {
+		cs = &st
+	}
+	mech := auth.ChooseMechanism(c.mechs, cs)
+	if mech == "" {
+		return fmt.Errorf("smtp: no password mechanism usable among %v", c.mechs)
+	}
+	a, err := auth.NewClient(mech, username, password, cs)
+	if err != nil {
+		return fmt.Errorf("smtp: %w", err)
+	}
+	return c.Auth(ctx, a)
+}
+
 // decodeAuthChallenge decodes a 334 challenge. RFC 4954 §4: base64 with nothing
 // else; any other character makes the client cancel.
 func decodeAuthChallenge(rep *Reply) ([]byte, error) {

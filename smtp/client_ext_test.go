@@ -3,6 +3,7 @@ package smtp_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -210,4 +211,40 @@ func BenchmarkClientSend(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Login picks the strongest mechanism: SCRAM-SHA-256-PLUS over TLS, with
+// its several challenges and channel binding, against the package's Server.
+func TestClientLogin(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS(), smtptest.WithAuth("user", "pencil"))
+	for _, tc := range []struct {
+		name    string
+		maxTLS  uint16
+		allowed []string
+	}{
+		{"TLS 1.3", 0, nil},
+		{"TLS 1.2", tls.VersionTLS12, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := srv.ClientTLSConfig()
+			cfg.MaxVersion = tc.maxTLS
+			c, err := smtp.DialStartTLS(extCtx(t), srv.Addr, &smtp.ClientOptions{TLSConfig: cfg})
+			require.NoError(t, err)
+			defer c.Close()
+			t.Logf("offered: %v", c.AuthMechanisms())
+			err = c.Login(extCtx(t), "user", "wrong")
+			var e *smtp.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, 535, e.Code)
+			require.NoError(t, c.Login(extCtx(t), "user", "pencil"))
+			_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+			require.NoError(t, err)
+			msgs := srv.Messages()
+			assert.Equal(t, "user", msgs[len(msgs)-1].Identity)
+		})
+	}
+	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	require.ErrorIs(t, c.Login(extCtx(t), "user", "pencil"), smtp.ErrInsecureAuth)
 }
