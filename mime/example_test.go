@@ -117,8 +117,8 @@ func ExampleReadStructure() {
 		fmt.Println(c.Path, c.Type+"/"+c.Subtype, c.Encoding, c.Size, c.Lines, c.Disposition != "")
 	}
 	// Output:
-	// 1 text/plain 7bit 23 1 false
-	// 2 text/csv base64 12 1 true
+	// 1 text/plain 7bit 23 0 false
+	// 2 text/csv base64 12 0 true
 }
 
 func ExampleTo7bit() {

@@ -313,16 +313,14 @@ type Reader struct {
 	pending   *Part // next: a header to read for this parent, or nil
 	next      nextKind
 
-	nl       int64 // line breaks consumed (counted when CountLines)
-	lastByte byte
+	nl int64 // line breaks consumed (counted when CountLines)
 
 	// Where the last region ended, for the Size and Lines of the parts
 	// that end with it.
-	regionEnd     int64
-	regionEndNL   int64
-	regionEndLast byte
-	err           error
-	done          bool
+	regionEnd   int64
+	regionEndNL int64
+	err         error
+	done        bool
 
 	b64 *Base64Decoder
 	qp  *QPDecoder
@@ -520,7 +518,7 @@ func (r *Reader) readPart() (*Part, error) {
 			}
 			p.Boundary = b
 			r.stack = append(r.stack, frame{part: p, delim: []byte("--" + b)})
-			pre, err := r.readKept(&p.Defects, true)
+			pre, err := r.readKept(&p.Defects)
 			if err != nil {
 				return nil, err
 			}
@@ -586,18 +584,12 @@ func (r *Reader) beginRegion() {
 
 // readKept reads a preamble or epilogue region, keeping up to MaxPreamble
 // bytes.
-func (r *Reader) readKept(defects *[]Defect, lineStart bool) ([]byte, error) {
+func (r *Reader) readKept(defects *[]Defect) ([]byte, error) {
 	r.beginRegion()
-	r.lineStart = lineStart
 	var kept []byte
 	var tmp [4096]byte
 	truncated := false
-	// An epilogue starts with the line break after the close-delimiter,
-	// which is not part of it: keep two bytes more, strip it, then cut.
 	limit := r.lim.MaxPreamble
-	if !lineStart {
-		limit += 2
-	}
 	for {
 		n, err := r.readRegion(tmp[:])
 		if n > 0 {
@@ -613,17 +605,6 @@ func (r *Reader) readKept(defects *[]Defect, lineStart bool) ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err
-		}
-	}
-	if !lineStart {
-		if len(kept) > 0 && kept[0] == '\n' {
-			kept = kept[1:]
-		} else if len(kept) > 1 && kept[0] == '\r' && kept[1] == '\n' {
-			kept = kept[2:]
-		}
-		if len(kept) > r.lim.MaxPreamble {
-			kept = kept[:r.lim.MaxPreamble]
-			truncated = true
 		}
 	}
 	if truncated {
@@ -672,7 +653,6 @@ func (r *Reader) consume(b []byte) {
 	if r.CountLines {
 		r.nl += int64(bytes.Count(b, []byte{'\n'}))
 	}
-	r.lastByte = b[len(b)-1]
 	r.lineStart = false
 	r.br.Discard(len(b))
 }
@@ -701,7 +681,7 @@ func (r *Reader) peekRegion() ([]byte, error) {
 		safe, found, h, dl := r.scan(buf, atEOF)
 		if found && safe == 0 {
 			r.endRegion(h)
-			if err := r.takeDelimiter(dl, h.close); err != nil {
+			if err := r.takeDelimiter(dl); err != nil {
 				return nil, err
 			}
 			return nil, io.EOF
@@ -722,7 +702,7 @@ func (r *Reader) peekRegion() ([]byte, error) {
 				safe, found, h, dl := r.scan(buf, true)
 				if found && safe == 0 {
 					r.endRegion(h)
-					if err := r.takeDelimiter(dl, h.close); err != nil {
+					if err := r.takeDelimiter(dl); err != nil {
 						return nil, err
 					}
 					return nil, io.EOF
@@ -880,35 +860,19 @@ func (r *Reader) matchAt(buf []byte, i int, atEOF bool) (matchState, hit, int) {
 // takeDelimiter consumes a delimiter line: the line break before it, the
 // boundary, "--" for a close-delimiter, transport padding and the line
 // break after it (RFC 2046 §5.1.1).
-func (r *Reader) takeDelimiter(dl int, close bool) error {
+func (r *Reader) takeDelimiter(dl int) error {
 	b, _ := r.br.Peek(dl)
 	if r.CountLines {
 		r.nl += int64(bytes.Count(b, []byte{'\n'}))
 	}
 	r.br.Discard(dl)
-	if close {
-		// RFC 2046 §5.1.1: close-delimiter transport-padding
-		// [CRLF epilogue]. The line break after the close-delimiter
-		// starts the epilogue, and is the line break of the outer
-		// delimiter when the epilogue is empty.
-		r.br.Discard(2)
-		r.lastByte = '-'
-		for {
-			c, err := r.br.ReadByte()
-			if err != nil {
-				return nil
-			}
-			if c != ' ' && c != '\t' {
-				r.br.UnreadByte()
-				return nil
-			}
-		}
-	}
+	// The rest of the line: "--" of a close-delimiter, transport padding
+	// and the line break. After a close-delimiter the line break could
+	// as well start the epilogue (RFC 2046 §5.1.1); taking it with the
+	// delimiter line, as Dovecot does, makes "--inner--CRLF--outer"
+	// end the inner multipart after its CRLF.
 	for {
 		line, err := r.br.ReadSlice('\n')
-		if len(line) > 0 {
-			r.lastByte = line[len(line)-1]
-		}
 		if err == nil {
 			if r.CountLines {
 				r.nl++
@@ -936,7 +900,6 @@ func (r *Reader) endRegion(h hit) {
 	r.hit = h
 	r.regionEnd = r.offset()
 	r.regionEndNL = r.nl
-	r.regionEndLast = r.lastByte
 }
 
 // afterHit acts on the delimiter (or EOF) that ended the last region:
@@ -974,7 +937,7 @@ func (r *Reader) afterHit() error {
 			f.part.Defects = append(f.part.Defects, Defect{Kind: DefectNoParts})
 		}
 		r.stack = r.stack[:h.frame]
-		epi, err := r.readKept(&f.part.Defects, false)
+		epi, err := r.readKept(&f.part.Defects)
 		if err != nil {
 			return err
 		}
@@ -1001,10 +964,8 @@ func (r *Reader) endParts(k int) {
 		p.ended = true
 		p.Size = pos - p.BodyOffset
 		if r.CountLines {
+			// Line breaks, as Dovecot counts the lines of a body.
 			p.Lines = nl - p.nlStart
-			if p.Size > 0 && r.regionEndLast != '\n' {
-				p.Lines++
-			}
 		}
 	}
 }
