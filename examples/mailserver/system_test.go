@@ -397,3 +397,15 @@ func TestFullAddressUser(t *testing.T) {
 	requireCode(t, err, 553, "5.7.1")
 	assert.Len(t, ts.popAll(t, "carol@carol.example", "carol-pw"), 1)
 }
+
+// mimeAttachment finds the attachment named name in msg and decodes it.
+func mimeAttachment(msg []byte, name string, out *[]byte) error {
+	return mime.Walk(bytes.NewReader(msg), func(p *mime.Part) error {
+		if p.IsAttachment() && p.Filename() == name {
+			b, err := io.ReadAll(p.Body())
+			*out = b
+			return err
+		}
+		return nil
+	})
+}
