@@ -82,6 +82,9 @@ func paramError(format string, args ...any) error {
 // §4.1.2 esmtp-param). Keywords are upper-cased. A value holds no space, "=" or
 // control character; non-ASCII only when utf8 (RFC 6531 §3.3).
 func splitParams(s string, each func(key, value string, hasValue bool) error) error {
+	if s == "" {
+		return nil
+	}
 	seen := map[string]string{}
 	for _, f := range strings.Fields(s) {
 		key, value, hasValue := strings.Cut(f, "=")

@@ -268,26 +268,46 @@ func cutEnhancedCode(text string, code int) (EnhancedCode, string, bool) {
 // line; CR and other control bytes are replaced so text can never inject a line.
 // The enhanced code, when not zero, starts every line (RFC 2034 §4).
 func writeReply(w *bufio.Writer, code int, ec EnhancedCode, text string) {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		w.WriteString(strconv.Itoa(code))
-		if i == len(lines)-1 {
-			w.WriteByte(' ')
-		} else {
+	var num [3]byte
+	codeBytes := strconv.AppendInt(num[:0], int64(code), 10)
+	for more := true; more; {
+		var l string
+		l, text, more = strings.Cut(text, "\n")
+		w.Write(codeBytes)
+		if more {
 			w.WriteByte('-')
+		} else {
+			w.WriteByte(' ')
 		}
 		if !ec.IsZero() {
-			w.WriteString(ec.String())
+			var buf [16]byte
+			b := strconv.AppendInt(buf[:0], int64(ec.Class), 10)
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(ec.Subject), 10)
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(ec.Detail), 10)
+			w.Write(b)
 			if l != "" {
 				w.WriteByte(' ')
 			}
 		}
+		clean := true
 		for j := 0; j < len(l); j++ {
-			c := l[j]
-			if c < ' ' && c != '\t' || c == 0x7f {
-				c = ' '
+			if c := l[j]; c < ' ' && c != '\t' || c == 0x7f {
+				clean = false
+				break
 			}
-			w.WriteByte(c)
+		}
+		if clean {
+			w.WriteString(l)
+		} else {
+			for j := 0; j < len(l); j++ {
+				c := l[j]
+				if c < ' ' && c != '\t' || c == 0x7f {
+					c = ' '
+				}
+				w.WriteByte(c)
+			}
 		}
 		w.WriteString("\r\n")
 	}
