@@ -122,11 +122,12 @@ type Part struct {
 	// Offset is the position of the first byte of the part's header in
 	// the message; BodyOffset of the first byte of its body.
 	Offset, BodyOffset int64
-	// Size and Lines are the size in octets and the number of lines of
-	// the body as it was sent (before decoding). They are set when the
-	// part has ended: after the next call of NextPart, or when NextPart
-	// has returned io.EOF. Lines is counted only by ReadStructure and
-	// Readers with CountLines set.
+	// Size and Lines are the size in octets and the number of line
+	// breaks of the body as it was sent (before decoding), counted as
+	// Dovecot does for IMAP. They are set when the part has ended: after
+	// the next call of NextPart, or when NextPart has returned io.EOF.
+	// Lines is counted only by ReadStructure and Readers with CountLines
+	// set.
 	Size, Lines int64
 
 	// Defects lists malformations tolerated while reading this part,
