@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,4 +79,38 @@ func TestFolderNames(t *testing.T) {
 	f, err := d.CreateFolder("&AOQ-rger with space")
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(d.Path(), ".&AOQ-rger with space"), f.Path())
+}
+
+func TestCopyAndMove(t *testing.T) {
+	d := newDir(t)
+	archive, err := d.CreateFolder("Archive")
+	require.NoError(t, err)
+	date := time.Date(2021, 5, 6, 7, 8, 9, 0, time.UTC)
+	k, err := d.Append(strings.NewReader("Subject: keep\n\nbody\n"), "FSa", date)
+	require.NoError(t, err)
+
+	ck, err := d.Copy(k, archive)
+	require.NoError(t, err)
+	assert.NotEqual(t, k, ck)
+	list, err := archive.List()
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, Flags("FSa"), list[0].Flags)
+	assert.True(t, list[0].Date.Equal(date))
+	assert.Equal(t, "Subject: keep\n\nbody\n", readAll(t, archive, ck))
+
+	require.NoError(t, d.Move(k, archive))
+	list, err = d.List()
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	list, err = archive.List()
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, k, list[1].Key)
+	assert.Equal(t, uint32(2), list[1].UID)
+	assert.Equal(t, Flags("FSa"), list[1].Flags)
+	assert.True(t, list[1].Date.Equal(date))
+	require.ErrorIs(t, d.Move(k, archive), fs.ErrNotExist)
+	_, err = d.Copy(k, archive)
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }

@@ -601,3 +601,63 @@ func (c *crlfCounter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Copy stores a copy of the message with the given key in dst (another
+// folder, or another Maildir), with the same flags and internal date, and
+// returns its key there. The copy is written as Append writes, so it is
+// durable when Copy returns; the original is left alone (IMAP COPY, RFC
+// 3501 §6.4.7).
+func (d *Dir) Copy(key string, dst *Dir) (string, error) {
+	f, err := d.Open(key)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("maildir: %w", err)
+	}
+	flags, err := d.Flags(key)
+	if err != nil {
+		return "", err
+	}
+	return dst.Append(f, flags, fi.ModTime())
+}
+
+// Move moves the message with the given key into cur of dst, a folder of
+// the same Maildir++ tree (or any Maildir on the same file system), keeping
+// its key, flags and internal date: one atomic rename, after which both
+// directories are fsynced. In dst the message gets a new UID at the next
+// List (IMAP MOVE, RFC 6851).
+func (d *Dir) Move(key string, dst *Dir) error {
+	unlock, err := d.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for try := 0; ; try++ {
+		rel, err := d.locate(key)
+		if err != nil {
+			return err
+		}
+		_, file, _ := strings.Cut(rel, "/")
+		n, err := ParseName(file)
+		if err != nil {
+			return err
+		}
+		name := Name{Key: key, Flags: n.Flags}.String()
+		err = os.Rename(filepath.Join(d.path, rel), filepath.Join(dst.path, "cur", name))
+		if err == nil {
+			d.forget(key)
+			dst.remember(key, "cur/"+name)
+			if err := syncDir(filepath.Join(dst.path, "cur")); err != nil {
+				return err
+			}
+			return syncDir(filepath.Join(d.path, rel[:3]))
+		}
+		if !errors.Is(err, fs.ErrNotExist) || try > 0 {
+			return fmt.Errorf("maildir: %w", err)
+		}
+		d.forget(key)
+	}
+}
