@@ -255,7 +255,7 @@ func needsEncoding(w string) bool {
 // §2), separated by spaces so that the field can be folded between them.
 // Multi-byte characters are never split across words.
 func EncodeText(s string) string {
-	words := strings.Fields(s)
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 	first, last := -1, -1
 	for i, w := range words {
 		if needsEncoding(w) {
@@ -279,12 +279,12 @@ func EncodeText(s string) string {
 }
 
 // wordOffsets returns the start of word first and the end of word last in s,
-// counting words as strings.Fields does.
+// counting words as runs of characters other than space, tab, CR and LF.
 func wordOffsets(s string, first, last int) (start, end int) {
 	n := -1
 	inWord := false
 	for i := 0; i <= len(s); i++ {
-		sp := i == len(s) || isWSPorNL(s[i]) || s[i] == '\v' || s[i] == '\f'
+		sp := i == len(s) || isWSPorNL(s[i])
 		if !sp && !inWord {
 			inWord = true
 			n++

@@ -208,6 +208,20 @@ func TestHeaderEdit(t *testing.T) {
 	assert.Equal(t, "Changed", h.Get("Subject"))
 }
 
+func TestEditHeaderWithoutLineEnd(t *testing.T) {
+	h, _, err := parseHeaderBytes([]byte("A: 1\r\nB: 2"))
+	require.NoError(t, err)
+	h.Add("C", "3")
+	var out bytes.Buffer
+	_, err = h.WriteTo(&out)
+	require.NoError(t, err)
+	assert.Equal(t, "A: 1\r\nB: 2\r\nC: 3\r\n", out.String())
+	again, _, err := parseHeaderBytes(out.Bytes())
+	require.NoError(t, err)
+	assert.Equal(t, "2", again.Get("B"))
+	assert.Equal(t, "3", again.Get("C"))
+}
+
 func TestZeroHeader(t *testing.T) {
 	var h Header
 	assert.Equal(t, "", h.Get("x"))

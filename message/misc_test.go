@@ -259,6 +259,7 @@ func TestWriterErrors(t *testing.T) {
 		{"Bad:Name", "x", ErrFieldName},
 		{"", "x", ErrFieldName},
 		{"Message-ID", "<é@x>", ErrNonASCII},
+		{"To", "a\x00@x.test", ErrControl},
 		{"X-Long", strings.Repeat("x", 1200), ErrWordTooLong},
 	}
 	for _, tc := range tests {
@@ -323,4 +324,58 @@ func TestHostileInputsLinear(t *testing.T) {
 		_, _ = ParseReturnPath(in)
 		_ = EncodeText(in)
 	}
+}
+
+func FuzzWriteField(f *testing.F) {
+	for _, s := range []string{"Hello", "Héllo wörld", "a\r\nBcc: x@y", strings.Repeat("long words ", 40), "日本語 text", " \t lead and trail \t ", "=?utf-8?q?x?="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, utf8Mode := range []bool{false, true} {
+			var h Header
+			h.Add("X-Test", v)
+			var out bytes.Buffer
+			w, err := NewWriter(&out, &h, &WriteOptions{UTF8: utf8Mode})
+			if strings.ContainsAny(v, "\r\n") {
+				if !errors.Is(err, ErrNewline) {
+					t.Fatalf("%q: want ErrNewline, got %v", v, err)
+				}
+				return
+			}
+			if err != nil {
+				return // e.g. a word too long to fold, or invalid UTF-8
+			}
+			w.Close()
+			for _, line := range strings.Split(out.String(), "\r\n") {
+				if len(line) > MaxLineLength {
+					t.Fatalf("line of %d bytes", len(line))
+				}
+				if !utf8Mode && !isASCII(line) {
+					t.Fatalf("non-ASCII line %q", line)
+				}
+				if hasControl(line) {
+					t.Fatalf("control character in %q", line)
+				}
+			}
+			m, err := Read(&out)
+			if err != nil || m.Header.Len() != 1 || len(m.Header.Defects()) > 0 {
+				t.Fatalf("%q: read back: %v", out.String(), err)
+			}
+			got := m.Header.Get("X-Test")
+			if !isASCII(v) && !utf8Mode || hasControl(v) {
+				got, err = DecodeWords(got)
+				if err != nil {
+					t.Fatalf("%q: %v", got, err)
+				}
+			}
+			want := strings.Trim(v, " \t")
+			if isASCII(v) || utf8Mode {
+				if got != want {
+					t.Fatalf("%q -> %q", v, got)
+				}
+			} else if strings.Join(strings.Fields(got), " ") != strings.Join(strings.Fields(want), " ") {
+				t.Fatalf("%q -> %q", v, got)
+			}
+		}
+	})
 }

@@ -26,6 +26,9 @@ var (
 	// ErrNonASCII: non-ASCII text in a structured field that has no
 	// RFC 2047 encoding, written without WriteOptions.UTF8.
 	ErrNonASCII = errors.New("message: non-ASCII text in structured header field")
+	// ErrControl: a control character other than tab in a structured field
+	// value. (In unstructured text it is RFC 2047 encoded instead.)
+	ErrControl = errors.New("message: control character in header field")
 	// ErrWordTooLong: a word that cannot be folded to fit MaxLineLength.
 	ErrWordTooLong = errors.New("message: header word longer than the line limit")
 )
@@ -69,8 +72,13 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
 			raw := h.buf[f.start:f.end]
 			if canon {
 				buf = appendCRLF(buf, raw)
-			} else {
-				buf = append(buf, raw...)
+				continue
+			}
+			buf = append(buf, raw...)
+			// A last field read without a line end (the input ended)
+			// needs one if anything follows it.
+			if raw[len(raw)-1] != '\n' && (i < len(h.f)-1 || !h.parsed || len(h.sep) > 0) {
+				buf = append(buf, crlf...)
 			}
 			continue
 		}
@@ -155,6 +163,12 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 	}
 	if strings.ContainsAny(value, "\r\n") {
 		return dst, fmt.Errorf("field %s: %w", name, ErrNewline)
+	}
+	if hasControl(value) {
+		if nameIn(name, addressFields) || nameIn(name, structuredFields) {
+			return dst, fmt.Errorf("field %s: %w", name, ErrControl)
+		}
+		return fold(dst, name, EncodeText(value))
 	}
 	if !isASCII(value) {
 		switch {
