@@ -87,13 +87,14 @@ func TestInteropSwaks(t *testing.T) {
 const pythonClient = `
 import smtplib, ssl, sys
 from email.message import EmailMessage
-host, port, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+host, port, mode = sys.argv[1], int(sys.argv[2] or 0), sys.argv[3]
 msg = EmailMessage()
 msg["From"] = "alice@a.test"
 msg["To"] = "bob@b.test"
 msg["Subject"] = "python " + mode
 msg.set_content("Hello from smtplib.\n.leading dot\n")
 if mode == "lmtp":
+    # A host starting with "/" is a unix socket path.
     s = smtplib.LMTP(host, port, local_hostname="py.test")
     refused = s.sendmail("alice@a.test", ["bob@b.test", "full@b.test", "carol@b.test"],
         msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))  # sendmail sends bytes as they are
@@ -163,17 +164,38 @@ func TestInteropPython(t *testing.T) {
 
 func TestInteropPythonLMTP(t *testing.T) {
 	py := peer.Python(t, "smtplib")
-	_, rec, addr := newTestServerWith(t, &recorder{lmtp: map[string]error{"full": ErrMailboxFull}}, func(s *Server) { s.LMTP = true })
-	host, port, _ := net.SplitHostPort(addr)
-	out, err := peer.RunErr(30*time.Second, nil, py, "-c", pythonClient, host, port, "lmtp")
-	require.NoError(t, err, out)
-	// smtplib.LMTP reads only the first of the per-recipient replies after
-	// DATA (it has no LMTP-specific sendmail), so it cannot see the refusal
-	// of full@b.test; TestServerLMTP checks those replies.
-	assert.Contains(t, out, "refused []")
-	msgs := rec.messages()
-	require.Len(t, msgs, 1)
-	assert.Len(t, msgs[0].Rcpts, 3)
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			rec := &recorder{lmtp: map[string]error{"full": ErrMailboxFull}}
+			var host, port string
+			if network == "tcp" {
+				_, _, addr := newTestServerWith(t, rec, func(s *Server) { s.LMTP = true })
+				host, port, _ = net.SplitHostPort(addr)
+			} else {
+				// LMTP is usually spoken over a unix socket (RFC 2033 §5).
+				host = filepath.Join(t.TempDir(), "lmtp.sock")
+				l, err := net.Listen("unix", host)
+				require.NoError(t, err)
+				srv := &Server{Backend: rec, LMTP: true}
+				done := make(chan error, 1)
+				go func() { done <- srv.Serve(l) }()
+				t.Cleanup(func() {
+					srv.Close()
+					assert.ErrorIs(t, <-done, ErrServerClosed)
+				})
+			}
+			out, err := peer.RunErr(30*time.Second, nil, py, "-c", pythonClient, host, port, "lmtp")
+			require.NoError(t, err, out)
+			// smtplib.LMTP reads only the first of the per-recipient replies
+			// after DATA (it has no LMTP-specific sendmail), so it cannot see
+			// the refusal of full@b.test; TestServerLMTP checks those replies.
+			assert.Contains(t, out, "refused []")
+			msgs := rec.messages()
+			require.Len(t, msgs, 1)
+			assert.Len(t, msgs[0].Rcpts, 3)
+			assert.Equal(t, "py.test", msgs[0].Helo)
+		})
+	}
 }
 
 func TestInteropCurl(t *testing.T) {

@@ -56,6 +56,10 @@ func TestServerHostile(t *testing.T) {
 		{name: "HTTP request", mod: func(s *Server) { s.MaxErrors = 2 }, steps: []step{
 			{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", []int{500, 500, 421}},
 		}, closed: true},
+		{name: "STARTTLS then no handshake", mod: func(s *Server) { s.TLSConfig = mustPair(t).Server }, steps: []step{
+			{"EHLO x\r\nSTARTTLS\r\n", []int{250, 220}},
+			{"MAIL FROM:<a@a.test>\r\n\r\n", nil},
+		}, closed: true},
 		{name: "data dot only after bare LF", steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\nline\n.\nQUIT\n.\r\n", []int{250, 250, 250, 354}},
 			// Still inside the message: the "." above did not end it.
