@@ -1,7 +1,7 @@
 // Package smtp implements the Simple Mail Transfer Protocol: the wire codec
 // (replies and enhanced status codes, paths and ESMTP parameters, dot-stuffing),
-// a Client, and a Server that hands mail transactions to a Backend, which also
-// speaks LMTP.
+// a Client, and a Server, also speaking LMTP, that hands mail transactions to a
+// Backend.
 //
 // # Server
 //

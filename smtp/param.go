@@ -34,10 +34,14 @@ const (
 type DSNNotify string
 
 const (
-	NotifyNever   DSNNotify = "NEVER"
+	// NotifyNever: send no DSN for this recipient; not combined with others.
+	NotifyNever DSNNotify = "NEVER"
+	// NotifySuccess: a DSN on successful delivery.
 	NotifySuccess DSNNotify = "SUCCESS"
+	// NotifyFailure: a DSN on failure.
 	NotifyFailure DSNNotify = "FAILURE"
-	NotifyDelay   DSNNotify = "DELAY"
+	// NotifyDelay: a DSN when delivery is delayed.
+	NotifyDelay DSNNotify = "DELAY"
 )
 
 // MailOptions are the ESMTP parameters of a MAIL command.
