@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 // crashMessage returns a message whose header carries the SHA-256 of its
 // body, so any truncation or mix-up is detectable.
 func crashMessage(rng *rand.Rand) []byte {
-	body := make([]byte, rng.IntN(48<<10))
+	body := make([]byte, rng.IntN(24<<10))
 	for i := range body {
 		body[i] = 'a' + byte(rng.IntN(26))
 		if rng.IntN(70) == 0 {
@@ -150,9 +150,9 @@ func TestCrashSafety(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
 		lines := bufio.NewScanner(stdout)
-		// Let it complete 0-3 deliveries, then kill it somewhere inside the
+		// Let it complete 0-2 deliveries, then kill it somewhere inside the
 		// next one (or in List/SetFlags) after a random short delay.
-		for n := rng.IntN(4); n > 0 && lines.Scan(); n-- {
+		for n := rng.IntN(3); n > 0 && lines.Scan(); n-- {
 			reported[lines.Text()] = true
 		}
 		if us := rng.IntN(1500); us > 0 {
