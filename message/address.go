@@ -638,7 +638,7 @@ func isDotAtom(s string) bool {
 func appendPhrase(b []byte, name string, utf8 bool) []byte {
 	if strings.Contains(name, "=?") || (!utf8 && !isASCII(name)) || hasControl(name) {
 		var sb strings.Builder
-		encodeWords(&sb, name)
+		encodeWords(&sb, name, 0)
 		return append(b, sb.String()...)
 	}
 	plain := name != ""

@@ -254,7 +254,11 @@ func needsEncoding(w string) bool {
 // replaced by UTF-8 encoded words of at most 75 characters each (RFC 2047
 // §2), separated by spaces so that the field can be folded between them.
 // Multi-byte characters are never split across words.
-func EncodeText(s string) string {
+func EncodeText(s string) string { return encodeText(s, 0) }
+
+// encodeText is EncodeText for a value that will follow indent characters
+// on its first line.
+func encodeText(s string, indent int) string {
 	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' || r == '\r' || r == '\n' })
 	first, last := -1, -1
 	for i, w := range words {
@@ -273,7 +277,10 @@ func EncodeText(s string) string {
 	start, end := wordOffsets(s, first, last)
 	var b strings.Builder
 	b.WriteString(s[:start])
-	encodeWords(&b, s[start:end])
+	if start > 0 {
+		indent = 0 // the encoded words do not start the line
+	}
+	encodeWords(&b, s[start:end], indent)
 	b.WriteString(s[end:])
 	return b.String()
 }
@@ -308,7 +315,7 @@ func EncodePhrase(s string) string {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x7f || s[i] < ' ' {
 			var b strings.Builder
-			encodeWords(&b, s)
+			encodeWords(&b, s, 0)
 			return b.String()
 		}
 	}
@@ -333,9 +340,15 @@ var qLiteral = func() (t [256]bool) {
 
 // encodeWords writes s as a sequence of UTF-8 encoded words separated by
 // single spaces, choosing B or Q encoding, whichever is shorter.
-func encodeWords(b *strings.Builder, s string) {
+//
+// The first word is made short enough to end by column 78 after indent
+// characters already on its line, when that leaves it a sensible size.
+func encodeWords(b *strings.Builder, s string, indent int) {
 	const overhead = len("=?UTF-8?Q??=")
-	const room = MaxWordLength - overhead // encoded text per word
+	room := MaxWordLength - overhead // encoded text per word
+	if r := PreferredLineLength - indent - overhead; indent > 0 && r < room && r >= 16 {
+		room = r
+	}
 	escapes := 0
 	for i := 0; i < len(s); i++ {
 		if !qLiteral[s[i]] && s[i] != ' ' {
@@ -374,6 +387,7 @@ func encodeWords(b *strings.Builder, s string) {
 			b.WriteByte(' ')
 		}
 		first = false
+		room = MaxWordLength - overhead
 		chunk := s[:n]
 		s = s[n:]
 		if useB {

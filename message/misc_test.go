@@ -247,6 +247,17 @@ func TestWriter(t *testing.T) {
 	assert.Contains(t, out.String(), "Subject: Héllo wörld,")
 }
 
+func TestWriterShortFirstWord(t *testing.T) {
+	var h Header
+	h.Add("Subject", strings.Repeat("日本語", 30))
+	var out bytes.Buffer
+	_, err := h.WriteTo(&out)
+	require.NoError(t, err)
+	for _, line := range strings.Split(out.String(), "\r\n") {
+		assert.LessOrEqual(t, len(line), PreferredLineLength, line)
+	}
+}
+
 func TestWriterErrors(t *testing.T) {
 	tests := []struct {
 		name, value string

@@ -168,7 +168,7 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 		if nameIn(name, addressFields) || nameIn(name, structuredFields) {
 			return dst, fmt.Errorf("field %s: %w", name, ErrControl)
 		}
-		return fold(dst, name, EncodeText(value))
+		return fold(dst, name, encodeText(value, len(name)+2))
 	}
 	if !isASCII(value) {
 		switch {
@@ -185,7 +185,7 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 		case nameIn(name, structuredFields):
 			return dst, fmt.Errorf("field %s: %w", name, ErrNonASCII)
 		default:
-			value = EncodeText(value)
+			value = encodeText(value, len(name)+2)
 		}
 	}
 	return fold(dst, name, value)
