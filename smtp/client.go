@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
@@ -24,11 +25,15 @@ const (
 	// MaxAuthLineLength bounds the lines of server challenges during AUTH.
 	// RFC 4954 §4 calls 12288 octets sufficient for deployed mechanisms.
 	MaxAuthLineLength = 12288 + 8
+	// DefaultClientTimeout bounds each wait of a Client for the server when
+	// the call's context has no deadline: RFC 5321 §4.5.3.2 suggests client
+	// timeouts of 2 to 10 minutes depending on the command.
+	DefaultClientTimeout = 5 * time.Minute
 	// clientMaxCommandLine: RFC 5321 §4.5.3.1.4, 512 octets including CRLF.
 	clientMaxCommandLine = 512
-	// clientMaxPendingChunks bounds the BDAT replies a Client leaves unread while it
-	// keeps sending chunks, so that a server's unread replies can never fill
-	// the connection both ways (RFC 2920 §3.1, deadlock).
+	// clientMaxPendingChunks bounds the BDAT replies a Client leaves unread
+	// while it keeps sending chunks, so that a server's unread replies can
+	// never fill the connection both ways (RFC 2920 §3.1, deadlock).
 	clientMaxPendingChunks = 8
 )
 
@@ -61,6 +66,11 @@ type ClientOptions struct {
 
 	// ChunkSize is the largest BDAT chunk sent. Default DefaultChunkSize.
 	ChunkSize int
+
+	// Timeout bounds each wait for the server (for a reply, or for room to
+	// write) in calls whose context has no deadline; a context deadline
+	// replaces it. Default DefaultClientTimeout; negative means none.
+	Timeout time.Duration
 
 	// MaxReplyLineLength bounds the length of a reply line. Default
 	// DefaultReplyLineLength. Replies also have at most MaxReplyLines lines.
@@ -100,6 +110,12 @@ type Client struct {
 	deadline   bool  // a deadline is set on conn
 	line       []byte
 	chunkBuf   []byte // BDAT chunk buffer, reused
+
+	// Per-I/O timeouts for calls whose context has no deadline. mu orders
+	// the refreshes against a cancellation, which must win.
+	mu        sync.Mutex
+	perIO     bool
+	cancelled bool
 
 	// Transaction state for Mail, Rcpt and Data.
 	inMail   bool
@@ -227,8 +243,11 @@ func startClient(ctx context.Context, conn net.Conn, host string, o *ClientOptio
 	if c.opts.MaxReplyLineLength <= 0 {
 		c.opts.MaxReplyLineLength = DefaultReplyLineLength
 	}
-	c.r = textline.NewReader(conn, c.opts.MaxReplyLineLength)
-	c.w = bufio.NewWriterSize(conn, 4096)
+	if c.opts.Timeout == 0 {
+		c.opts.Timeout = DefaultClientTimeout
+	}
+	c.r = textline.NewReader(timeoutIO{c}, c.opts.MaxReplyLineLength)
+	c.w = bufio.NewWriterSize(timeoutIO{c}, 4096)
 
 	done := c.arm(ctx)
 	defer done()
@@ -255,8 +274,15 @@ func startClient(ctx context.Context, conn net.Conn, host string, o *ClientOptio
 // deadline, and its cancellation, which sets a deadline in the past to
 // interrupt blocked I/O. The returned func disarms it.
 func (c *Client) arm(ctx context.Context) func() {
+	c.mu.Lock()
+	c.cancelled, c.perIO = false, false
+	c.mu.Unlock()
 	if d, ok := ctx.Deadline(); ok {
 		c.conn.SetDeadline(d)
+		c.deadline = true
+	} else if c.opts.Timeout > 0 {
+		// timeoutIO sets a deadline before each read and write.
+		c.perIO = true
 		c.deadline = true
 	} else if c.deadline {
 		c.conn.SetDeadline(time.Time{})
@@ -268,7 +294,10 @@ func (c *Client) arm(ctx context.Context) func() {
 	fired := make(chan struct{})
 	conn := c.conn // StartTLS replaces c.conn while this may run
 	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cancelled = true
 		conn.SetDeadline(time.Unix(1, 0))
+		c.mu.Unlock()
 		close(fired)
 	})
 	return func() {
@@ -279,6 +308,33 @@ func (c *Client) arm(ctx context.Context) func() {
 			c.deadline = true
 		}
 	}
+}
+
+// refresh moves the deadline Timeout ahead before an I/O in a call without
+// a context deadline, unless the call was cancelled.
+func (c *Client) refresh() {
+	if !c.perIO {
+		return
+	}
+	c.mu.Lock()
+	if !c.cancelled {
+		c.conn.SetDeadline(time.Now().Add(c.opts.Timeout))
+	}
+	c.mu.Unlock()
+}
+
+// timeoutIO reads and writes the Client's current connection, with
+// per-I/O deadlines.
+type timeoutIO struct{ c *Client }
+
+func (t timeoutIO) Read(p []byte) (int, error) {
+	t.c.refresh()
+	return t.c.conn.Read(p)
+}
+
+func (t timeoutIO) Write(p []byte) (int, error) {
+	t.c.refresh()
+	return t.c.conn.Write(p)
 }
 
 // fail records a connection-level error: the Client is unusable from now on.
@@ -540,13 +596,14 @@ func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
 		return c.fail(ctx, errors.New("smtp: server sent data after its STARTTLS reply"))
 	}
 	tc := tls.Client(c.conn, config)
+	c.refresh()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return c.fail(ctx, fmt.Errorf("smtp: TLS handshake: %w", err))
 	}
 	c.conn = tc
 	c.tls = true
-	c.r.Reset(tc)
-	c.w.Reset(tc)
+	c.r.Reset(timeoutIO{c})
+	c.w.Reset(timeoutIO{c})
 	c.ext, c.mechs, c.hello = nil, nil, nil
 	return c.sayHello(ctx)
 }

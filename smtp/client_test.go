@@ -1185,6 +1185,18 @@ S: 250 ok
 		require.ErrorIs(t, err, context.Canceled)
 		require.NoError(t, c.Noop(clientTestCtx(t)))
 	})
+	t.Run("Timeout without a context deadline", func(t *testing.T) {
+		block := make(chan struct{})
+		addr := clientHostileServer(t, true, func(net.Conn) { <-block })
+		defer close(block)
+		c, err := Dial(clientTestCtx(t), addr, &ClientOptions{Timeout: 50 * time.Millisecond})
+		require.NoError(t, err)
+		defer c.Close()
+		err = c.Noop(context.Background())
+		var ne net.Error
+		require.ErrorAs(t, err, &ne)
+		assert.True(t, ne.Timeout())
+	})
 	t.Run("a deadline does not outlive its call", func(t *testing.T) {
 		c, _ := clientDialScript(t, clientEhloPlain+`
 C: NOOP
