@@ -93,7 +93,8 @@ type Server struct {
 	conns      map[*Conn]struct{}
 	active     atomic.Int64
 	inShutdown atomic.Bool
-	done       chan struct{}
+	tlsOnce    sync.Once
+	tlsCfg     *tls.Config
 }
 
 func (s *Server) domain() string {
@@ -155,12 +156,16 @@ func (s *Server) maxErrors() int {
 	return s.MaxErrors
 }
 
+// tlsConfig returns TLSConfig with the TLS 1.2 minimum applied, made once so
+// that all connections share session ticket keys.
 func (s *Server) tlsConfig() *tls.Config {
-	cfg := s.TLSConfig.Clone()
-	if cfg.MinVersion == 0 {
-		cfg.MinVersion = tls.VersionTLS12
-	}
-	return cfg
+	s.tlsOnce.Do(func() {
+		s.tlsCfg = s.TLSConfig.Clone()
+		if s.tlsCfg.MinVersion == 0 {
+			s.tlsCfg.MinVersion = tls.VersionTLS12
+		}
+	})
+	return s.tlsCfg
 }
 
 func (s *Server) logf(level slog.Level, msg string, args ...any) {
@@ -198,7 +203,7 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	}
 	var cfg *tls.Config
 	if s.TLSConfig != nil {
-		cfg = s.tlsConfig()
+		cfg = s.tlsConfig().Clone()
 	} else {
 		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
