@@ -195,3 +195,27 @@ func FuzzParseMediaType(f *testing.F) {
 		}
 	})
 }
+
+// RFC 2047 §8's examples, as they appear in file names of real mail.
+func TestEncodedWordFilenames(t *testing.T) {
+	tests := map[string]string{
+		"=?US-ASCII?Q?Keith_Moore?=":                        "Keith Moore",
+		"=?ISO-8859-1?Q?Andr=E9?= Pirard":                   "André Pirard",
+		"=?ISO-8859-1?Q?a?=":                                "a",
+		"=?ISO-8859-1?Q?a?= b":                              "a b",
+		"=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?=":             "ab",
+		"=?ISO-8859-1?Q?a?=  =?ISO-8859-1?Q?b?=":            "ab",
+		"=?ISO-8859-1?Q?a_b?=":                              "a b",
+		"=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=":            "a b",
+		"=?ISO-8859-1?B?SWYgeW91IGNhbiByZWFkIHRoaXMgeW8=?=": "If you can read this yo",
+	}
+	for in, want := range tests {
+		d := ParseDisposition(`attachment; filename="` + in + `"`)
+		assert.Equal(t, want, d.Params["filename"], in)
+		assert.Equal(t, []DefectKind{DefectEncodedWordParam}, kinds(d.Defects), in)
+	}
+	// Other parameters are left alone: a boundary may look like a word.
+	mt, err := ParseMediaType(`multipart/mixed; boundary="=?x?q?y?="`)
+	require.NoError(t, err)
+	assert.Equal(t, "=?x?q?y?=", mt.Params["boundary"])
+}

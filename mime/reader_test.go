@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/mailwire/mailwire/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -391,12 +392,11 @@ func TestPreambleLimit(t *testing.T) {
 
 func TestHeaderLimit(t *testing.T) {
 	msg := "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nX: " + strings.Repeat("a", 3000) + "\r\n\r\nx\r\n--b--\r\n"
-	mr := NewReaderLimits(strings.NewReader(msg), Limits{})
-	mr.lim.Header.MaxHeaderBytes = 1000
+	mr := NewReaderLimits(strings.NewReader(msg), Limits{Header: message.Limits{MaxHeaderBytes: 1000}})
 	_, err := mr.NextPart()
 	require.NoError(t, err)
 	_, err = mr.NextPart()
-	require.Error(t, err)
+	assert.ErrorIs(t, err, message.ErrHeaderTooLarge)
 }
 
 func TestStaleBody(t *testing.T) {
