@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/selfsigned"
+	"github.com/mailwire/mailwire/message/maildir"
+	"github.com/mailwire/mailwire/mime"
+	"github.com/mailwire/mailwire/pop3"
+	"github.com/mailwire/mailwire/smtp/smtptest"
+)
+
+// runCmd runs mailctl in-process.
+func runCmd(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{nil, 2, "usage: mailctl"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"help"}, 0, ""},
+		{[]string{"send", "-h"}, 0, "-attach"},
+		{[]string{"send", "-to", "a@b.example"}, 2, "-from is required"},
+		{[]string{"send", "-from", "a@b.example"}, 2, "no recipients"},
+		{[]string{"send", "-from", "a@b.example", "-to", "x", "-body", "b", "-server", "nocolon"}, 2, "-server"},
+		{[]string{"send", "-user", "u", "-from", "a@b.example"}, 2, "-password"},
+		{[]string{"send", "-raw", "m.eml", "-subject", "s"}, 2, "as it is"},
+		{[]string{"send", "extra"}, 2, "unexpected"},
+		{[]string{"pop3"}, 2, "want list"},
+		{[]string{"pop3", "move", "-user", "u", "-password", "p"}, 2, "unknown command"},
+		{[]string{"pop3", "list"}, 2, "-user is required"},
+		{[]string{"pop3", "list", "-user", "u", "-password", "p", "3"}, 2, "no message numbers"},
+		{[]string{"pop3", "delete", "-user", "u", "-password", "p"}, 2, "which messages"},
+		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "x"}, 2, "not a message number"},
+		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "-dir", "a", "-maildir", "b"}, 2, "not both"},
+	} {
+		t.Setenv("MAILCTL_PASSWORD", "")
+		code, out, errOut := runCmd(t, "", tc.args...)
+		assert.Equal(t, tc.code, code, "%q: %s", tc.args, errOut)
+		assert.Contains(t, out+errOut, tc.msg, "%q", tc.args)
+	}
+}
+
+func TestSend(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS(), smtptest.WithAuth("alice@example.test", "pw"))
+	dir := t.TempDir()
+	att := filepath.Join(dir, "notes.txt")
+	attData := []byte("line one\r\nline two\r\n\x00binary\xff")
+	require.NoError(t, os.WriteFile(att, attData, 0o600))
+
+	code, out, errOut := runCmd(t, "Body from stdin.\n",
+		"send", "-server", srv.Addr, "-insecure", "-user", "alice@example.test", "-password", "pw",
+		"-to", "Bob <bob@example.test>, carol@example.test", "-cc", "dave@example.test", "-bcc", "eve@example.test",
+		"-subject", "Grüße", "-header", "X-Tag: 42", "-attach", att)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "eve@example.test: accepted")
+	msgs := srv.Messages()
+	require.Len(t, msgs, 1)
+	m := msgs[0]
+	assert.Equal(t, "alice@example.test", m.From)
+	assert.Equal(t, []string{"bob@example.test", "carol@example.test", "dave@example.test", "eve@example.test"}, m.To)
+	assert.True(t, m.TLS)
+	assert.Equal(t, "alice@example.test", m.Identity)
+
+	var text, attached []byte
+	var top *mime.Part
+	require.NoError(t, mime.Walk(bytes.NewReader(m.Data), func(p *mime.Part) error {
+		if p.Depth == 0 {
+			top = p
+		}
+		var err error
+		switch {
+		case p.IsAttachment():
+			attached, err = io.ReadAll(p.Body())
+		case p.MediaType.Type == "text" && p.MediaType.Subtype == "plain":
+			text, err = io.ReadAll(p.Body())
+		}
+		return err
+	}))
+	require.NotNil(t, top)
+	assert.Equal(t, "Bob <bob@example.test>, carol@example.test", top.Header.Get("To"))
+	assert.Equal(t, "dave@example.test", top.Header.Get("Cc"))
+	assert.False(t, top.Header.Has("Bcc"), "Bcc stays out of the header")
+	assert.Equal(t, "42", top.Header.Get("X-Tag"))
+	assert.True(t, top.Header.Has("Message-ID"))
+	assert.True(t, top.Header.Has("Date"))
+	assert.Contains(t, top.Header.Get("Subject"), "=?", "non-ASCII subject is encoded")
+	assert.Equal(t, "Body from stdin.\r\n", string(text))
+	assert.Equal(t, attData, attached)
+}
+
+func TestSendRaw(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithImplicitTLS(), smtptest.WithAuth("alice", "pw"))
+	raw := "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nBcc: hidden@example.test\r\nSubject: raw\r\n\r\nas is\r\n"
+	t.Setenv("MAILCTL_PASSWORD", "pw")
+	code, _, errOut := runCmd(t, raw, "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-mech", "CRAM-MD5", "-raw", "-")
+	require.Equal(t, 0, code, errOut)
+	m := srv.Messages()[0]
+	assert.Equal(t, "alice@example.test", m.From, "sender from the From field")
+	assert.Equal(t, []string{"bob@example.test", "hidden@example.test"}, m.To)
+	assert.Equal(t, raw, string(m.Data))
+
+	code, _, errOut = runCmd(t, "", "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-password", "wrong", "-raw", "-", "-to", "x@example.test")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "535")
+}
+
+func TestSendRefusesUnverifiedCertificate(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+	code, _, errOut := runCmd(t, "", "send", "-server", srv.Addr, "-from", "a@example.test", "-to", "b@example.test", "-body", "x")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "certificate")
+	assert.Empty(t, srv.Messages())
+}
+
+func TestProgress(t *testing.T) {
+	old := showProgress
+	showProgress = func() bool { return true }
+	defer func() { showProgress = old }()
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+	big := filepath.Join(t.TempDir(), "big.bin")
+	require.NoError(t, os.WriteFile(big, bytes.Repeat([]byte{0xAB}, 2<<20), 0o600))
+	code, _, errOut := runCmd(t, "", "send", "-server", srv.Addr, "-insecure", "-from", "a@example.test", "-to", "b@example.test", "-body", "x", "-attach", big)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, errOut, "\rsending ")
+	assert.Contains(t, errOut, "(100%)\n")
+
+	// Small transfers show nothing.
+	code, _, errOut = runCmd(t, "", "send", "-server", srv.Addr, "-insecure", "-from", "a@example.test", "-to", "b@example.test", "-body", "x")
+	require.Equal(t, 0, code, errOut)
+	assert.Empty(t, errOut)
+}
+
+// popServer serves one user's Maildir over POP3 with STLS and implicit TLS.
+type popServer struct {
+	addr, tlsAddr string
+	dir           *maildir.Dir
+}
+
+type popBackend struct {
+	store *auth.MemoryStore
+	dir   *maildir.Dir
+}
+
+func (b *popBackend) Authenticate(ctx context.Context, user, pass string) error {
+	return b.store.CheckPassword(user, pass)
+}
+
+func (b *popBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
+	return auth.Mechanisms(b.store, cs)
+}
+
+func (b *popBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
+	return auth.NewServer(mech, b.store, cs)
+}
+
+func (b *popBackend) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
+	return pop3.OpenMaildir(b.dir)
+}
+
+func startPOP3(t *testing.T, msgs ...string) *popServer {
+	d, err := maildir.Create(filepath.Join(t.TempDir(), "bob"))
+	require.NoError(t, err)
+	for _, m := range msgs {
+		_, err := d.Deliver(strings.NewReader(m))
+		require.NoError(t, err)
+	}
+	pair, err := selfsigned.NewPair()
+	require.NoError(t, err)
+	store := auth.NewMemoryStore()
+	require.NoError(t, store.SetPassword("bob", "pw"))
+	srv := &pop3.Server{Backend: &popBackend{store: store, dir: d}, TLSConfig: pair.Server}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	lt, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go srv.Serve(l)
+	go srv.Serve(tls.NewListener(lt, pair.Server))
+	t.Cleanup(func() { srv.Close() })
+	return &popServer{addr: l.Addr().String(), tlsAddr: lt.Addr().String(), dir: d}
+}
+
+func TestPOP3(t *testing.T) {
+	m1 := "Subject: one\r\n\r\nfirst\r\n"
+	m2 := "Subject: two\r\n\r\n.dot\r\nsecond\r\n"
+	ps := startPOP3(t, m1, m2)
+	t.Setenv("MAILCTL_PASSWORD", "pw")
+	common := []string{"-server", ps.addr, "-insecure", "-user", "bob"}
+
+	code, out, errOut := runCmd(t, "", append([]string{"pop3", "list"}, common...)...)
+	require.Equal(t, 0, code, errOut)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 2)
+	assert.True(t, strings.HasPrefix(lines[0], fmt.Sprintf("1 %d ", len(m1))), lines[0])
+
+	code, out, errOut = runCmd(t, "", append([]string{"pop3", "fetch"}, append(common, "2")...)...)
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, m2, out)
+
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut = runCmd(t, "", "pop3", "fetch", "-server", ps.tlsAddr, "-tls", "-insecure", "-user", "bob", "-mech", "SCRAM-SHA-256-PLUS", "-dir", dir)
+	require.Equal(t, 0, code, errOut)
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, files, 2)
+	for _, f := range files {
+		assert.True(t, strings.HasSuffix(f.Name(), ".eml"))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
+	require.NoError(t, err)
+	assert.Contains(t, []string{m1, m2}, string(b))
+
+	code, _, errOut = runCmd(t, "", append([]string{"pop3", "delete"}, append(common, "1")...)...)
+	require.Equal(t, 0, code, errOut)
+	list, err := ps.dir.List()
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+
+	code, _, errOut = runCmd(t, "", "pop3", "list", "-server", ps.addr, "-insecure", "-user", "bob", "-password", "bad")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "login")
+	code, _, errOut = runCmd(t, "", "pop3", "list", "-server", ps.addr, "-starttls=false", "-user", "bob")
+	assert.Equal(t, 1, code, "no login without TLS")
+	assert.NotEmpty(t, errOut)
+}
+
+func TestSafeName(t *testing.T) {
+	for in, want := range map[string]string{
+		"000000016B050B00": "000000016B050B00",
+		"../../etc/passwd": "_.._etc_passwd",
+		"a/b:c":            "a_b_c",
+		"...":              "message",
+		"":                 "message",
+	} {
+		assert.Equal(t, want, safeName(in), in)
+	}
+}
+
+func TestSize(t *testing.T) {
+	assert.Equal(t, "512 B", size(512))
+	assert.Equal(t, "1.5 KiB", size(1536))
+	assert.Equal(t, "2.0 MiB", size(2<<20))
+	assert.Equal(t, "3.0 GiB", size(3<<30))
+}
