@@ -259,6 +259,11 @@ type defectReader struct {
 }
 
 func (d *defectReader) Read(b []byte) (int, error) {
+	// The decoder is shared by the Reader's parts: a stale part must
+	// not read through it.
+	if d.p.gen != d.p.r.gen {
+		return 0, errStale
+	}
 	n, err := d.r.Read(b)
 	if err != nil {
 		if ds := d.defects(); len(ds) > 0 {

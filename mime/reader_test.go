@@ -411,6 +411,26 @@ func TestStaleBody(t *testing.T) {
 	assert.ErrorIs(t, err, errStale)
 }
 
+func TestStaleDecodedBody(t *testing.T) {
+	msg := "Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Transfer-Encoding: base64\r\n\r\nYWFh\r\n" +
+		"--b\r\nContent-Transfer-Encoding: base64\r\n\r\nYmJi\r\n--b--\r\n"
+	mr := NewReader(strings.NewReader(msg))
+	_, err := mr.NextPart()
+	require.NoError(t, err)
+	p1, err := mr.NextPart()
+	require.NoError(t, err)
+	b1 := p1.Body()
+	p2, err := mr.NextPart()
+	require.NoError(t, err)
+	b2 := p2.Body()
+	_, err = b1.Read(make([]byte, 10))
+	assert.ErrorIs(t, err, errStale, "the first part's decoder is not the second's")
+	got, err := io.ReadAll(b2)
+	require.NoError(t, err)
+	assert.Equal(t, "bbb", string(got))
+}
+
 func TestPartialReadThenSkip(t *testing.T) {
 	// Reading part of a body and moving on skips the rest correctly.
 	mr := NewReader(strings.NewReader(rfc2049Example))
