@@ -11,25 +11,37 @@ import (
 // regard to case. The zero Header is empty and ready to use.
 //
 // Parsed fields live as offsets into one buffer and are unfolded only when a
-// value is asked for.
+// value is asked for. A Header should not be copied once used (copies would
+// share memory); use Clone.
 type Header struct {
-	buf     []byte  // raw bytes of the fields that were read
-	f       []field // fields in order
+	buf     []byte       // raw bytes of the fields that were read
+	f       []field      // fields in order
+	added   []addedField // names and values of fields added by Add and Set
 	sep     []byte  // the blank line that ended the header, as read
 	parsed  bool    // read from input (sep is then meaningful)
 	defects []Defect
 }
 
 // field is one header field. A field that was read refers to buf; a field that
-// was added holds its name and value (unfolded) and is folded when written.
+// was added refers to an entry of added, which holds its name and value
+// (unfolded); it is folded when written. Fields are kept small because a
+// header read from a message has many of them.
 type field struct {
 	start, end int32 // raw bytes in buf, line endings included
 	nameEnd    int32 // end of the name, relative to start (obs WSP excluded)
 	colon      int32 // index of the colon, relative to start; -1 if none
-	added      bool
-	name       string // for added fields
-	value      string // for added fields
+	add        int32 // 1 + index in Header.added, or 0 for a field read
 }
+
+type addedField struct{ name, value string }
+
+func (h *Header) newField(name, value string) field {
+	h.added = append(h.added, addedField{name, value})
+	return field{colon: -1, add: int32(len(h.added))}
+}
+
+// addedOf returns the name and value of an added field.
+func (h *Header) addedOf(f *field) *addedField { return &h.added[f.add-1] }
 
 // Field is a copy of one header field.
 type Field struct {
@@ -82,8 +94,8 @@ func (h *Header) rawName(f *field) []byte {
 
 // nameIs reports whether field f has the given name, ignoring ASCII case.
 func (h *Header) nameIs(f *field, name string) bool {
-	if f.added {
-		return equalFoldString(f.name, name)
+	if f.add > 0 {
+		return equalFoldString(h.addedOf(f).name, name)
 	}
 	if f.colon < 0 {
 		return false
@@ -128,8 +140,9 @@ func (h *Header) Len() int { return len(h.f) }
 // Field returns the i'th field, 0 ≤ i < Len().
 func (h *Header) Field(i int) Field {
 	f := &h.f[i]
-	if f.added {
-		return Field{Name: f.name, Value: f.value}
+	if f.add > 0 {
+		a := h.addedOf(f)
+		return Field{Name: a.name, Value: a.value}
 	}
 	raw := h.buf[f.start:f.end:f.end]
 	return Field{Name: string(h.rawName(f)), Value: h.value(f), Raw: raw}
@@ -142,8 +155,8 @@ func (h *Header) All() iter.Seq2[string, string] {
 		for i := range h.f {
 			f := &h.f[i]
 			var name string
-			if f.added {
-				name = f.name
+			if f.add > 0 {
+				name = h.addedOf(f).name
 			} else {
 				name = string(h.rawName(f))
 			}
@@ -161,8 +174,8 @@ func (h *Header) Defects() []Defect { return h.defects }
 // each CRLF that is followed by WSP), with leading and trailing white space
 // removed. Bare CR and LF line ends are removed in the same way.
 func (h *Header) value(f *field) string {
-	if f.added {
-		return f.value
+	if f.add > 0 {
+		return h.addedOf(f).value
 	}
 	if f.colon < 0 {
 		return ""
@@ -184,8 +197,8 @@ func (h *Header) ValueBytes(name string) []byte {
 		if !h.nameIs(f, name) {
 			continue
 		}
-		if f.added {
-			return []byte(f.value)
+		if f.add > 0 {
+			return []byte(h.addedOf(f).value)
 		}
 		v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
 		if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
@@ -278,7 +291,7 @@ func (h *Header) Count(name string) int {
 // an encoded word, pass it through EncodeText. Values are checked when
 // written: a CR or LF in a name or value is an error then.
 func (h *Header) Add(name, value string) {
-	h.f = append(h.f, field{added: true, name: name, value: value, colon: -1})
+	h.f = append(h.f, h.newField(name, value))
 }
 
 // Set replaces the first field with the given name by one with the given
@@ -294,7 +307,7 @@ func (h *Header) Set(name, value string) {
 				continue
 			}
 			found = true
-			f = field{added: true, name: name, value: value, colon: -1}
+			f = h.newField(name, value)
 		}
 		out = append(out, f)
 	}
@@ -309,7 +322,7 @@ func (h *Header) Set(name, value string) {
 func (h *Header) Prepend(name, value string) {
 	h.f = append(h.f, field{})
 	copy(h.f[1:], h.f)
-	h.f[0] = field{added: true, name: name, value: value, colon: -1}
+	h.f[0] = h.newField(name, value)
 }
 
 // Del removes all fields with the given name.
@@ -329,6 +342,7 @@ func (h *Header) Clone() *Header {
 	c := &Header{
 		buf:     bytes.Clone(h.buf),
 		f:       append([]field(nil), h.f...),
+		added:   append([]addedField(nil), h.added...),
 		sep:     bytes.Clone(h.sep),
 		parsed:  h.parsed,
 		defects: append([]Defect(nil), h.defects...),

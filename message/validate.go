@@ -100,7 +100,7 @@ func Validate(h *Header) []Problem {
 	}
 	for i := range h.f {
 		f := &h.f[i]
-		if f.added {
+		if f.add > 0 {
 			continue
 		}
 		for _, line := range strings.Split(string(h.buf[f.start:f.end]), "\n") {

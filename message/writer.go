@@ -68,7 +68,7 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
 	var buf []byte
 	for i := range h.f {
 		f := &h.f[i]
-		if !f.added {
+		if f.add == 0 {
 			raw := h.buf[f.start:f.end]
 			if canon {
 				buf = appendCRLF(buf, raw)
@@ -83,7 +83,8 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
 			continue
 		}
 		var err error
-		buf, err = appendField(buf, f.name, f.value, opt)
+		a := h.addedOf(f)
+		buf, err = appendField(buf, a.name, a.value, opt)
 		if err != nil {
 			return err
 		}
