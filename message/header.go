@@ -17,8 +17,8 @@ type Header struct {
 	buf     []byte       // raw bytes of the fields that were read
 	f       []field      // fields in order
 	added   []addedField // names and values of fields added by Add and Set
-	sep     []byte  // the blank line that ended the header, as read
-	parsed  bool    // read from input (sep is then meaningful)
+	sep     []byte       // the blank line that ended the header, as read
+	parsed  bool         // read from input (sep is then meaningful)
 	defects []Defect
 }
 
