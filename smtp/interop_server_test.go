@@ -301,3 +301,47 @@ func implicitTLSServer(t *testing.T) (*recorder, string) {
 	peer.WaitListening(t, addr, 10*time.Second)
 	return rec, addr
 }
+
+// TestInteropGSASL authenticates with GNU SASL's SMTP client, through STARTTLS
+// with certificate verification, for each mechanism both sides know,
+// including SCRAM with channel binding.
+func TestInteropGSASL(t *testing.T) {
+	gsasl := peer.Path(t, "gsasl")
+	p := mustPair(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, p.CertPEM, 0o600))
+	for _, mech := range []string{"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS"} {
+		for _, password := range []string{"secret", "wrong"} {
+			t.Run(mech+"/"+password, func(t *testing.T) {
+				t.Parallel()
+				users := auth.NewMemoryStore()
+				require.NoError(t, users.SetPassword("user", "secret"))
+				rec := &recorder{users: users, allMechs: true}
+				_, _, addr := newTestServerWith(t, rec, func(s *Server) { s.TLSConfig = p.Server })
+				args := []string{"--smtp", "--connect=" + addr, "--starttls", "--x509-ca-file=" + caFile,
+					"-m", mech, "-a", "user", "-p", password, "--verbose"}
+				if strings.HasPrefix(mech, "SCRAM") && !strings.HasSuffix(mech, "-PLUS") {
+					// gsasl will not run a SCRAM without channel binding
+					// when it has TLS channel-binding data.
+					args = append(args, "--no-cb")
+				}
+				out, err := peer.RunErr(30*time.Second, nil, gsasl, args...)
+				if password == "wrong" {
+					require.Error(t, err, out)
+					assert.Contains(t, out, "535 5.7.8")
+				} else {
+					require.NoError(t, err, out)
+					assert.Contains(t, out, "235 2.7.0")
+				}
+				require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 10*time.Second, time.Millisecond)
+				rec.mu.Lock()
+				defer rec.mu.Unlock()
+				if password == "wrong" {
+					assert.Empty(t, rec.identities)
+				} else {
+					assert.Equal(t, []string{"user"}, rec.identities)
+				}
+			})
+		}
+	}
+}

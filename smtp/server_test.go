@@ -45,6 +45,9 @@ type recorder struct {
 	started  chan struct{} // when set, Data signals here once it has begun
 	release  chan struct{} // when set, Data waits for it before returning
 	lmtp     map[string]error
+	allMechs bool // offer every mechanism auth.ServerConfig can serve
+
+	identities []string // authenticated identities, recorded at logout
 }
 
 func (r *recorder) NewSession(c *Conn) (Session, error) {
@@ -120,6 +123,9 @@ func (s *recSession) Reset() { s.cur = recMessage{} }
 func (s *recSession) Logout() error {
 	s.r.mu.Lock()
 	s.r.logouts++
+	if id := s.c.Identity(); id != "" {
+		s.r.identities = append(s.r.identities, id)
+	}
 	s.r.mu.Unlock()
 	return nil
 }
@@ -128,11 +134,16 @@ func (s *recSession) AuthMechanisms() []string {
 	if s.r.users == nil {
 		return nil
 	}
+	if s.r.allMechs {
+		cfg := auth.ServerConfig{Credentials: s.r.users}
+		return cfg.Mechanisms(s.c.TLS())
+	}
 	return []string{"PLAIN", "LOGIN"}
 }
 
 func (s *recSession) Auth(mech string) (auth.Server, error) {
-	return auth.NewServer(mech, s.r.users, s.c.TLS())
+	cfg := auth.ServerConfig{Credentials: s.r.users}
+	return cfg.NewServer(mech, s.c.TLS())
 }
 
 type recLMTPSession struct{ *recSession }
