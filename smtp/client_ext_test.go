@@ -248,3 +248,17 @@ func TestClientLogin(t *testing.T) {
 	defer c.Close()
 	require.ErrorIs(t, c.Login(extCtx(t), "user", "pencil"), smtp.ErrInsecureAuth)
 }
+
+// A refused MAIL stops a long pipelined envelope after its first group.
+func TestClientMailRefusedManyRecipients(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithMailHook(func(string) error { return smtp.ErrTryLater }))
+	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
+	require.NoError(t, err)
+	defer c.Close()
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: rcpts(600)}, strings.NewReader("x"))
+	require.True(t, smtp.IsTemporary(err), "%v", err)
+	for _, r := range res.Rcpts {
+		assert.True(t, smtp.IsTemporary(r.Err))
+	}
+	require.NoError(t, c.Noop(extCtx(t)), "the replies to the first group were all read")
+}

@@ -15,6 +15,10 @@ import (
 // does not read while it writes to keep each group within the TCP window.
 const clientPipelineGroup = 8 << 10
 
+// clientFirstGroupRcpts bounds the recipients pipelined with MAIL before its
+// reply is known.
+const clientFirstGroupRcpts = 8
+
 // ErrUnsupported is wrapped by the errors of Mail, Rcpt and Send when an
 // option needs an extension the server does not offer (SMTPUTF8, 8BITMIME,
 // BINARYMIME, DSN). The client refuses rather than send what the server
@@ -561,7 +565,8 @@ func (b *bdatWriter) close() (last *Reply, perRcpt []error, err error) {
 // Send runs one mail transaction: MAIL, a RCPT per recipient, then the data
 // from r in BDAT chunks when the server offers CHUNKING, else with DATA.
 // When the server offers PIPELINING, MAIL, the RCPTs and DATA go out in one
-// batch and their replies are matched in order (RFC 2920 §3.1). When r has a
+// batch (a few batches beyond 8 recipients) and their replies are matched in
+// order (RFC 2920 §3.1). When r has a
 // Len method (a *bytes.Reader, *strings.Reader or *bytes.Buffer) and the
 // server offers SIZE, MAIL declares that size unless MailOptions gives one.
 //
@@ -669,14 +674,25 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 	accepted := 0
 	nrcpt := len(env.To)
 	if c.pipelining() {
+		// The first group holds MAIL and at most clientFirstGroupRcpts
+		// recipients (and DATA when they are all there): if MAIL is refused,
+		// every RCPT after it earns an error too, and servers drop clients
+		// that collect too many errors.
+		firstEnd := len(lines) - 1
+		if nrcpt > clientFirstGroupRcpts {
+			firstEnd = clientFirstGroupRcpts
+		}
 		start, size := 0, 0
 		for i, l := range lines {
 			size += len(l) + 2
-			if size >= clientPipelineGroup || i == len(lines)-1 {
+			if size >= clientPipelineGroup || i == len(lines)-1 || i == firstEnd {
 				if err := exchange(start, i+1); err != nil {
 					return failAll(err)
 				}
 				start, size = i+1, 0
+				if reps[0].Code/100 != 2 {
+					break // no point in sending more after a refused MAIL
+				}
 			}
 		}
 	} else {
