@@ -14,8 +14,8 @@
 //     ">From " originally.
 //
 // Reader.ContentLength trusts Content-Length fields (mboxcl and mboxcl2):
-// Dovecot and some other programs write mboxes that way, without quoting
-// "From " lines, so reading their files needs it. Reader.Strict accepts
+// Dovecot and mutt write mboxes that way, without quoting "From " lines, so
+// reading their files needs it. Reader.Strict accepts
 // only full separator lines (sender and date, after an empty line) as RFC
 // 4155 Appendix A describes; by default every line starting with "From "
 // separates messages, which is right for files whose writers quoted.

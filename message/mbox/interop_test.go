@@ -2,6 +2,7 @@ package mbox_test
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/internal/peer"
+	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -272,4 +275,131 @@ func doveadmFetch(t *testing.T, dc *peer.Dovecot, fields string, query ...string
 		recs = append(recs, rec)
 	}
 	return recs
+}
+
+// TestMuttReads has mutt, a third independent mbox reader, open an mbox we
+// wrote and pipe each message out. mutt is interactive, so it runs under
+// script(1) for a terminal and is driven by a push command.
+func TestMuttReads(t *testing.T) {
+	mutt := peer.Path(t, "mutt")
+	script := peer.Path(t, "script")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "box")
+	bodies := []string{
+		"Subject: mutt 0\n\nFrom the start\n>From quoted\n",
+		"Subject: mutt 1\n\n\n\nFrom after blank lines\n",
+		"Subject: mutt 2\n\nlast, no newline",
+	}
+	require.NoError(t, mbox.WriteFile(path, func(w *mbox.Writer) error {
+		for _, b := range bodies {
+			if err := w.WriteMessage("sender@example.test", date, strings.NewReader(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	out := filepath.Join(dir, "out")
+	rc := filepath.Join(dir, "muttrc")
+	// An existing $folder, or mutt's first-run question eats the keys.
+	require.NoError(t, os.WriteFile(rc, []byte("set folder="+dir+"\nset pipe_split=yes\nset pipe_decode=no\nset wait_key=no\nset mbox_type=mbox\nset sort=mailbox-order\n"), 0o600))
+	push := fmt.Sprintf(`push "<tag-pattern>~A<enter><tag-prefix><pipe-message>(cat; echo ==END==) >> %s<enter><quit>"`, out)
+	cmdline := fmt.Sprintf("%s -n -F %s -R -f %s -e '%s'", mutt, rc, path, push)
+	env := []string{"TERM=xterm", "HOME=" + dir}
+	res, err := runEnv(env, script, "-q", "-c", cmdline, "/dev/null")
+	require.NoError(t, err, res)
+	b, err := os.ReadFile(out)
+	require.NoError(t, err, "mutt wrote nothing: %s", res)
+	parts := strings.Split(strings.TrimSuffix(string(b), "==END==\n"), "==END==\n")
+	require.Len(t, parts, 3, string(b))
+	for i, p := range parts {
+		// mutt shows the separator line, the message as stored (it does
+		// not undo mboxrd quoting) and a line end of its own (pipe_sep).
+		assert.True(t, strings.HasPrefix(p, "From sender@example.test Wed Nov  4 03:04:05 2026\n"), p)
+		assert.Contains(t, p, fmt.Sprintf("Subject: mutt %d\n", i))
+	}
+	assert.Contains(t, parts[0], "\n>From the start\n>>From quoted\n")
+	assert.Contains(t, parts[1], "\n\n\n>From after blank lines\n")
+	assert.Contains(t, parts[2], "last, no newline\n")
+}
+
+func runEnv(env []string, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	// script(1) hangs up its terminal when its standard input ends, so
+	// give it one that stays open until the program exits.
+	stdin, keep, err := os.Pipe()
+	if err != nil {
+		return "", err
+	}
+	defer keep.Close()
+	cmd.Stdin = stdin
+	out, err := cmd.CombinedOutput()
+	stdin.Close()
+	return string(out), err
+}
+
+// TestMuttCopiesMaildirToMbox has mutt read a Maildir written by package
+// maildir and copy its messages into an mbox, which we read back. mutt
+// (like Dovecot) writes Content-Length fields and leaves "From " lines
+// unquoted, so the reader needs ContentLength.
+func TestMuttCopiesMaildirToMbox(t *testing.T) {
+	mutt := peer.Path(t, "mutt")
+	script := peer.Path(t, "script")
+	dir := t.TempDir()
+	src, err := maildir.Create(filepath.Join(dir, "Maildir"))
+	require.NoError(t, err)
+	bodies := map[string]string{
+		"m1": "Subject: m1\n\nFrom line\n>From quoted\n\nFrom after blank\n",
+		"m2": "Subject: m2\n\nseen body\n",
+	}
+	for _, subj := range []string{"m1", "m2"} {
+		k, err := src.Deliver(strings.NewReader(bodies[subj]))
+		require.NoError(t, err)
+		if subj == "m2" {
+			require.NoError(t, src.SetFlags(k, maildir.NewFlags(maildir.FlagSeen, maildir.FlagFlagged)))
+		}
+	}
+	out := filepath.Join(dir, "out.mbox")
+	rc := filepath.Join(dir, "muttrc")
+	require.NoError(t, os.WriteFile(rc, []byte("set folder="+dir+"\nset confirmcreate=no\nset confirmappend=no\nset wait_key=no\nset mbox_type=mbox\nset sort=mailbox-order\n"), 0o600))
+	push := fmt.Sprintf(`push "<tag-pattern>~A<enter><tag-prefix><copy-message>%s<enter><quit>"`, out)
+	cmdline := fmt.Sprintf("%s -n -F %s -f %s -e '%s'", mutt, rc, src.Path(), push)
+	res, err := runEnv([]string{"TERM=xterm", "HOME=" + dir}, script, "-q", "-c", cmdline, "/dev/null")
+	require.NoError(t, err, res)
+
+	f, err := os.Open(out)
+	require.NoError(t, err, "mutt wrote no mbox: %s", res)
+	defer f.Close()
+	r := mbox.NewReader(f)
+	r.ContentLength = true
+	dst, err := maildir.Create(filepath.Join(dir, "Imported"))
+	require.NoError(t, err)
+	n, err := mbox.ToMaildir(dst, r)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	list, err := dst.List()
+	require.NoError(t, err)
+	for _, m := range list {
+		rf, err := dst.Open(m.Key)
+		require.NoError(t, err)
+		b, err := io.ReadAll(rf)
+		rf.Close()
+		require.NoError(t, err)
+		content := string(b)
+		subj := "m1"
+		if strings.Contains(content, "Subject: m2") {
+			subj = "m2"
+		}
+		// mutt adds Status and Content-Length fields; the body is intact.
+		_, wantBody, _ := strings.Cut(bodies[subj], "\n\n")
+		_, gotBody, _ := strings.Cut(content, "\n\n")
+		assert.Equal(t, wantBody, gotBody, subj)
+		if subj == "m2" {
+			assert.True(t, m.Flags.Has(maildir.FlagSeen), "Status: RO becomes Seen: %q", content)
+		} else {
+			assert.False(t, m.Flags.Has(maildir.FlagSeen))
+		}
+	}
 }
