@@ -169,6 +169,17 @@ func TestValidate(t *testing.T) {
 		assert.True(t, fields[f], "no problem reported for %s: %v", f, ps)
 	}
 
+	var r Header
+	r.Add("Resent-To", "x@y.test")
+	r.Add("Resent-From", "a@x.test, b@x.test")
+	r.Add("Date", FormatDate(time.Now()))
+	r.Add("From", "a@x.test")
+	rp := map[string]bool{}
+	for _, p := range Validate(&r) {
+		rp[p.Field] = true
+	}
+	assert.Equal(t, map[string]bool{"Resent-Date": true, "Resent-Sender": true}, rp)
+
 	var g Header
 	g.Add("From", "Team: a@x.test, b@x.test;")
 	g.Add("Sender", "a@x.test")

@@ -29,7 +29,8 @@ var onceFields = []string{
 // these; validation is a separate step for those who want it, such as a
 // submission server (RFC 6409 §8).
 //
-// It checks that Date and From appear exactly once and parse; that the
+// It checks that Date and From appear exactly once and parse; that each
+// resent block has its Resent-Date and Resent-From (§3.6.6); that the
 // fields allowed once appear at most once; that Sender is present, and a
 // single mailbox, when From has more than one mailbox (RFC 5322 §3.6.2, RFC
 // 6854 §2.1 for groups); that address fields, Message-ID, In-Reply-To and
@@ -81,6 +82,37 @@ func Validate(h *Header) []Problem {
 				if len(list) == 0 {
 					add(name, "empty address list")
 				}
+			}
+		}
+	}
+	// RFC 5322 §3.6.6: each resent block has a Resent-Date and a
+	// Resent-From (and a Resent-Sender if that has several mailboxes).
+	resent := 0
+	for name := range h.All() {
+		if len(name) > 7 && equalFoldString(name[:7], "Resent-") {
+			resent++
+		}
+	}
+	if resent > 0 {
+		dates, froms := h.Count("Resent-Date"), h.Count("Resent-From")
+		if dates == 0 {
+			add("Resent-Date", "missing from a resent block")
+		}
+		if froms == 0 {
+			add("Resent-From", "missing from a resent block")
+		}
+		if dates != froms && dates > 0 && froms > 0 {
+			add("Resent-From", "resent blocks with "+itoa(dates)+" Resent-Date and "+itoa(froms)+" Resent-From fields")
+		}
+		for _, v := range h.Values("Resent-Date") {
+			if _, err := ParseDate(v); err != nil {
+				add("Resent-Date", err.Error())
+			}
+		}
+		senders := h.Count("Resent-Sender")
+		for _, v := range h.Values("Resent-From") {
+			if list, err := ParseAddressList(v); err == nil && len(Mailboxes(list)) > 1 && senders == 0 {
+				add("Resent-Sender", "required when Resent-From has more than one mailbox")
 			}
 		}
 	}
