@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"os"
@@ -210,4 +211,54 @@ func TestStartAddressInUse(t *testing.T) {
 	err = sys.Start()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pop3 listener")
+}
+
+// Two users may not share an address: "alice" in domain a.test and the
+// full-address user "alice@a.test".
+func TestUsersAddressConflict(t *testing.T) {
+	u, err := loadUsers(filepath.Join(t.TempDir(), "users"), []string{"a.test"})
+	require.NoError(t, err)
+	require.NoError(t, u.set("alice", "x"))
+	assert.ErrorContains(t, u.set("alice@a.test", "y"), "both")
+}
+
+// -user on a later start changes a password and keeps the other users.
+func TestUserUpdate(t *testing.T) {
+	cfg := testConfig(t)
+	ts := startSystem(t, cfg)
+	require.NoError(t, ts.Shutdown(context.Background()))
+
+	cfg2 := *cfg
+	cfg2.Users = []userSpec{{"alice", "changed"}}
+	ts2 := startSystem(t, &cfg2)
+	require.ErrorIs(t, ts2.users.store.CheckPassword("alice", alicePass), auth.ErrAuthFailed)
+	require.NoError(t, ts2.users.store.CheckPassword("alice", "changed"))
+	require.NoError(t, ts2.users.store.CheckPassword("bob", bobPass))
+	_, err := ts2.submit(t, "alice", "changed", "alice@"+testDomain, []string{"bob@" + testDomain}, []byte("Subject: x\r\n\r\ny\r\n"))
+	require.NoError(t, err)
+}
+
+// FuzzLoadUsers: no users file makes loading panic, and whatever loads
+// saves and loads again to the same users.
+func FuzzLoadUsers(f *testing.F) {
+	f.Add("alice:" + "$scram-sha-256$i=4096$W22ZaJ0SNY7soEsUEjb6gQ$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY$wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU:{CRAM-MD5}" + strings.Repeat("ab", 32) + "\n")
+	f.Add("# comment\n\nbob@b.test:$pbkdf2-sha256$i=1000,l=32$c2FsdA$" + strings.Repeat("A", 43) + "\n")
+	f.Add("x:{PLAIN}y\n")
+	f.Add("a:b:c:d\n")
+	f.Fuzz(func(t *testing.T, content string) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "users")
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		u, err := loadUsers(path, []string{"a.test"})
+		if err != nil {
+			return
+		}
+		require.NoError(t, u.save())
+		u2, err := loadUsers(path, []string{"a.test"})
+		require.NoError(t, err)
+		require.Equal(t, len(u.list), len(u2.list))
+		for i := range u.list {
+			assert.Equal(t, *u.list[i], *u2.list[i])
+		}
+	})
 }

@@ -130,9 +130,15 @@ func (u *users) index() error {
 			if usr.CRAM != (auth.CRAMMD5Key{}) {
 				u.store.SetCRAMMD5Key(l, usr.CRAM)
 			}
+			if other := u.byLogin[l]; other != nil && other != usr {
+				return fmt.Errorf("users %s and %s both log in as %s", other.Name, usr.Name, l)
+			}
 			u.byLogin[l] = usr
 		}
 		for _, a := range u.addresses(usr) {
+			if other := u.byAddr[a]; other != nil {
+				return fmt.Errorf("users %s and %s both have the address %s", other.Name, usr.Name, a)
+			}
 			u.byAddr[a] = usr
 		}
 	}
