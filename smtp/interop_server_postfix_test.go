@@ -16,26 +16,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestInteropPostfixRelay runs a private Postfix instance whose relayhost is
-// our Server, injects mail into it with swaks, and checks that Postfix's smtp
-// client delivers it to us (over STARTTLS, with PIPELINING and its own
-// choices of parameters). Postfix only runs an alternate configuration
-// directory listed in the default instance's alternate_config_directories, so
-// the test needs root to add it to /etc/postfix/main.cf.
-func TestInteropPostfixRelay(t *testing.T) {
+// startPostfix runs a private Postfix instance and returns the address of
+// its smtpd and its log file. transport is main.cf's line routing all mail
+// (relayhost or default_transport). Postfix only runs an alternate
+// configuration directory listed in the default instance's
+// alternate_config_directories, so this needs root to add it to
+// /etc/postfix/main.cf; without root the test is skipped.
+func startPostfix(t *testing.T, name, transport string) (in, maillog string) {
+	t.Helper()
 	postfix := peer.Path(t, "postfix")
-	swaks := peer.Path(t, "swaks")
 	if os.Geteuid() != 0 {
 		t.Skip("a private Postfix instance needs root (to list its config directory in /etc/postfix/main.cf)")
 	}
 	if testing.Short() {
 		t.Skip("starting Postfix is slow")
 	}
-	rec, addr := interopServer(t, nil)
-	_, ourPort, _ := strings.Cut(addr, ":")
-
 	// Postfix's user must traverse the directories: not under t.TempDir (0700).
-	base := "/tmp/mailwire-smtp-postfix-relay"
+	base := "/tmp/mailwire-smtp-postfix-" + name
 	etc := filepath.Join(base, "etc")
 	exec.Command(postfix, "-c", etc, "stop").Run() // a leftover from an interrupted run
 	require.NoError(t, os.RemoveAll(base))
@@ -53,6 +50,7 @@ func TestInteropPostfixRelay(t *testing.T) {
 	require.NoError(t, os.Chown(filepath.Join(base, "data"), uid, -1))
 
 	inPort := peer.FreePort(t)
+	maillog = filepath.Join(base, "maillog")
 	mainCF := fmt.Sprintf(`compatibility_level = 3.6
 queue_directory = %[1]s/queue
 data_directory = %[1]s/data
@@ -65,15 +63,16 @@ mydestination =
 local_recipient_maps =
 alias_maps =
 alias_database =
-relayhost = [127.0.0.1]:%[2]s
+%[2]s
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
 smtp_tls_security_level = may
+lmtp_tls_security_level = none
 smtputf8_enable = yes
 maillog_file = %[1]s/maillog
 maillog_file_prefixes = %[1]s
 smtp_address_preference = ipv4
-`, base, ourPort)
+`, base, transport)
 	masterCF := fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd\n", inPort) + `pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -88,6 +87,7 @@ proxymap  unix  - - n - - proxymap
 proxywrite unix - - n - 1 proxymap
 smtp      unix  - - n - - smtp
 relay     unix  - - n - - smtp
+lmtp      unix  - - n - - lmtp
 showq     unix  n - n - - showq
 error     unix  - - n - - error
 retry     unix  - - n - - error
@@ -103,23 +103,34 @@ postlog   unix-dgram n - n - 1 postlogd
 		// Postfix reports a bad configuration to syslog; check shows it on
 		// stderr only for a terminal.
 		check, _ := peer.RunErr(30*time.Second, nil, "script", "-qc", postfix+" -c "+etc+" check", "/dev/null")
-		log, _ := os.ReadFile(filepath.Join(base, "maillog"))
+		log, _ := os.ReadFile(maillog)
 		t.Fatalf("postfix start: %v\n%s\n%s\n%s", err, out, check, log)
 	}
 	t.Cleanup(func() {
 		exec.Command(postfix, "-c", etc, "stop").Run()
 		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(base, "maillog"))
+			log, _ := os.ReadFile(maillog)
 			t.Logf("Postfix log:\n%s", log)
 		}
 		os.RemoveAll(base)
 	})
-	in := peer.Addr(inPort)
+	in = peer.Addr(inPort)
 	peer.WaitListening(t, in, 30*time.Second)
+	return in, maillog
+}
+
+// TestInteropPostfixRelay runs a private Postfix instance whose relayhost is
+// our Server, injects mail into it with swaks, and checks that Postfix's smtp
+// client delivers it to us (over STARTTLS, with PIPELINING and its own
+// choices of parameters).
+func TestInteropPostfixRelay(t *testing.T) {
+	swaks := peer.Path(t, "swaks")
+	rec, addr := interopServer(t, nil)
+	in, _ := startPostfix(t, "relay", "relayhost = ["+strings.Replace(addr, ":", "]:", 1))
 
 	msgFile := filepath.Join(t.TempDir(), "msg.eml")
 	require.NoError(t, os.WriteFile(msgFile, []byte(testMessage("postfix")+"..two dots\r\n8-bit: caf\xc3\xa9\r\n"), 0o600))
-	out, err = peer.RunErr(30*time.Second, nil, swaks, "--server", in, "--from", "alice@a.test",
+	out, err := peer.RunErr(30*time.Second, nil, swaks, "--server", in, "--from", "alice@a.test",
 		"--to", "bob@b.test,carol@c.test", "--data", "@"+msgFile)
 	require.NoError(t, err, out)
 
@@ -138,6 +149,32 @@ postlog   unix-dgram n - n - 1 postlogd
 	assert.Contains(t, m.Data, "\r\n.leading dot\r\n")
 	assert.Contains(t, m.Data, "\r\n..two dots\r\n")
 	assert.Contains(t, m.Data, "caf\xc3\xa9")
+}
+
+// TestInteropPostfixLMTP has Postfix's lmtp delivery agent deliver to our
+// LMTP server, which refuses one recipient after DATA (RFC 2033 §4.2): Postfix
+// must defer that one and count the others as delivered.
+func TestInteropPostfixLMTP(t *testing.T) {
+	swaks := peer.Path(t, "swaks")
+	rec := &recorder{lmtp: map[string]error{"full": ErrMailboxFull}}
+	_, _, addr := newTestServerWith(t, rec, func(s *Server) { s.LMTP = true })
+	in, maillog := startPostfix(t, "lmtp", "default_transport = lmtp:inet:"+addr)
+
+	out, err := peer.RunErr(30*time.Second, nil, swaks, "--server", in, "--from", "alice@a.test",
+		"--to", "bob@b.test,full@b.test,carol@c.test", "--header", "Subject: lmtp")
+	require.NoError(t, err, out)
+	require.Eventually(t, func() bool {
+		log, _ := os.ReadFile(maillog)
+		return strings.Count(string(log), "status=") >= 3
+	}, 60*time.Second, 50*time.Millisecond, "Postfix did not deliver over LMTP")
+	log, _ := os.ReadFile(maillog)
+	assert.Regexp(t, `to=<bob@b.test>, relay=127.0.0.1\[127.0.0.1\]:\d+, .*status=sent`, string(log))
+	assert.Regexp(t, `to=<carol@c.test>, relay=127.0.0.1\[127.0.0.1\]:\d+, .*status=sent`, string(log))
+	assert.Regexp(t, `to=<full@b.test>, relay=127.0.0.1\[127.0.0.1\]:\d+, .*status=deferred \(host 127.0.0.1\[127.0.0.1\] said: 452 4.2.2`, string(log))
+	msgs := rec.messages()
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "postfix.test", msgs[0].Helo)
+	assert.Contains(t, msgs[0].Data, "Subject: lmtp\r\n")
 }
 
 // allowPostfixConfigDir adds dir to alternate_config_directories in the
