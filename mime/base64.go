@@ -62,6 +62,7 @@ func (d *Base64Decoder) defect(k DefectKind, s string) {
 // grow the list without bound.
 const maxDefects = 16
 
+// Read reads decoded bytes; it returns io.EOF at the end of the input.
 func (d *Base64Decoder) Read(p []byte) (int, error) {
 	for {
 		if len(d.out) > 0 {

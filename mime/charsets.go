@@ -13,6 +13,7 @@ type CharsetError struct {
 	Charset string
 }
 
+// Error names the charset.
 func (e *CharsetError) Error() string { return "mime: unknown charset " + e.Charset }
 
 // Is makes errors.Is(err, ErrUnknownCharset) true.

@@ -55,6 +55,7 @@ var defectNames = [...]string{
 	DefectBadEncoding:        "unknown transfer encoding",
 }
 
+// String returns a short description of the kind.
 func (k DefectKind) String() string {
 	if int(k) < len(defectNames) && defectNames[k] != "" {
 		return defectNames[k]
@@ -68,6 +69,7 @@ type Defect struct {
 	Detail string // what was found, for humans
 }
 
+// String returns the kind and the detail.
 func (d Defect) String() string {
 	if d.Detail == "" {
 		return d.Kind.String()

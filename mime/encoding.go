@@ -84,6 +84,7 @@ func NewBase64Encoder(w io.Writer) *Base64Encoder {
 	return &Base64Encoder{w: w, in: make([]byte, 0, base64LineBytes), out: make([]byte, 0, 78*256)}
 }
 
+// Write encodes p, writing every complete line.
 func (e *Base64Encoder) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err

@@ -34,6 +34,7 @@ func (d *QPDecoder) Reset(r io.Reader) {
 // Defects returns the malformations seen so far.
 func (d *QPDecoder) Defects() []Defect { return d.defects }
 
+// Read reads decoded bytes; it returns io.EOF at the end of the input.
 func (d *QPDecoder) Read(p []byte) (int, error) {
 	for {
 		if len(d.out) > 0 {
@@ -225,6 +226,7 @@ func NewQPEncoder(w io.Writer, binary bool) *QPEncoder {
 
 const qpLineMax = 76
 
+// Write encodes p. Output is written in blocks; Close writes the rest.
 func (e *QPEncoder) Write(p []byte) (int, error) {
 	if e.err != nil {
 		return 0, e.err
