@@ -64,8 +64,11 @@
 // sessions end without deleting anything; after 30 seconds the rest are
 // closed.
 //
+// Mail to postmaster in any local domain, and to <Postmaster> (RFC 5321
+// §4.5.1), goes to the user named "postmaster", else to "demo", else to the
+// first user by name.
+//
 // Not implemented: an outbound queue (remote delivery), IMAP, aliases,
-// postmaster routing (RFC 5321 §4.5.1: create a user named "postmaster"),
 // quotas, SPF/DKIM/DMARC checks on incoming mail, and reloading the users
 // file while running (restart with -user to change users).
 package main

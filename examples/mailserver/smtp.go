@@ -129,7 +129,9 @@ func (s *session) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
 
 func (s *session) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	addr := to.String()
-	if to.Domain == "" || !s.sys.users.localDomain(to.Domain) {
+	// A Mailbox without a domain is the special recipient <Postmaster>
+	// (RFC 5321 §4.1.1.3), always local.
+	if to.Domain != "" && !s.sys.users.localDomain(to.Domain) {
 		if s.submission {
 			s.log.Info("recipient refused", "to", addr, "reason", "remote")
 			return errNoRemote

@@ -409,3 +409,29 @@ func mimeAttachment(msg []byte, name string, out *[]byte) error {
 		return nil
 	})
 }
+
+// RFC 5321 §4.5.1: postmaster is accepted in every local domain, and as
+// <Postmaster>; here it reaches alice, the first user by name.
+func TestPostmaster(t *testing.T) {
+	ts := startSystem(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := smtp.Dial(ctx, ts.Addr(lnSMTP), nil)
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Send(ctx, &smtp.Envelope{From: "x@elsewhere.example", To: []string{"PostMaster@" + testDomain}}, strings.NewReader("Subject: pm\r\n\r\nhi\r\n"))
+	require.NoError(t, err)
+	require.NoError(t, c.Mail(ctx, "x@elsewhere.example", nil))
+	requireCode(t, c.Rcpt(ctx, "postmaster@elsewhere.example", nil), 550, "5.7.1")
+	require.NoError(t, c.Reset(ctx))
+	conn, err := net.Dial("tcp", ts.Addr(lnSMTP))
+	require.NoError(t, err)
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.WriteString(conn, "EHLO x\r\nMAIL FROM:<>\r\nRCPT TO:<Postmaster>\r\nQUIT\r\n")
+	require.NoError(t, err)
+	out, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	assert.Regexp(t, `(?s)250 2\.1\.0.*\r\n250 2\.1\.5.*221`, string(out), "RCPT TO:<Postmaster> is accepted")
+	assert.Len(t, ts.stored(t, "alice"), 1)
+}

@@ -175,7 +175,32 @@ func (u *users) localDomain(domain string) bool {
 // lookupAddr returns the user receiving mail for addr, or nil. Addresses
 // are matched without regard to case: RFC 5321 §2.4 lets the local part be
 // case-sensitive, but no user here differs from another by case alone.
-func (u *users) lookupAddr(addr string) *user { return u.byAddr[strings.ToLower(addr)] }
+func (u *users) lookupAddr(addr string) *user {
+	addr = strings.ToLower(addr)
+	if usr := u.byAddr[addr]; usr != nil {
+		return usr
+	}
+	if local, domain, _ := strings.Cut(addr, "@"); local == "postmaster" && (domain == "" || u.localDomain(domain)) {
+		return u.postmaster()
+	}
+	return nil
+}
+
+// postmaster returns the user who receives mail for postmaster in every
+// local domain, RFC 5321 §4.5.1 requiring that address: the user named
+// "postmaster", else "demo", else the first user by name.
+func (u *users) postmaster() *user {
+	if usr := u.find("postmaster"); usr != nil {
+		return usr
+	}
+	if usr := u.find("demo"); usr != nil {
+		return usr
+	}
+	if len(u.list) > 0 {
+		return u.list[0]
+	}
+	return nil
+}
 
 // lookupLogin returns the user an authenticated identity names, or nil.
 func (u *users) lookupLogin(name string) *user { return u.byLogin[name] }
