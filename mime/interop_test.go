@@ -140,3 +140,32 @@ func TestInteropPythonComposed(t *testing.T) {
 		{"4.1", "text/plain", "", "inner body\n"},
 	}, got)
 }
+
+// TestInteropPythonReadsTo7bit has Python's email package read messages
+// before and after To7bit: every part decodes to the same bytes.
+func TestInteropPythonReadsTo7bit(t *testing.T) {
+	py := peer.Python(t, "email")
+	eight := "From: Jörg <jorg@example.org>\r\nSubject: Grüße\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Köln\r\n" +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\x00\x01\xfe\xff\r\n" +
+		"--b--\r\n"
+	inputs := map[string][]byte{"8bit": []byte(eight)}
+	for _, name := range []string{"nested.eml", "rfc822-inside.eml", "8bit-header.eml"} {
+		inputs[name] = readTestdata(t, name)
+	}
+	dir := t.TempDir()
+	for name, in := range inputs {
+		var out bytes.Buffer
+		require.NoError(t, To7bit(&out, bytes.NewReader(in)), name)
+		before := filepath.Join(dir, "before.eml")
+		after := filepath.Join(dir, "after.eml")
+		require.NoError(t, os.WriteFile(before, in, 0o600))
+		require.NoError(t, os.WriteFile(after, out.Bytes(), 0o600))
+		var a, b []pyPart
+		require.NoError(t, json.Unmarshal([]byte(peer.Run(t, 30*time.Second, py, "-c", pyParse, before)), &a))
+		require.NoError(t, json.Unmarshal([]byte(peer.Run(t, 30*time.Second, py, "-c", pyParse, after)), &b))
+		assert.Equal(t, a, b, name)
+		assert.NotEmpty(t, a, name)
+	}
+}
