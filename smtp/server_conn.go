@@ -218,18 +218,19 @@ func (c *Conn) serve() {
 	c.reply(220, NoEnhancedCode, "%s %s Service ready", s.domain(), proto)
 
 	for !c.quit {
-		var line string
 		if c.pending != nil {
-			line, c.pending = *c.pending, nil
+			line := *c.pending
+			c.pending = nil
+			c.handle(line)
 		} else {
-			var st readState
-			if line, st = c.readCommand(); st == readClose {
+			line, st := c.readCommand()
+			if st == readClose {
 				break
-			} else if st == readReplied {
-				continue
+			}
+			if st == readLine {
+				c.handle(line)
 			}
 		}
-		c.handle(line)
 		if c.tooManyErrors() && !c.quit {
 			c.reply(421, EnhancedCode{4, 7, 0}, "%s Too many errors, closing connection", s.domain())
 			break

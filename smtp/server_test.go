@@ -452,6 +452,21 @@ func TestServerTooManyErrors(t *testing.T) {
 	assert.True(t, c.closed())
 }
 
+// TestServerTooManyBadLines: lines refused before parsing (too long, bare
+// CR) count as errors too.
+func TestServerTooManyBadLines(t *testing.T) {
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 3; s.MaxLineLength = 10 })
+	c := rawDial(t, addr)
+	c.expect(220)
+	c.send(strings.Repeat("x", 50) + "\r\nNOOP\rNOOP\r" + strings.Repeat("y", 50) + "\r\n")
+	c.expect(500)
+	c.expect(500)
+	c.expect(500)
+	r := c.expect(421)
+	assert.Equal(t, EnhancedCode{4, 7, 0}, r.EnhancedCode)
+	assert.True(t, c.closed())
+}
+
 func TestServerLineTooLong(t *testing.T) {
 	_, _, addr := newTestServer(t, func(s *Server) { s.MaxLineLength = 100 })
 	c := rawGreet(t, addr)
