@@ -253,3 +253,42 @@ func readKey(t *testing.T, d *maildir.Dir, key string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestMblazeReadsOurMaildir: mblaze's mlist filters our messages by the
+// flags in their names, and mflag's renames are read back here.
+func TestMblazeReadsOurMaildir(t *testing.T) {
+	mlist := peer.Path(t, "mlist")
+	mflag := peer.Path(t, "mflag")
+	d, err := maildir.Create(filepath.Join(t.TempDir(), "Maildir"))
+	require.NoError(t, err)
+	var keys []string
+	for _, fl := range []maildir.Flags{"", "S", "FS", "RST"} {
+		k, err := d.Deliver(strings.NewReader("Subject: x\n\ny\n"))
+		require.NoError(t, err)
+		if fl != "" {
+			require.NoError(t, d.SetFlags(k, fl))
+		}
+		keys = append(keys, k)
+	}
+	count := func(args ...string) int {
+		out := peer.Run(t, 30*time.Second, mlist, append(args, d.Path())...)
+		return len(strings.Fields(out))
+	}
+	assert.Equal(t, 4, count())
+	assert.Equal(t, 1, count("-N"))
+	assert.Equal(t, 3, count("-S"))
+	assert.Equal(t, 1, count("-F"))
+	assert.Equal(t, 1, count("-T"))
+	assert.Equal(t, 1, count("-s"))
+
+	// mflag -F flags the message named by its path; we see the rename.
+	list, err := d.List()
+	require.NoError(t, err)
+	peer.Run(t, 30*time.Second, mflag, "-F", filepath.Join(d.Path(), list[1].File))
+	fl, err := d.Flags(keys[1])
+	require.NoError(t, err)
+	assert.Equal(t, maildir.Flags("FS"), fl)
+	list2, err := d.List()
+	require.NoError(t, err)
+	assert.Equal(t, list[1].UID, list2[1].UID)
+}
