@@ -130,3 +130,14 @@ func FuzzDecodeWords(f *testing.F) {
 		}
 	})
 }
+
+func TestEncodePhrase(t *testing.T) {
+	assert.Equal(t, "Joe Bloggs", EncodePhrase("Joe Bloggs"))
+	assert.Equal(t, "=?UTF-8?Q?J=C3=B6rg?=", EncodePhrase("Jörg"))
+	_, err := DecodeWords("=?bogus?q?x?=")
+	assert.Contains(t, err.Error(), "bogus")
+	_, err = ParseDate("nope")
+	assert.Contains(t, err.Error(), "nope")
+	assert.Equal(t, "message: Date: missing", Problem{"Date", "missing"}.Error())
+	assert.Equal(t, "message: x", Problem{"", "x"}.Error())
+}

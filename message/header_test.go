@@ -312,3 +312,55 @@ func longName(in []byte, n int) bool {
 	}
 	return false
 }
+
+func TestHeaderSmallAPIs(t *testing.T) {
+	h, _, err := parseHeaderBytes([]byte("A: one\r\nB: two\r\n  folded\r\n\r\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []byte("one"), h.ValueBytes("a"))
+	assert.Equal(t, []byte("two  folded"), h.ValueBytes("B"))
+	assert.Nil(t, h.ValueBytes("C"))
+	h.Add("C", "three")
+	assert.Equal(t, []byte("three"), h.ValueBytes("c"))
+
+	h, _, err = parseHeaderBytes([]byte(" lead\r\nA: 1\r\nbad line\r\n"))
+	require.NoError(t, err)
+	require.Len(t, h.Defects(), 2)
+	assert.Equal(t, "line 1: continuation line before the first field; kept as a nameless field", h.Defects()[0].String())
+	assert.Equal(t, "", h.Field(0).Name)
+	assert.Equal(t, "", h.Get(""))
+
+	// ReadWithLimits on a bufio.Reader reads from it directly.
+	br := bufio.NewReader(strings.NewReader("A: 1\r\n\r\nbody"))
+	m, err := ReadWithLimits(br, Limits{})
+	require.NoError(t, err)
+	assert.Same(t, br, m.Body)
+	_, err = ReadWithLimits(bufio.NewReader(strings.NewReader("A: 1\r\nB: 2\r\n\r\n")), Limits{MaxFields: 1})
+	require.ErrorIs(t, err, ErrTooManyFields)
+	assert.Contains(t, err.Error(), "header line 2")
+
+	// Writing fields read with bare CR or LF line ends through a Writer
+	// makes them CRLF.
+	h, _, err = parseHeaderBytes([]byte("A: 1\rstill A\nB: 2\n\n"))
+	require.NoError(t, err)
+	var out bytes.Buffer
+	w, err := NewWriter(&out, h, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.Equal(t, "A: 1\r\nstill A\r\nB: 2\r\n\r\n", out.String())
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("write failed") }
+
+func TestWriterPropagatesErrors(t *testing.T) {
+	var h Header
+	h.Add("A", "1")
+	w, err := NewWriter(failWriter{}, &h, nil)
+	require.NoError(t, err) // buffered
+	_, err = w.Write(bytes.Repeat([]byte("x\n"), 10000))
+	require.Error(t, err)
+	require.Error(t, w.Close())
+	_, err = h.WriteTo(failWriter{})
+	require.Error(t, err)
+}

@@ -196,3 +196,20 @@ func FuzzUTF7(f *testing.F) {
 		}
 	})
 }
+
+func TestLookupCodePageAliases(t *testing.T) {
+	for _, n := range []string{"cp-850", "ibm-437", "IBM-866", "cp-1252"} {
+		e, err := Lookup(n)
+		require.NoError(t, err, n)
+		require.NotNil(t, e, n)
+	}
+	s, err := DecodeString("ibm-437", "\x82")
+	require.NoError(t, err)
+	assert.Equal(t, "é", s)
+	_, err = Lookup("cp-99999")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cp-99999")
+	assert.Equal(t, "UTF-7", UTF7.(interface{ String() string }).String())
+	_, err = Decode("nope", nil)
+	require.Error(t, err)
+}
