@@ -57,6 +57,10 @@
 // Flag changes are not fsynced: after a crash a message may show its
 // previous flags, but never disappears.
 //
+// Files and directories are created with modes 0600 and 0700, owned by
+// the process: deliver as the mailbox owner (as Dovecot's mail_uid does),
+// or the servers reading the Maildir may not be able to.
+//
 // Not implemented: Maildir++ quotas (maildirsize), the keyword name files
 // (dovecot-keywords), and modified UTF-7 encoding of folder names, which
 // callers sharing folders with Dovecot or Courier should apply themselves.

@@ -148,8 +148,13 @@ func (l *Lock) refresh() {
 // File returns the locked mbox file, open for reading and writing.
 func (l *Lock) File() *os.File { return l.f }
 
-// Unlock releases the locks and closes the file.
+// Unlock releases the locks and closes the file. Calling it again does
+// nothing.
 func (l *Lock) Unlock() error {
+	if l.f == nil {
+		return nil
+	}
+	defer func() { l.f = nil }()
 	close(l.stop)
 	<-l.done
 	lk := syscall.Flock_t{Type: syscall.F_UNLCK, Whence: io.SeekStart}

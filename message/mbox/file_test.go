@@ -113,6 +113,7 @@ func TestLockTimeoutAndStaleLock(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fmt.Sprintf("%d\n", os.Getpid()), string(b))
 	require.NoError(t, l.Unlock())
+	require.NoError(t, l.Unlock())
 	assert.NoFileExists(t, path+".lock")
 }
 
