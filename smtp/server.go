@@ -291,7 +291,7 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		delay = 0
 		if max := s.maxConnections(); max > 0 && s.active.Load() >= int64(max) {
-			go s.refuse(nc)
+			s.refuse(nc)
 			continue
 		}
 		c := s.newConn(nc)
@@ -304,10 +304,12 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 }
 
-// refuse answers a connection over MaxConnections (RFC 5321 §3.8: 421).
+// refuse answers a connection over MaxConnections (RFC 5321 §3.8: 421). It
+// runs in the accept loop, so that a flood of connections cannot pile up
+// goroutines: a short write to a new socket does not block.
 func (s *Server) refuse(nc net.Conn) {
 	defer nc.Close()
-	nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, isTLS := nc.(*tls.Conn); isTLS {
 		// The handshake would need the client's cooperation; just close.
 		return
