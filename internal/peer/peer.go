@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,17 +47,39 @@ func Path(t testing.TB, name string) string {
 	return ""
 }
 
-// Python returns the path of python3 after checking that it can import each of
-// the given modules, or calls Missing.
+// Python returns the path of a python3 that can import each of the given
+// modules, or calls Missing. Debian's python3 in /usr/bin comes first: the
+// python3-* packages that .ci/run installs (python3-aiosmtpd) go there, and an
+// earlier python3 in PATH (a pyenv shim, say) may not see them.
 func Python(t testing.TB, modules ...string) string {
 	t.Helper()
-	py := Path(t, "python3")
-	for _, m := range modules {
-		if err := exec.Command(py, "-c", "import "+m).Run(); err != nil {
-			Missing(t, "python3 module "+m)
+	candidates := []string{"/usr/bin/python3"}
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	for _, py := range candidates {
+		if canImport(py, modules) {
+			return py
 		}
 	}
-	return py
+	what := "python3"
+	if len(modules) > 0 {
+		what = "python3 with modules " + strings.Join(modules, ", ")
+	}
+	Missing(t, what)
+	return ""
+}
+
+func canImport(py string, modules []string) bool {
+	if _, err := os.Stat(py); err != nil {
+		return false
+	}
+	for _, m := range modules {
+		if exec.Command(py, "-c", "import "+m).Run() != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
