@@ -136,7 +136,9 @@ type paramParser struct {
 }
 
 func (p *paramParser) defect(k DefectKind, detail string) {
-	p.defects = append(p.defects, Defect{Kind: k, Detail: detail})
+	if len(p.defects) < maxDefects {
+		p.defects = append(p.defects, Defect{Kind: k, Detail: detail})
+	}
 }
 
 func (p *paramParser) peek() byte {
@@ -362,16 +364,18 @@ func (p *paramParser) assemble(raws []rawParam) (map[string]string, map[string]s
 	params := make(map[string]string, len(raws))
 	var langs map[string]string
 	// Which names had an RFC 2231 form: that form wins over a plain one.
-	ext := map[string]bool{}
+	// Sections are grouped by name in one pass (no quadratic work on a
+	// hostile list of parameters).
+	ext := map[string][]rawParam{}
 	plainSeen := map[string]bool{}
 	for _, r := range raws {
 		if r.section >= 0 || r.ext {
-			ext[r.name] = true
+			ext[r.name] = append(ext[r.name], r)
 		}
 	}
 	done := map[string]bool{}
 	for _, r := range raws {
-		if !ext[r.name] {
+		if ext[r.name] == nil {
 			if plainSeen[r.name] {
 				p.defect(DefectDuplicateParam, r.name)
 				continue
@@ -388,12 +392,7 @@ func (p *paramParser) assemble(raws []rawParam) (map[string]string, map[string]s
 			continue
 		}
 		done[r.name] = true
-		var secs []rawParam
-		for _, s := range raws {
-			if s.name == r.name && (s.section >= 0 || s.ext) {
-				secs = append(secs, s)
-			}
-		}
+		secs := ext[r.name]
 		slices.SortStableFunc(secs, func(a, b rawParam) int { return a.section - b.section })
 		val, lang, ok := p.join2231(r.name, secs)
 		if !ok {

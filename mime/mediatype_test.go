@@ -1,6 +1,8 @@
 package mime
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -218,4 +220,17 @@ func TestEncodedWordFilenames(t *testing.T) {
 	mt, err := ParseMediaType(`multipart/mixed; boundary="=?x?q?y?="`)
 	require.NoError(t, err)
 	assert.Equal(t, "=?x?q?y?=", mt.Params["boundary"])
+}
+
+func TestParseMediaTypeHostile(t *testing.T) {
+	// Many parameters and continuations: linear work, bounded defects.
+	var b strings.Builder
+	b.WriteString("text/plain")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "; p%d*%d*=x; junk%d", i, i%3, i)
+	}
+	mt, err := ParseMediaType(b.String())
+	require.NoError(t, err)
+	assert.LessOrEqual(t, len(mt.Defects), maxDefects)
+	assert.Len(t, mt.Params, 20000)
 }
