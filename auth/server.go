@@ -129,7 +129,13 @@ func (c *ServerConfig) NewServer(mech string, cs *tls.ConnectionState) (Server, 
 		s.MaxSize = c.MaxSize
 		return s, nil
 	case "SCRAM-SHA-1", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS":
-		s, err := NewSCRAMServer(mech, creds.(SCRAMStore), serverBindings(cs, c.Certificate))
+		var bindings map[string][]byte
+		// RFC 5802 §6: a plain SCRAM server refuses the "y" flag only when
+		// it advertised the -PLUS variant, which Allowed may leave out.
+		if strings.HasSuffix(mech, "-PLUS") || c.serves(mech+"-PLUS", cs) {
+			bindings = serverBindings(cs, c.Certificate)
+		}
+		s, err := NewSCRAMServer(mech, creds.(SCRAMStore), bindings)
 		if err != nil {
 			return nil, err
 		}

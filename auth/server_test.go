@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/tls"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -49,4 +50,38 @@ func TestMechanisms(t *testing.T) {
 	assert.Equal(t, []string{"PLAIN"}, c.Mechanisms(cs))
 	_, err := c.NewServer("LOGIN", cs)
 	assert.ErrorIs(t, err, ErrNoMechanism)
+}
+
+// RFC 5802 §6: a client that could bind but sees no -PLUS mechanism sends
+// the "y" flag; the server may only refuse it when it advertised -PLUS. A
+// ServerConfig whose Allowed list leaves -PLUS out must accept "y".
+func TestSCRAMFlagYWithoutAdvertisedPlus(t *testing.T) {
+	st := testStore(t)
+	c13 := handshake(t, tls.VersionTLS13, false)
+	for _, tc := range []struct {
+		name    string
+		cfg     ServerConfig
+		wantErr bool
+	}{
+		{"plus not allowed", ServerConfig{Credentials: st, Allowed: []string{"SCRAM-SHA-256"}}, false},
+		{"other plus allowed", ServerConfig{Credentials: st, Allowed: []string{"SCRAM-SHA-1-PLUS", "SCRAM-SHA-256"}}, false},
+		{"plus offered", ServerConfig{Credentials: st}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.wantErr, slices.Contains(tc.cfg.Mechanisms(c13.server), "SCRAM-SHA-256-PLUS"))
+			s, err := tc.cfg.NewServer("SCRAM-SHA-256", c13.server)
+			require.NoError(t, err)
+			c, err := NewSCRAMClient("SCRAM-SHA-256", "user", "pencil", c13.client)
+			require.NoError(t, err)
+			err = run(c, s)
+			if tc.wantErr {
+				var se *SCRAMError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, "server-does-support-channel-binding", se.Value)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "user", s.Identity())
+		})
+	}
 }
