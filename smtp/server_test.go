@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -30,6 +31,8 @@ type recMessage struct {
 	Identity string
 	TLS      bool
 	Helo     string
+	Remote   string
+	Local    string
 }
 
 // recorder is a Backend recording every stored message; a message is stored
@@ -112,6 +115,11 @@ func (s *recSession) Data(r io.Reader) error {
 	m.Identity = s.c.Identity()
 	m.TLS = s.c.TLS() != nil
 	m.Helo = s.c.Hostname()
+	m.Remote = s.c.RemoteAddr().String()
+	m.Local = s.c.LocalAddr().String()
+	if s.c.Server() == nil {
+		return errors.New("no server")
+	}
 	s.r.mu.Lock()
 	s.r.msgs = append(s.r.msgs, m)
 	s.r.mu.Unlock()
@@ -282,6 +290,8 @@ func TestServerBasic(t *testing.T) {
 	assert.Equal(t, "bob@b.test", m.RcptOpts[0].OriginalRecipient)
 	assert.Equal(t, "Subject: hi\r\n\r\n.leading dot\r\nbody\r\n", m.Data)
 	assert.Equal(t, "client.test", m.Helo)
+	assert.Equal(t, c.nc.LocalAddr().String(), m.Remote)
+	assert.Equal(t, addr, m.Local)
 	require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 5*time.Second, time.Millisecond)
 }
 
@@ -322,7 +332,11 @@ func TestServerSequenceAndSyntax(t *testing.T) {
 		{"RCPT TO:<ok@b.test>", 503, EnhancedCode{5, 5, 1}},
 		{"STARTTLS", 502, EnhancedCode{5, 5, 1}},
 		{"VRFY", 501, EnhancedCode{5, 5, 4}},
-		{"AUTH PLAIN", 503, EnhancedCode{5, 5, 1}}, // after HELO, not EHLO
+		{"AUTH PLAIN", 503, EnhancedCode{5, 5, 1}},                    // after HELO, not EHLO
+		{"MAIL FROM:bare@b.test SIZE=10", 250, EnhancedCode{2, 1, 0}}, // lenient: no brackets
+		{"RSET", 250, EnhancedCode{2, 0, 0}},
+		{"MAIL FROM:<a@b.test>SIZE=10", 501, EnhancedCode{5, 1, 7}},
+		{"MAIL FROM:<a@b.test", 501, EnhancedCode{5, 1, 7}},
 		{"mail from:<utf8@b.test> smtputf8", 250, EnhancedCode{2, 1, 0}},
 		{"rcpt to:<ü@b.test>", 250, EnhancedCode{2, 1, 5}},
 		{"rset", 250, EnhancedCode{2, 0, 0}},
@@ -868,4 +882,21 @@ func TestServerWriteTimeout(t *testing.T) {
 		}
 	}
 	require.Eventually(t, func() bool { return srv.active.Load() == 0 }, 20*time.Second, time.Millisecond)
+}
+
+func TestServerListenAndServe(t *testing.T) {
+	assert.Error(t, (&Server{}).Serve(nil), "no Backend")
+	addr := peer.Addr(peer.FreePort(t))
+	srv := &Server{Addr: addr, Backend: &recorder{}}
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe() }()
+	peer.WaitListening(t, addr, 10*time.Second)
+	c := rawDial(t, addr)
+	r := c.expect(220)
+	assert.Contains(t, r.Lines[0], "localhost ESMTP") // the default Domain
+	c.cmd("QUIT", 221)
+	require.NoError(t, srv.Shutdown(context.Background()))
+	assert.ErrorIs(t, <-done, ErrServerClosed)
+	assert.ErrorIs(t, srv.ListenAndServe(), ErrServerClosed)
+	assert.ErrorIs(t, srv.ListenAndServeTLS("", ""), ErrServerClosed)
 }
