@@ -274,7 +274,68 @@ func (d *defectReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the decoded body to w in large blocks, which io.Copy
+// prefers to the small reads of w's ReadFrom (io.Discard's, for one).
+func (d *defectReader) WriteTo(w io.Writer) (int64, error) {
+	buf := d.p.r.scratch()
+	var total int64
+	for {
+		n, err := d.Read(buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// scratch returns the Reader's copy buffer.
+func (r *Reader) scratch() []byte {
+	if r.copyBuf == nil {
+		r.copyBuf = copyPool.Get().(*[copySize]byte)
+	}
+	return r.copyBuf[:]
+}
+
+const copySize = 48 << 10
+
 type partReader struct{ p *Part }
+
+// WriteTo writes the raw body straight from the Reader's buffer.
+func (pr *partReader) WriteTo(w io.Writer) (int64, error) {
+	p := pr.p
+	if p.gen != p.r.gen {
+		return 0, errStale
+	}
+	if !p.leaf {
+		return 0, nil
+	}
+	r := p.r
+	var total int64
+	for r.inRegion {
+		buf, err := r.peekRegion()
+		if len(buf) > 0 {
+			n, werr := w.Write(buf)
+			r.consume(buf[:n])
+			total += int64(n)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err != nil && err != io.EOF {
+			return total, err
+		}
+	}
+	return total, nil
+}
 
 func (pr *partReader) Read(b []byte) (int, error) {
 	p := pr.p
@@ -328,8 +389,9 @@ type Reader struct {
 	err         error
 	done        bool
 
-	b64 *Base64Decoder
-	qp  *QPDecoder
+	b64     *Base64Decoder
+	qp      *QPDecoder
+	copyBuf *[copySize]byte
 }
 
 type nextKind uint8
@@ -376,9 +438,10 @@ func NewReaderLimits(r io.Reader, lim Limits) *Reader {
 // read its message to the end (or failed), so walking many small messages
 // costs no large allocations.
 var (
-	brPool  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
-	b64Pool = sync.Pool{New: func() any { return NewBase64Decoder(nil) }}
-	qpPool  = sync.Pool{New: func() any { return NewQPDecoder(nil) }}
+	brPool   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufSize) }}
+	b64Pool  = sync.Pool{New: func() any { return NewBase64Decoder(nil) }}
+	qpPool   = sync.Pool{New: func() any { return NewQPDecoder(nil) }}
+	copyPool = sync.Pool{New: func() any { return new([copySize]byte) }}
 )
 
 // release returns the buffers to their pools. Parts still held see their
@@ -398,6 +461,10 @@ func (r *Reader) release() {
 		r.qp.Reset(nil)
 		qpPool.Put(r.qp)
 		r.qp = nil
+	}
+	if r.copyBuf != nil {
+		copyPool.Put(r.copyBuf)
+		r.copyBuf = nil
 	}
 }
 

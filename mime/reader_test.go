@@ -511,3 +511,26 @@ func FuzzWalk(f *testing.F) {
 		}
 	})
 }
+
+func TestRawWriteTo(t *testing.T) {
+	// io.Copy uses the raw body's WriteTo; the result is the same as
+	// reading it.
+	for name, wrap := range readerWraps {
+		var viaCopy, viaRead []string
+		Walk(wrap(strings.NewReader(rfc2049Example)), func(p *Part) error {
+			var b bytes.Buffer
+			_, err := io.Copy(&b, p.Raw())
+			require.NoError(t, err)
+			viaCopy = append(viaCopy, b.String())
+			return nil
+		})
+		Walk(wrap(strings.NewReader(rfc2049Example)), func(p *Part) error {
+			b, err := io.ReadAll(iotest.OneByteReader(p.Raw()))
+			require.NoError(t, err)
+			viaRead = append(viaRead, string(b))
+			return nil
+		})
+		assert.Equal(t, viaRead, viaCopy, name)
+		assert.Len(t, viaCopy, 9)
+	}
+}
