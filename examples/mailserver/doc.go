@@ -50,7 +50,9 @@
 //
 // A message is stored with a Return-Path and a Received field prepended
 // (RFC 5321 §4.4, with RFC 3848 protocol names), as received otherwise,
-// CRLF line ends included. Delivery into a Maildir is atomic and fsynced,
+// CRLF line ends included. On the submission ports a message lacking a
+// Date or Message-ID field gets one below the trace fields (RFC 6409 §8.2,
+// §8.3), when its header ends within the first 64 KiB. Delivery into a Maildir is atomic and fsynced,
 // and the server replies 250 only after it, so mail that got 250 survives
 // a crash. A message with a bare CR or LF is refused (554 5.6.0) and never
 // stored, split or merged (SMTP smuggling). Several recipients of one user

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -168,7 +169,13 @@ func (s *session) Data(r io.Reader) error {
 	if len(s.rcpts) == 1 {
 		forAddr = s.rcpts[0].addr
 	}
-	trace, err := s.traceFields(id, forAddr)
+	var fixups []string
+	if s.submission {
+		br := bufio.NewReaderSize(r, maxPeekHeader)
+		fixups = missingFields(br)
+		r = br
+	}
+	trace, err := s.traceFields(id, forAddr, fixups)
 	if err != nil {
 		return err
 	}
@@ -215,7 +222,7 @@ func (s *session) logDelivery(id string, t recipient, key string, size int64) {
 
 // traceFields returns the Return-Path and Received fields prepended to
 // the message on delivery (RFC 5321 §4.4).
-func (s *session) traceFields(id, forAddr string) ([]byte, error) {
+func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, error) {
 	host := s.conn.Hostname()
 	if host == "" {
 		host = "unknown"
@@ -247,6 +254,14 @@ func (s *session) traceFields(id, forAddr string) ([]byte, error) {
 	// reverse-path of MAIL; Received comes first in trace order below it.
 	h.Add("Return-Path", message.FormatReturnPath(s.from.String()))
 	h.Add("Received", rcv.String())
+	for _, name := range fixups {
+		switch name {
+		case "Date":
+			h.Add("Date", message.FormatDate(time.Now()))
+		case "Message-ID":
+			h.Add("Message-ID", message.NewMessageID(s.sys.cfg.Hostname))
+		}
+	}
 	var b bytes.Buffer
 	if _, err := h.WriteTo(&b); err != nil {
 		return nil, err
@@ -262,6 +277,34 @@ func (s *session) Reset() {
 }
 
 func (s *session) Logout() error { return nil }
+
+// maxPeekHeader is how much of a submitted message is looked at for its
+// Date and Message-ID fields.
+const maxPeekHeader = 64 << 10
+
+// missingFields returns which of Date and Message-ID the header of the
+// message in br lacks, for the MSA to add (RFC 6409 §8.2, §8.3). It only
+// peeks: the message is stored as it came, after the added fields. When the
+// header does not end within maxPeekHeader bytes, or the data fails, it
+// returns nothing and the message goes unchanged.
+func missingFields(br *bufio.Reader) []string {
+	b, _ := br.Peek(maxPeekHeader)
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		if !bytes.HasPrefix(b, []byte("\r\n")) {
+			return nil
+		}
+		end = 0 // no header at all
+	}
+	header := append([]byte("\r\n"), bytes.ToLower(b[:end+2])...)
+	var missing []string
+	for _, name := range []string{"Date", "Message-ID"} {
+		if !bytes.Contains(header, []byte("\r\n"+strings.ToLower(name)+":")) {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
 
 // queueID returns an identifier for one delivery, for the Received field
 // and the logs.

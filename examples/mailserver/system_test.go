@@ -97,7 +97,7 @@ func TestImplicitTLSListeners(t *testing.T) {
 	ts := startSystem(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	msg := []byte("Subject: over 465\r\n\r\nimplicit TLS\r\n")
+	msg := []byte("Date: Tue, 24 Nov 2026 04:00:00 +0000\r\nMessage-ID: <1@example.test>\r\nSubject: over 465\r\n\r\nimplicit TLS\r\n")
 
 	c, err := smtp.DialTLS(ctx, ts.Addr(lnSubmissions), &smtp.ClientOptions{TLSConfig: ts.client})
 	require.NoError(t, err)
@@ -434,4 +434,46 @@ func TestPostmaster(t *testing.T) {
 	require.NoError(t, err)
 	assert.Regexp(t, `(?s)250 2\.1\.0.*\r\n250 2\.1\.5.*221`, string(out), "RCPT TO:<Postmaster> is accepted")
 	assert.Len(t, ts.stored(t, "alice"), 1)
+}
+
+// The submission server adds a Date and a Message-ID when a message lacks
+// them (RFC 6409 §8.2, §8.3), below the trace fields; the MX does not.
+func TestSubmissionAddsDateAndMessageID(t *testing.T) {
+	ts := startSystem(t, nil)
+	for i, tc := range []struct {
+		msg     string
+		added   []string
+		through string
+	}{
+		{"Subject: bare\r\n\r\nbody\r\n", []string{"Date", "Message-ID"}, lnSubmission},
+		{"DATE: Mon, 23 Nov 2026 10:00:00 +0000\r\nSubject: dated\r\n\r\nbody\r\n", []string{"Message-ID"}, lnSubmission},
+		{"message-id: <x@y>\r\nSubject: id\r\n\r\nbody\r\n", []string{"Date"}, lnSubmission},
+		{"\r\nno header at all\r\n", []string{"Date", "Message-ID"}, lnSubmission},
+		{"Subject: body has them\r\n\r\nDate: no\r\nMessage-ID: no\r\n", []string{"Date", "Message-ID"}, lnSubmission},
+		{"Subject: via MX\r\n\r\nbody\r\n", nil, lnSMTP},
+	} {
+		if tc.through == lnSubmission {
+			_, err := ts.submit(t, "alice", alicePass, "alice@"+testDomain, []string{"bob@" + testDomain}, []byte(tc.msg))
+			require.NoError(t, err)
+		} else {
+			c, err := smtp.Dial(context.Background(), ts.Addr(lnSMTP), nil)
+			require.NoError(t, err)
+			_, err = c.Send(context.Background(), &smtp.Envelope{From: "alice@" + testDomain, To: []string{"bob@" + testDomain}}, strings.NewReader(tc.msg))
+			require.NoError(t, err)
+			c.Close()
+		}
+		got := ts.stored(t, "bob")[i]
+		require.True(t, bytes.HasSuffix(got, []byte(tc.msg)), "%q", got)
+		h, err := message.ReadHeader(bufio.NewReader(bytes.NewReader(append(got[:len(got)-len(tc.msg)], "\r\n"...))), message.Limits{})
+		require.NoError(t, err)
+		var names []string
+		for name := range h.All() {
+			names = append(names, name)
+		}
+		assert.Equal(t, append([]string{"Return-Path", "Received"}, tc.added...), names, "%q", tc.msg)
+		if len(tc.added) > 0 && tc.added[0] == "Date" {
+			_, err := message.ParseDate(h.Get("Date"))
+			assert.NoError(t, err)
+		}
+	}
 }
