@@ -35,6 +35,7 @@ type Conn struct {
 	ident   string
 	session Session
 	errors  int
+	junk    int  // NOOP, RSET, VRFY, EXPN, HELP commands so far
 	data    bool // reading message data: renew the read deadline on each read
 
 	// Transaction state.
@@ -311,6 +312,13 @@ func (c *Conn) handle(line string) {
 		return
 	}
 	verb, arg := parseCommand(line)
+	switch verb {
+	case "NOOP", "RSET", "VRFY", "EXPN", "HELP":
+		c.junk++
+		if max := c.srv.maxJunkCommands(); max > 0 && c.junk > max {
+			c.errors++
+		}
+	}
 	if c.bdatFail && verb != "BDAT" && verb != "RSET" && verb != "QUIT" && verb != "NOOP" {
 		// RFC 3030 §2: after a failed BDAT the state is indeterminate until RSET.
 		c.bdatFail = false
@@ -589,6 +597,11 @@ func (c *Conn) finishMessage(status *lmtpStatus, err error) {
 		c.replyErr(err)
 	} else {
 		c.reply(250, EnhancedCode{2, 0, 0}, "Ok: queued")
+	}
+	if err == nil {
+		// A client that delivers mail is not idling: MTAs reusing a
+		// connection send RSET before each message.
+		c.junk = 0
 	}
 	c.reset()
 }

@@ -900,3 +900,26 @@ func TestServerListenAndServe(t *testing.T) {
 	assert.ErrorIs(t, srv.ListenAndServe(), ErrServerClosed)
 	assert.ErrorIs(t, srv.ListenAndServeTLS("", ""), ErrServerClosed)
 }
+
+func TestServerJunkCommands(t *testing.T) {
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = 5; s.MaxErrors = 3 })
+	c := rawGreet(t, addr)
+	for i := 0; i < 5; i++ {
+		c.cmd("NOOP", 250)
+	}
+	// Delivering a message resets the count.
+	c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\nx\r\n.\r\n")
+	for _, code := range []int{250, 250, 354, 250} {
+		c.expect(code)
+	}
+	for i := 0; i < 5; i++ {
+		c.cmd("NOOP", 250)
+	}
+	c.cmd("RSET", 250) // answered, but counted as errors from now on
+	c.cmd("HELP", 214)
+	c.send("VRFY x\r\n")
+	c.expect(252)
+	r := c.expect(421)
+	assert.Equal(t, EnhancedCode{4, 7, 0}, r.EnhancedCode)
+	assert.True(t, c.closed())
+}
