@@ -111,7 +111,7 @@ func readDirect(r io.Reader, lim Limits) (*Message, error) {
 		// Parse when a blank line arrives, or when the buffer has doubled
 		// since the last attempt (which finds malformed lines while
 		// keeping the total work linear on trickling input).
-		if n > 0 && (hasBlankLine(buf, old) || len(buf) >= 2*lastTry) {
+		if n > 0 && (len(buf) >= 2*lastTry || hasBlankLine(buf, old)) {
 			lastTry = len(buf)
 			k, st := m.Header.parseBuffered(buf, lim, true)
 			switch st {
@@ -317,9 +317,12 @@ done:
 // otherwise it returns the number of bytes the header took, blank line
 // included. With share, h keeps data's memory instead of a copy.
 func (h *Header) parseBuffered(data []byte, lim Limits, share bool) (int, parseStatus) {
-	// Pass 1: find the end and count the fields.
 	var defects []Defect
-	pos, count, line, sep := 0, 0, 0, 0
+	// Fields are gathered in a stack array and copied out at the end, in
+	// one allocation of the right size.
+	var stack [64]field
+	fs := stack[:0]
+	pos, line, sep := 0, 0, 0
 scan:
 	for {
 		line++
@@ -352,10 +355,13 @@ scan:
 		if content > lim.MaxLineLength {
 			return 0, overLimit
 		}
+		end := int32(pos + nl + 1)
 		if c := data[pos]; c == ' ' || c == '\t' {
-			if count == 0 {
+			if len(fs) == 0 {
 				defects = append(defects, Defect{line, "continuation line before the first field; kept as a nameless field"})
-				count++
+				fs = append(fs, field{start: int32(pos), end: end, nameEnd: -1, colon: -1})
+			} else {
+				fs[len(fs)-1].end = end
 			}
 		} else {
 			l := data[pos : pos+nl]
@@ -372,39 +378,23 @@ scan:
 				defects = append(defects, Defect{line, "invalid field name; header ended, rest read as body"})
 				break scan
 			}
-			count++
-			if count > lim.MaxFields {
+			if len(fs) >= lim.MaxFields {
 				return 0, overLimit
 			}
+			fs = append(fs, field{start: int32(pos), end: end, nameEnd: int32(ne), colon: int32(colon)})
 		}
-		pos += nl + 1
+		pos = int(end)
 		if pos > lim.MaxHeaderBytes {
 			return 0, overLimit
 		}
 	}
-	// Pass 2: copy the fields (unless data can be kept) and index them.
 	buf := data[:pos:pos]
 	if !share {
 		buf = make([]byte, pos)
 		copy(buf, data)
 	}
-	fields := make([]field, 0, count)
-	for p := 0; p < len(buf); {
-		nl := bytes.IndexByte(buf[p:], '\n') + 1
-		if c := buf[p]; (c == ' ' || c == '\t') && len(fields) > 0 {
-			fields[len(fields)-1].end = int32(p + nl)
-		} else if c == ' ' || c == '\t' {
-			fields = append(fields, field{start: int32(p), end: int32(p + nl), nameEnd: -1, colon: -1})
-		} else {
-			colon := bytes.IndexByte(buf[p:p+nl], ':')
-			ne := colon
-			for isWSP(buf[p+ne-1]) {
-				ne--
-			}
-			fields = append(fields, field{start: int32(p), end: int32(p + nl), nameEnd: int32(ne), colon: int32(colon)})
-		}
-		p += nl
-	}
+	fields := make([]field, len(fs))
+	copy(fields, fs)
 	h.buf, h.f, h.defects = buf, fields, defects
 	switch sep {
 	case 1:
