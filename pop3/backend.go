@@ -46,6 +46,11 @@ type APOPBackend interface {
 //	func (b *myBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
 //		return b.sasl.NewServer(mech, cs)
 //	}
+//
+// For SCRAM -PLUS on TLS 1.2 connections, set the ServerConfig's Certificate
+// to the leaf certificate of the Server's TLSConfig: a server's TLS 1.2
+// connection state does not hold it, and tls-server-end-point (RFC 5929 §4)
+// needs it. TLS 1.3 needs nothing (tls-exporter, RFC 9266).
 type SASLBackend interface {
 	Backend
 	// SASLMechanisms lists the mechanisms to offer on a connection in state

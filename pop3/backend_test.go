@@ -25,6 +25,8 @@ type memBackend struct {
 	failOpen   bool
 	// lastConn is the ConnState the last Authenticate call saw.
 	lastConn ConnState
+	// saslMechs records the mechanism of each AUTH exchange started.
+	saslMechs []string
 }
 
 type memStore struct {
@@ -65,6 +67,13 @@ func (b *memBackend) count(name string) int {
 	return len(b.drops[name].msgs)
 }
 
+// mechs returns the mechanisms of the AUTH exchanges started so far.
+func (b *memBackend) mechs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.saslMechs...)
+}
+
 func (b *memBackend) isLocked(name string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -95,6 +104,9 @@ func (b *memBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
 }
 
 func (b *memBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
+	b.mu.Lock()
+	b.saslMechs = append(b.saslMechs, mech)
+	b.mu.Unlock()
 	return b.sasl.NewServer(mech, cs)
 }
 

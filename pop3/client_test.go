@@ -2,6 +2,8 @@ package pop3
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -249,6 +251,60 @@ func TestClientBadServer(t *testing.T) {
 				_, err = c.List(ctx)
 			}
 			assert.Error(t, err)
+		})
+	}
+}
+
+// TestClientAuthSCRAMPlus runs SCRAM-SHA-256-PLUS over implicit TLS: on TLS
+// 1.3 with tls-exporter, and on TLS 1.2 with tls-server-end-point, which the
+// server can only verify when auth.ServerConfig.Certificate holds its leaf
+// certificate; without it -PLUS is not offered and plain SCRAM (flag "y")
+// still works.
+func TestClientAuthSCRAMPlus(t *testing.T) {
+	pair, _ := peer.TLS(t)
+	leaf, err := x509.ParseCertificate(pair.Server.Certificates[0].Certificate[0])
+	require.NoError(t, err)
+	ctx := testCtx(t)
+	for _, tc := range []struct {
+		name     string
+		version  uint16
+		cert     *x509.Certificate
+		wantMech string
+	}{
+		{"TLS 1.3", tls.VersionTLS13, nil, "SCRAM-SHA-256-PLUS"},
+		{"TLS 1.2 with certificate", tls.VersionTLS12, leaf, "SCRAM-SHA-256-PLUS"},
+		{"TLS 1.2 without certificate", tls.VersionTLS12, nil, "SCRAM-SHA-256"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newMemBackend()
+			b.addUser("alice", "secret", msg1)
+			b.sasl.Certificate = tc.cert
+			srv := &Server{Backend: b, TLSConfig: pair.Server}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			done := make(chan error, 1)
+			go func() { done <- srv.Serve(tlsListener(l, pair.Server)) }()
+			t.Cleanup(func() { srv.Close(); <-done })
+
+			cfg := pair.Client.Clone()
+			cfg.MaxVersion = tc.version
+			c, err := DialTLS(ctx, l.Addr().String(), cfg)
+			require.NoError(t, err)
+			defer c.Close()
+			caps, err := c.Capa(ctx)
+			require.NoError(t, err)
+			cs := c.Conn().(*tls.Conn).ConnectionState()
+			require.Equal(t, tc.version, cs.Version)
+			mech := auth.ChooseMechanism(caps["SASL"], &cs)
+			require.Equal(t, tc.wantMech, mech, "offered %v", caps["SASL"])
+			a, err := auth.NewClient(mech, "alice", "secret", &cs)
+			require.NoError(t, err)
+			require.NoError(t, c.Auth(ctx, a))
+			assert.Equal(t, []string{mech}, b.mechs())
+			n, _, err := c.Stat(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+			require.NoError(t, c.Quit(ctx))
 		})
 	}
 }

@@ -80,7 +80,7 @@ func TestInteropPoplib(t *testing.T) {
 
 func TestInteropCurl(t *testing.T) {
 	curl := peer.Path(t, "curl")
-	_, addr, tlsAddr := interopServer(t)
+	b, addr, tlsAddr := interopServer(t)
 	run := func(args ...string) string {
 		t.Helper()
 		return peer.Run(t, 30*time.Second, curl, append([]string{"-sS", "--max-time", "20", "-u", "alice:secret"}, args...)...)
@@ -93,8 +93,13 @@ func TestInteropCurl(t *testing.T) {
 	assert.Equal(t, msg1, run("--ssl-reqd", "-k", "pop3://"+addr+"/1"))
 	// Implicit TLS.
 	assert.Equal(t, msg1, run("-k", "pop3s://"+tlsAddr+"/1"))
-	// SASL PLAIN via AUTH.
-	assert.Equal(t, msg1, run("--login-options", "AUTH=PLAIN", "pop3://"+addr+"/1"))
+	// curl's own SASL client through AUTH (RFC 5034), each mechanism checked
+	// on the server side.
+	for _, mech := range []string{"PLAIN", "LOGIN", "CRAM-MD5"} {
+		before := len(b.mechs())
+		assert.Equal(t, msg1, run("--login-options", "AUTH="+mech, "pop3://"+addr+"/1"), mech)
+		assert.Equal(t, []string{mech}, b.mechs()[before:], "curl used AUTH %s", mech)
+	}
 	// DELE through a custom request, then the listing shrinks.
 	run("-X", "DELE 3", "-I", "pop3://"+addr+"/")
 	assert.Equal(t, "1 58\r\n2 59\r\n", run("pop3://"+addr+"/"))
@@ -136,6 +141,74 @@ func TestInteropFetchmail(t *testing.T) {
 				assert.Contains(t, string(logOut), "STLS")
 			}
 			assert.Equal(t, 0, b.count("alice"), "maildrop drained")
+		})
+	}
+}
+
+// poplibAuthScript drives AUTH (RFC 5034) by hand through poplib, which has
+// no SASL helper: PLAIN with an initial response, PLAIN without one, LOGIN,
+// CRAM-MD5, and a cancelled exchange ("*").
+const poplibAuthScript = `
+import poplib, base64, hmac, sys, json
+host, port, mech = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+b64 = lambda b: base64.b64encode(b).decode()
+p = poplib.POP3(host, port, timeout=20)
+out = {}
+if mech == "PLAIN-IR":
+    out["auth"] = p._shortcmd("AUTH PLAIN " + b64(b"\0alice\0secret")).decode()
+elif mech == "PLAIN":
+    out["challenge"] = p._shortcmd("AUTH PLAIN").decode()
+    out["auth"] = p._shortcmd(b64(b"\0alice\0secret")).decode()
+elif mech == "LOGIN":
+    out["user"] = base64.b64decode(p._shortcmd("AUTH LOGIN")[2:]).decode()
+    out["pass"] = base64.b64decode(p._shortcmd(b64(b"alice"))[2:]).decode()
+    out["auth"] = p._shortcmd(b64(b"secret")).decode()
+elif mech == "CRAM-MD5":
+    chal = base64.b64decode(p._shortcmd("AUTH CRAM-MD5")[2:])
+    digest = hmac.new(b"secret", chal, "md5").hexdigest()
+    out["auth"] = p._shortcmd(b64(b"alice " + digest.encode())).decode()
+elif mech == "cancel":
+    p._shortcmd("AUTH PLAIN")
+    try:
+        p._shortcmd("*")
+    except poplib.error_proto as e:
+        out["cancel"] = e.args[0].decode()
+    out["auth"] = p._shortcmd("AUTH PLAIN " + b64(b"\0alice\0secret")).decode()
+out["stat"] = list(p.stat())
+out["quit"] = p.quit().decode()
+print(json.dumps(out))
+`
+
+// TestInteropPoplibAuth: Python's poplib authenticates to our server with
+// PLAIN, LOGIN and CRAM-MD5 through AUTH.
+func TestInteropPoplibAuth(t *testing.T) {
+	py := peer.Python(t)
+	script := filepath.Join(t.TempDir(), "popauth.py")
+	require.NoError(t, os.WriteFile(script, []byte(poplibAuthScript), 0o600))
+	b, addr, _ := interopServer(t)
+	host, port, _ := net.SplitHostPort(addr)
+	for _, tc := range []struct {
+		mode, mech string
+		want       []string
+	}{
+		{"PLAIN-IR", "PLAIN", nil},
+		{"PLAIN", "PLAIN", []string{`"challenge": "+ "`}},
+		{"LOGIN", "LOGIN", []string{`"user": "Username:"`, `"pass": "Password:"`}},
+		{"CRAM-MD5", "CRAM-MD5", nil},
+		{"cancel", "PLAIN", []string{`"cancel": "-ERR authentication cancelled"`}},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			before := len(b.mechs())
+			out := peer.Run(t, 30*time.Second, py, script, host, port, tc.mode)
+			assert.Contains(t, out, `"auth": "+OK maildrop has 3 messages (147 octets)"`)
+			assert.Contains(t, out, `"stat": [3, 147]`)
+			assert.Contains(t, out, `"quit": "+OK bye (3 messages left)"`)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+			got := b.mechs()[before:]
+			require.NotEmpty(t, got)
+			assert.Equal(t, tc.mech, got[len(got)-1])
 		})
 	}
 }
