@@ -401,3 +401,31 @@ func FuzzWriteField(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseReceived(f *testing.F) {
+	for _, s := range []string{
+		"from mail.example.com (mail.example.com [192.0.2.1]) by mx.example.net (Postfix) with ESMTPS id 4ABC for <bob@example.net>; Tue, 1 Jul 2003 10:52:37 +0200 (CEST)",
+		"from x.y.test\r\n by example.net\r\n via TCP\r\n with ESMTP\r\n id ABC12345\r\n for <mary@example.net>;  21 Nov 1997 10:05:43 -0600",
+		"by localhost; junk", "from [", "<>", "<@a:b@c>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseReceived(s)
+		if r == nil {
+			t.Fatal("nil Received")
+		}
+		if err == nil && r.Date.Year() >= 0 && r.Date.Year() <= 9999 && !strings.ContainsAny(s, "\"\\") {
+			again, err := ParseReceived(r.String())
+			if err != nil || !again.Date.Equal(r.Date) || again.By != r.By || again.With != r.With {
+				t.Fatalf("%q -> %q -> %+v, %v", s, r.String(), again, err)
+			}
+		}
+		if addr, err := ParseReturnPath(s); err == nil {
+			back, err := ParseReturnPath(FormatReturnPath(addr))
+			if err != nil || back != addr {
+				t.Fatalf("return path %q -> %q -> %q, %v", s, addr, back, err)
+			}
+		}
+	})
+}
