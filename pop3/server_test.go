@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -433,8 +434,11 @@ func TestOpenFailure(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	_, b, addr := newTestServer(t, func(s *Server) { s.IdleTimeout = 50 * time.Millisecond })
 	w, _ := dialWire(t, addr)
-	w.login("alice", "secret")
-	w.cmd("DELE 1")
+	// One write, so that no command waits on the client: the timer is short.
+	w.send("USER alice\r\nPASS secret\r\nDELE 1\r\n")
+	for _, want := range []string{"+OK send PASS", "+OK maildrop has 3 messages (147 octets)", "+OK message 1 deleted"} {
+		require.Equal(t, want, w.line())
+	}
 	// RFC 1939 §3: autologout without entering UPDATE.
 	assert.Equal(t, "-ERR autologout timer expired", w.line())
 	assert.True(t, w.closed())
@@ -492,13 +496,18 @@ func TestAuthExchanges(t *testing.T) {
 }
 
 func TestAuthLongLine(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxSASLLine = 100 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxSASLLine = 400 })
 	w, _ := dialWire(t, addr)
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
-	assert.Equal(t, "-ERR authentication line too long", w.cmd(strings.Repeat("A", 200)))
+	assert.Equal(t, "-ERR authentication line too long", w.cmd(strings.Repeat("A", 401)))
+	// RFC 5034 §4: responses may be longer than a command line (255 octets);
+	// this one is 400 octets, within MaxSASLLine.
+	long := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + strings.Repeat("x", 293)))
+	require.Len(t, long, 400)
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
-	// Longer than a command line but within MaxSASLLine.
-	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("AGFsaWNlAHdyb25n"+strings.Repeat("", 0)))
+	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd(long))
+	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
+	assert.Equal(t, "+OK maildrop has 3 messages (147 octets)", w.cmd("AGFsaWNlAHNlY3JldA=="))
 }
 
 func tlsListener(l net.Listener, cfg *tls.Config) net.Listener { return tls.NewListener(l, cfg) }
