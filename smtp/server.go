@@ -34,9 +34,10 @@ const (
 	// the server replies 421 and disconnects (Postfix's smtpd_hard_error_limit
 	// is also 20).
 	DefaultMaxErrors = 20
-	// DefaultMaxJunkCommands is how many NOOP, RSET, VRFY, EXPN and HELP
-	// commands a connection may send before each further one counts as an
-	// error (Postfix's smtpd_junk_command_limit is also 100).
+	// DefaultMaxJunkCommands is how many NOOP, RSET, VRFY, EXPN, HELP and
+	// EHLO/HELO/LHLO commands a connection may send, between messages
+	// delivered, before each further one counts as an error (Postfix's
+	// smtpd_junk_command_limit is also 100).
 	DefaultMaxJunkCommands = 100
 	// maxAuthLineLength: RFC 4954 §4, a SASL response line may be 12288 octets.
 	maxAuthLineLength = 12288
@@ -81,9 +82,10 @@ type Server struct {
 	// MaxErrors is how many error replies a connection may get before it is
 	// closed with 421 4.7.0; 0 means DefaultMaxErrors, negative no limit.
 	MaxErrors int
-	// MaxJunkCommands is how many NOOP, RSET, VRFY, EXPN and HELP commands a
-	// connection may send before each further one counts toward MaxErrors, so
-	// that a client cannot hold a connection forever with them; 0 means
+	// MaxJunkCommands is how many NOOP, RSET, VRFY, EXPN, HELP and
+	// EHLO/HELO/LHLO commands a connection may send between messages
+	// delivered before each further one counts toward MaxErrors, so that a
+	// client cannot hold a connection forever with them; 0 means
 	// DefaultMaxJunkCommands, negative means no limit.
 	MaxJunkCommands int
 	// AllowInsecureAuth allows AUTH on connections without TLS. Leave it

@@ -313,7 +313,7 @@ func (c *Conn) handle(line string) {
 	}
 	verb, arg := parseCommand(line)
 	switch verb {
-	case "NOOP", "RSET", "VRFY", "EXPN", "HELP":
+	case "NOOP", "RSET", "VRFY", "EXPN", "HELP", "EHLO", "HELO", "LHLO":
 		c.junk++
 		if max := c.srv.maxJunkCommands(); max > 0 && c.junk > max {
 			c.errors++
