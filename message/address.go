@@ -252,7 +252,11 @@ func (p *addrParser) quotedString() (string, error) {
 			return b.String(), nil
 		case '\\':
 			if p.i+1 < len(p.s) {
-				b.WriteByte(p.s[p.i+1])
+				// A quoted CR or LF is dropped like folding: it must not
+				// reach a formatted address.
+				if c := p.s[p.i+1]; c != '\r' && c != '\n' {
+					b.WriteByte(c)
+				}
 				p.i += 2
 				continue
 			}
@@ -460,8 +464,11 @@ func (p *addrParser) domain() (string, error) {
 			c := p.s[p.i]
 			switch {
 			case c == '\\' && p.i+1 < len(p.s):
-				// obs-dtext quoted-pair, kept as written.
-				b.WriteString(p.s[p.i : p.i+2])
+				// obs-dtext quoted-pair, kept as written (but never a
+				// line break).
+				if n := p.s[p.i+1]; n != '\r' && n != '\n' {
+					b.WriteString(p.s[p.i : p.i+2])
+				}
 				p.i += 2
 				continue
 			case c == '[':
@@ -609,6 +616,9 @@ func appendAddrSpec(b []byte, addr string) []byte {
 	} else {
 		b = appendQuoted(b, local)
 	}
+	if strings.ContainsAny(dom, "\r\n") {
+		dom = strings.NewReplacer("\r", "", "\n", "").Replace(dom)
+	}
 	return append(b, dom...)
 }
 
@@ -672,9 +682,14 @@ func isAtomText(s string) bool {
 	return true
 }
 
+// appendQuoted writes s as a quoted string. CR and LF, which a quoted
+// string cannot hold, are left out.
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
+		if s[i] == '\r' || s[i] == '\n' {
+			continue
+		}
 		if s[i] == '"' || s[i] == '\\' {
 			b = append(b, '\\')
 		}

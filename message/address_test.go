@@ -124,6 +124,18 @@ func TestFormatAddress(t *testing.T) {
 	assert.Equal(t, "a@x.test, B <b@x.test>", FormatAddressList([]*Address{mb("", "a@x.test"), mb("B", "b@x.test")}))
 }
 
+func TestAddressNoLineBreaks(t *testing.T) {
+	for _, in := range []string{"\"a\\\r\\\nBcc: x\"@y.test", "a@[1.2\\\r\\\n3]", "\"x\\\ny\" <a@b.test>"} {
+		list, err := ParseAddressList(in)
+		require.NoError(t, err, in)
+		out := FormatAddressList(list)
+		assert.NotContains(t, out, "\r", in)
+		assert.NotContains(t, out, "\n", in)
+	}
+	assert.Equal(t, `"ab"@x.test`, mb("", "a\r\nb@x.test").String())
+	assert.Equal(t, `a@x.testBcc: y`, mb("", "a@x.test\r\nBcc: y").String())
+}
+
 func TestMailboxes(t *testing.T) {
 	list, err := ParseAddressList("a@x.test, G: b@x.test, c@x.test;, Empty:;, d@x.test")
 	require.NoError(t, err)
