@@ -56,6 +56,8 @@ func TestParseAddressList(t *testing.T) {
 		{"=?ISO-8859-1?Q?Keld_J=F8rn_Simonsen?= <keld@dkuug.dk>", []*Address{mb("Keld Jørn Simonsen", "keld@dkuug.dk")}},
 		{"=?ISO-8859-1?Q?Andr=E9?= Pirard <PIRARD@vm1.ulg.ac.be>", []*Address{mb("André Pirard", "PIRARD@vm1.ulg.ac.be")}},
 		{`"=?utf-8?q?Ren=C3=A9?=" <r@x.test>`, []*Address{mb("René", "r@x.test")}},
+		{"Nathaniel Borenstein <nsb@thumper.bellcore.com>\r\n    (=?iso-8859-8?b?7eXs+SDv4SDp7Oj08A==?=)", []*Address{mb("Nathaniel Borenstein", "nsb@thumper.bellcore.com")}},
+		{"=?ISO-8859-1?Q?Olle_J=E4rnefors?= <ojarnef@admin.kth.se>", []*Address{mb("Olle Järnefors", "ojarnef@admin.kth.se")}},
 		// UTF-8 (RFC 6532).
 		{"Jöran Øster <jöran@exämple.test>", []*Address{mb("Jöran Øster", "jöran@exämple.test")}},
 		{"用户 <用户@例子.广告>", []*Address{mb("用户", "用户@例子.广告")}},

@@ -28,6 +28,7 @@ func TestDecodeWords(t *testing.T) {
 		{"(=?ISO-8859-1?Q?a?=\r\n    =?ISO-8859-1?Q?b?=)", "(ab)"},
 		{"(=?ISO-8859-1?Q?a_b?=)", "(a b)"},
 		{"(=?ISO-8859-1?Q?a?= =?ISO-8859-2?Q?_b?=)", "(a b)"},
+		{"(=?iso-8859-8?b?7eXs+SDv4SDp7Oj08A==?=)", "(םולש ןב ילטפנ)"},
 		// Others.
 		{"plain text", "plain text"},
 		{"=?utf-8?b?w6k=?=", "é"},
