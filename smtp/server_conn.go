@@ -263,6 +263,16 @@ func (c *Conn) readCommand() (string, readState) {
 	c.mu.Unlock()
 
 	line, end, err := c.tr.ReadLine()
+	var long []byte
+	if errors.Is(err, textline.ErrLineTooLong) && len(line) >= 5 && strings.EqualFold(string(line[:5]), "AUTH ") {
+		// RFC 4954 §4: an AUTH command with its initial response may be
+		// 12288 octets long.
+		long = append(long, line...)
+		c.tr.SetMax(maxAuthLineLength - len(long))
+		line, end, err = c.tr.ReadLine()
+		c.tr.SetMax(s.maxLineLength())
+		long = append(long, line...)
+	}
 
 	c.mu.Lock()
 	c.idle = false
@@ -272,6 +282,10 @@ func (c *Conn) readCommand() (string, readState) {
 		if _, _, err := c.tr.SkipLine(); err != nil {
 			c.readFailed(err)
 			return "", readClose
+		}
+		if long != nil {
+			c.reply(500, EnhancedCode{5, 5, 6}, "Authentication Exchange line is too long")
+			return "", readReplied
 		}
 		// RFC 5321 §4.5.3.1.10: 500 Line too long.
 		c.reply(500, EnhancedCode{5, 5, 2}, "Line too long")
@@ -288,6 +302,9 @@ func (c *Conn) readCommand() (string, readState) {
 	}
 	// A command ending in a bare LF is accepted: it cannot end message data,
 	// and some tools send it.
+	if long != nil {
+		return string(long), readLine
+	}
 	return string(line), readLine
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -623,7 +624,10 @@ func TestServerSTARTTLS(t *testing.T) {
 }
 
 func TestServerAuth(t *testing.T) {
-	_, rec, addr := newTestServerWith(t, &recorder{users: auth.NewMemoryStore()}, func(s *Server) { s.AllowInsecureAuth = true })
+	_, rec, addr := newTestServerWith(t, &recorder{users: auth.NewMemoryStore()}, func(s *Server) {
+		s.AllowInsecureAuth = true
+		s.MaxLineLength = 512 // the RFC 5321 §4.5.3.1.4 minimum
+	})
 	require.NoError(t, rec.users.SetPassword("user", "secret"))
 	c := rawGreet(t, addr)
 	r := c.cmd("EHLO c.test", 250)
@@ -639,6 +643,13 @@ func TestServerAuth(t *testing.T) {
 	// Over-long response line.
 	c.cmd("AUTH LOGIN", 334)
 	r = c.cmd(strings.Repeat("A", maxAuthLineLength+10), 500)
+	assert.Equal(t, EnhancedCode{5, 5, 6}, r.EnhancedCode)
+	// An initial response longer than MaxLineLength, up to 12288 octets
+	// (RFC 4954 §4), is read whole: here a long, wrong password.
+	long := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 150) + "\x00user\x00" + strings.Repeat("p", 250)))
+	require.Greater(t, len(long), 512)
+	c.cmd("AUTH PLAIN "+long, 535)
+	r = c.cmd("AUTH PLAIN "+strings.Repeat("A", maxAuthLineLength), 500)
 	assert.Equal(t, EnhancedCode{5, 5, 6}, r.EnhancedCode)
 	// No AUTH inside a transaction.
 	c.cmd("MAIL FROM:<a@a.test>", 250)
