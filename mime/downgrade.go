@@ -48,7 +48,7 @@ func To7bit(dst io.Writer, src io.Reader) error {
 			s = s[2:]
 		}
 		bw.WriteString(s)
-		_, err := bw.Write(ascii(toCRLF(o.p.Epilogue)))
+		_, err := bw.Write(textBlock(o.p.Epilogue))
 		return err
 	}
 	isAncestor := func(c, p *Part) bool {
@@ -108,7 +108,7 @@ func To7bit(dst io.Writer, src io.Reader) error {
 				return err
 			}
 			if p.IsMultipart() {
-				bw.Write(ascii(toCRLF(p.Preamble)))
+				bw.Write(textBlock(p.Preamble))
 				stack = append(stack, &open{p: p, boundary: b})
 			}
 		default:
@@ -199,6 +199,23 @@ func header7bit(h *message.Header) (*message.Header, error) {
 		return nil, message.ErrNonASCII
 	}
 	return &out, nil
+}
+
+// textBlock prepares a preamble or epilogue: a bare CR becomes a space (as
+// a line break it could make a delimiter line of what was none), a bare LF
+// a CRLF, 8-bit bytes and NUL '?'.
+func textBlock(b []byte) []byte {
+	if hasBareCR(b) {
+		c := make([]byte, len(b))
+		copy(c, b)
+		for i := range c {
+			if c[i] == '\r' && (i+1 == len(c) || c[i+1] != '\n') {
+				c[i] = ' '
+			}
+		}
+		b = c
+	}
+	return ascii(toCRLF(b))
 }
 
 // ascii replaces 8-bit bytes and NUL by '?': preambles and epilogues are
