@@ -38,6 +38,7 @@ type Client struct {
 	timestamp string
 	tls       bool
 	busy      *messageReader
+	addr      string // as given to Dial, for STLS's server name
 }
 
 // Dial connects to a POP3 server at addr (host:port) in cleartext and reads
@@ -53,6 +54,7 @@ func Dial(ctx context.Context, addr string) (*Client, error) {
 		nc.Close()
 		return nil, err
 	}
+	c.addr = addr
 	return c, nil
 }
 
@@ -240,8 +242,9 @@ func (c *Client) multi(ctx context.Context, cmd string, args ...string) (Respons
 	return resp, lines, err
 }
 
-// STLS upgrades the connection to TLS (RFC 2595 §4). A nil config verifies
-// the server against the host the client dialed, when known.
+// STLS upgrades the connection to TLS (RFC 2595 §4). Unless config names
+// the server (ServerName), the certificate is verified against the host
+// given to Dial, or for a Client made by NewClient the remote address.
 func (c *Client) STLS(ctx context.Context, config *tls.Config) error {
 	if c.tls {
 		return errors.New("pop3: TLS already active")
@@ -253,7 +256,11 @@ func (c *Client) STLS(ctx context.Context, config *tls.Config) error {
 		// Data after +OK before the handshake can only be an injection.
 		return fmt.Errorf("%w: data after STLS response", ErrProtocol)
 	}
-	tc := tls.Client(c.nc, clientTLS(config, c.nc.RemoteAddr().String()))
+	addr := c.addr
+	if addr == "" {
+		addr = c.nc.RemoteAddr().String()
+	}
+	tc := tls.Client(c.nc, clientTLS(config, addr))
 	defer c.watch(ctx)()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err

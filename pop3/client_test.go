@@ -13,6 +13,7 @@ import (
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/peer"
+	"github.com/mailwire/mailwire/internal/selfsigned"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -307,4 +308,35 @@ func TestClientAuthSCRAMPlus(t *testing.T) {
 			require.NoError(t, c.Quit(ctx))
 		})
 	}
+}
+
+// TestClientSTLSServerName: STLS verifies the certificate against the host
+// name given to Dial, not the address the name resolved to.
+func TestClientSTLSServerName(t *testing.T) {
+	certPEM, keyPEM, err := selfsigned.Generate([]string{"localhost"}, time.Hour)
+	require.NoError(t, err)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(certPEM))
+	b := newMemBackend()
+	b.addUser("alice", "secret", msg1)
+	srv := &Server{Backend: b, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+	addr := startServer(t, srv)
+	_, port, _ := net.SplitHostPort(addr)
+	ctx := testCtx(t)
+
+	c, err := Dial(ctx, net.JoinHostPort("localhost", port))
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.STLS(ctx, &tls.Config{RootCAs: pool}))
+	require.NoError(t, c.Login(ctx, "alice", "secret"))
+	require.NoError(t, c.Quit(ctx))
+
+	// Dialed by address, the certificate (for "localhost" only) does not
+	// match.
+	c, err = Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	require.Error(t, c.STLS(ctx, &tls.Config{RootCAs: pool}))
 }
