@@ -599,18 +599,40 @@ func (a *Address) appendFormat(b []byte, utf8 bool) []byte {
 	return append(b, '>')
 }
 
-// appendAddrSpec writes local@domain, quoting the local part unless it is a
-// dot-atom.
-func appendAddrSpec(b []byte, addr string) []byte {
+// splitAddr splits an addr-spec at the "@" before its domain.
+func splitAddr(addr string) (local, domain string, ok bool) {
 	at := strings.LastIndexByte(addr, '@')
 	if strings.HasSuffix(addr, "]") {
-		// A domain literal may hold "@" but never "[".
 		at = strings.LastIndex(addr, "@[")
 	}
 	if at < 0 {
+		return addr, "", false
+	}
+	return addr[:at], addr[at+1:], true
+}
+
+// LocalPart returns the part of Addr before the "@" of its domain,
+// unquoted.
+func (a *Address) LocalPart() string {
+	l, _, _ := splitAddr(a.Addr)
+	return l
+}
+
+// Domain returns the domain of Addr: a host name, or a domain literal with
+// its brackets ("[192.0.2.1]").
+func (a *Address) Domain() string {
+	_, d, _ := splitAddr(a.Addr)
+	return d
+}
+
+// appendAddrSpec writes local@domain, quoting the local part unless it is a
+// dot-atom.
+func appendAddrSpec(b []byte, addr string) []byte {
+	// A domain literal may hold "@" but never "[" (see splitAddr).
+	local, dom, ok := splitAddr(addr)
+	if !ok {
 		return appendQuoted(b, addr)
 	}
-	local, dom := addr[:at], addr[at:]
 	if isDotAtom(local) {
 		b = append(b, local...)
 	} else {
@@ -619,6 +641,7 @@ func appendAddrSpec(b []byte, addr string) []byte {
 	if strings.ContainsAny(dom, "\r\n") {
 		dom = strings.NewReplacer("\r", "", "\n", "").Replace(dom)
 	}
+	b = append(b, '@')
 	return append(b, dom...)
 }
 

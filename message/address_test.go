@@ -138,6 +138,22 @@ func TestAddressNoLineBreaks(t *testing.T) {
 	assert.Equal(t, `a@x.testBcc: y`, mb("", "a@x.test\r\nBcc: y").String())
 }
 
+func TestAddressParts(t *testing.T) {
+	tests := []struct{ addr, local, domain string }{
+		{"joe@example.com", "joe", "example.com"},
+		{"john doe@example.com", "john doe", "example.com"},
+		{`a@b@example.com`, "a@b", "example.com"},
+		{"joe@[IPv6:2001:db8::1]", "joe", "[IPv6:2001:db8::1]"},
+		{"x@[a@b]", "x", "[a@b]"},
+		{"nodomain", "nodomain", ""},
+	}
+	for _, tc := range tests {
+		a := mb("", tc.addr)
+		assert.Equal(t, tc.local, a.LocalPart(), tc.addr)
+		assert.Equal(t, tc.domain, a.Domain(), tc.addr)
+	}
+}
+
 func TestMailboxes(t *testing.T) {
 	list, err := ParseAddressList("a@x.test, G: b@x.test, c@x.test;, Empty:;, d@x.test")
 	require.NoError(t, err)
