@@ -24,6 +24,11 @@ const maxClientLine = 8192
 // maxListEntries bounds the entries of a LIST, UIDL or CAPA response.
 const maxListEntries = 1 << 22
 
+// maxListBytes bounds the bytes of a LIST, UIDL or CAPA response the client
+// holds in memory: enough for the UIDL of more than a million messages. A
+// variable for tests.
+var maxListBytes = 128 << 20
+
 // ErrProtocol is wrapped by errors about server responses that break the
 // protocol.
 var ErrProtocol = errors.New("pop3: protocol error")
@@ -200,6 +205,7 @@ func (c *Client) cmd(ctx context.Context, cmd string, args ...string) (Response,
 // readLines reads the body of a short multi-line response (LIST, UIDL, CAPA).
 func (c *Client) readLines() ([]string, error) {
 	var lines []string
+	size := 0
 	for {
 		line, end, err := c.r.ReadLine()
 		if err == textline.ErrLineTooLong {
@@ -217,8 +223,8 @@ func (c *Client) readLines() ([]string, error) {
 			}
 			line = line[1:]
 		}
-		if len(lines) >= maxListEntries {
-			return nil, fmt.Errorf("%w: more than %d lines", ErrProtocol, maxListEntries)
+		if size += len(line); len(lines) >= maxListEntries || size > maxListBytes {
+			return nil, fmt.Errorf("%w: listing longer than %d lines or %d octets", ErrProtocol, maxListEntries, maxListBytes)
 		}
 		lines = append(lines, string(line))
 	}

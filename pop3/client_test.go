@@ -205,6 +205,8 @@ func TestClientContext(t *testing.T) {
 }
 
 func TestClientBadServer(t *testing.T) {
+	defer func(n int) { maxListBytes = n }(maxListBytes)
+	maxListBytes = 1000 // "huge list" sends 2000 octets of entries
 	for name, script := range map[string]string{
 		"bad greeting":     "HELLO\r\n",
 		"err greeting":     "-ERR [SYS/TEMP] go away\r\n",
@@ -215,6 +217,7 @@ func TestClientBadServer(t *testing.T) {
 		"bad listing":      "+OK hi\r\n+OK\r\nfoo\r\n.\r\n",
 		"negative size":    "+OK hi\r\n+OK\r\n1 -5\r\n.\r\n",
 		"truncated stream": "+OK hi\r\n+OK\r\nabc\r\n",
+		"huge list":        "+OK hi\r\n+OK\r\n" + strings.Repeat("1 "+strings.Repeat("9", 98)+"\r\n", 20) + ".\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -252,6 +255,9 @@ func TestClientBadServer(t *testing.T) {
 				_, err = c.List(ctx)
 			}
 			assert.Error(t, err)
+			if name == "huge list" {
+				assert.ErrorIs(t, err, ErrProtocol)
+			}
 		})
 	}
 }
