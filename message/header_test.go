@@ -349,6 +349,20 @@ func TestHeaderSmallAPIs(t *testing.T) {
 	assert.Equal(t, "A: 1\r\nstill A\r\nB: 2\r\n\r\n", out.String())
 }
 
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestReadNoProgress(t *testing.T) {
+	_, err := Read(emptyReader{})
+	require.ErrorIs(t, err, io.ErrNoProgress)
+	var out bytes.Buffer
+	w, err := NewWriter(&out, nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.Equal(t, "\r\n", out.String())
+}
+
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("write failed") }

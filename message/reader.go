@@ -97,7 +97,7 @@ func ReadWithLimits(r io.Reader, lim Limits) (*Message, error) {
 func readDirect(r io.Reader, lim Limits) (*Message, error) {
 	m := new(Message)
 	buf := make([]byte, 0, 8192)
-	lastTry := 0
+	lastTry, empty := 0, 0
 	for {
 		if len(buf) == cap(buf) {
 			if len(buf) > lim.MaxHeaderBytes+4 {
@@ -106,6 +106,14 @@ func readDirect(r io.Reader, lim Limits) (*Message, error) {
 			buf = append(buf, 0)[:len(buf)]
 		}
 		n, err := r.Read(buf[len(buf):cap(buf)])
+		if n == 0 && err == nil {
+			// As bufio does, give up on a reader that returns nothing.
+			if empty++; empty >= 100 {
+				return nil, &HeaderError{Line: 1 + bytes.Count(buf, lf), Err: io.ErrNoProgress}
+			}
+			continue
+		}
+		empty = 0
 		old := len(buf)
 		buf = buf[:old+n]
 		// Parse when a blank line arrives, or when the buffer has doubled

@@ -247,11 +247,14 @@ type Writer struct {
 
 // NewWriter writes h to w and returns a Writer for the body. The header is
 // written with CRLF line ends; added fields are checked (a CR or LF in a value
-// is ErrNewline), encoded unless opt.UTF8 and folded. opt may be nil.
+// is ErrNewline), encoded unless opt.UTF8 and folded. h and opt may be nil.
 func NewWriter(w io.Writer, h *Header, opt *WriteOptions) (*Writer, error) {
 	var o WriteOptions
 	if opt != nil {
 		o = *opt
+	}
+	if h == nil {
+		h = new(Header)
 	}
 	bw := bufio.NewWriter(w)
 	if err := h.write(bw, o, true); err != nil {
