@@ -46,7 +46,10 @@ func ParseAddress(s string) (*Address, error) {
 }
 
 // ParseAddressList parses an address list (RFC 5322 §3.4 address-list, and
-// the obsolete form with empty elements, §4.4). Groups appear as Addresses
+// the obsolete form with empty elements, §4.4). It also accepts common
+// mistakes that lose nothing: ";" between addresses, an unquoted address as a
+// display name ("joe@example.com <joe@example.com>") and a ">" missing at the
+// end. Groups appear as Addresses
 // with IsGroup set; use Mailboxes to flatten them. An empty or blank list is
 // not an error and returns no addresses.
 func ParseAddressList(s string) ([]*Address, error) {
@@ -57,7 +60,7 @@ func ParseAddressList(s string) ([]*Address, error) {
 		if p.end() {
 			break
 		}
-		if p.peek() == ',' {
+		if c := p.peek(); c == ',' || c == ';' {
 			p.i++
 			continue
 		}
@@ -70,7 +73,8 @@ func ParseAddressList(s string) ([]*Address, error) {
 		if p.end() {
 			break
 		}
-		if p.peek() != ',' {
+		// A ";" between addresses, as some users type, is taken for ",".
+		if c := p.peek(); c != ',' && c != ';' {
 			return nil, p.errorf("expected \",\" between addresses, found %q", p.s[p.i])
 		}
 		p.i++
@@ -298,12 +302,28 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 		if err != nil {
 			return nil, err
 		}
+		addr := p.addrSpec(ws, local, at, dom)
+		// An unquoted address used as a display name, as careless
+		// software writes: joe@example.com <joe@example.com>.
+		save := p.i
+		p.skipCFWS()
+		if !p.end() && p.peek() == '<' {
+			lt := p.i
+			angle, err := p.angleAddr()
+			if err != nil {
+				return nil, err
+			}
+			a := p.alloc()
+			a.Name, _ = DecodeWords(strings.Join(strings.Fields(p.s[start:lt]), " "))
+			a.Addr = angle
+			return a, nil
+		}
+		p.i = save
 		a := p.alloc()
-		a.Addr = p.addrSpec(ws, local, at, dom)
+		a.Addr = addr
 		// A comment after a bare addr-spec is taken as the name, as old
 		// mail writes "joe@example.com (Joe Bloggs)".
 		p.comment = ""
-		save := p.i
 		p.skipCFWS()
 		if p.comment != "" {
 			if n, _ := DecodeWords(strings.TrimSpace(p.comment)); n != "" {
@@ -408,7 +428,10 @@ func (p *addrParser) angleAddr() (string, error) {
 	}
 	addr := p.addrSpec(ws, local, at, dom)
 	p.skipCFWS()
-	if p.end() || p.peek() != '>' {
+	if p.end() {
+		return addr, nil // a ">" missing at the very end is forgiven
+	}
+	if p.peek() != '>' {
 		return "", p.errorf("missing \">\"")
 	}
 	p.i++

@@ -63,6 +63,10 @@ func TestParseAddressList(t *testing.T) {
 		{"用户 <用户@例子.广告>", []*Address{mb("用户", "用户@例子.广告")}},
 		// Old-style comment as name.
 		{"joe@example.com (Joe Bloggs)", []*Address{mb("Joe Bloggs", "joe@example.com")}},
+		// Common mistakes, read anyway.
+		{"a@x.test; b@y.test;", []*Address{mb("", "a@x.test"), mb("", "b@y.test")}},
+		{"joe@example.com <joe@example.com>", []*Address{mb("joe@example.com", "joe@example.com")}},
+		{"Joe <joe@example.com", []*Address{mb("Joe", "joe@example.com")}},
 		// Empty lists.
 		{"", nil},
 		{"  ,  ", nil},
@@ -77,9 +81,9 @@ func TestParseAddressList(t *testing.T) {
 
 func TestParseAddressErrors(t *testing.T) {
 	for _, in := range []string{
-		"joe", "joe@", "@example.com", "<joe@example.com", "\"unterminated <a@b.test>",
+		"joe", "joe@", "@example.com", "\"unterminated <a@b.test>",
 		"Joe <>", "a@b.test c@d.test", "G: x@y.test; extra", "joe@[1.2.3.4", "a b@c.test",
-		"G: H: x@y.test;;", "<a@b.test> >",
+		"G: H: x@y.test;;", "<a@b.test> >", "Joe <joe@example.com x", "a@b <c@d> e",
 	} {
 		_, err := ParseAddressList(in)
 		require.Error(t, err, in)
