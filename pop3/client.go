@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
@@ -20,6 +21,11 @@ import (
 // 512 octets by RFC 2449 §4; the client is lenient up to this. Message lines
 // longer than this pass through Retr in pieces.
 const maxClientLine = 8192
+
+// DefaultClientTimeout bounds each wait of a Client for the server (a
+// response line, a read of a message, room to write) when the context of the
+// call has no deadline.
+const DefaultClientTimeout = 5 * time.Minute
 
 // maxListEntries bounds the entries of a LIST, UIDL or CAPA response.
 const maxListEntries = 1 << 22
@@ -37,6 +43,11 @@ var ErrProtocol = errors.New("pop3: protocol error")
 // called concurrently, and a message reader returned by Retr or Top must be
 // read to the end or closed before the next command.
 type Client struct {
+	// Timeout bounds each wait for the server in calls whose context has no
+	// deadline; a context deadline replaces it. Zero means
+	// DefaultClientTimeout, negative no bound.
+	Timeout time.Duration
+
 	nc        net.Conn
 	r         *textline.Reader
 	greeting  Response
@@ -44,6 +55,12 @@ type Client struct {
 	tls       bool
 	busy      *messageReader
 	addr      string // as given to Dial, for STLS's server name
+
+	// Per-I/O deadlines for calls whose context has no deadline; mu orders
+	// them against a cancellation, which must win.
+	mu        sync.Mutex
+	perIO     bool
+	cancelled bool
 }
 
 // Dial connects to a POP3 server at addr (host:port) in cleartext and reads
@@ -101,7 +118,8 @@ func clientTLS(config *tls.Config, addr string) *tls.Config {
 // NewClient reads the greeting from a connection that is already open and
 // returns a Client using it.
 func NewClient(ctx context.Context, nc net.Conn) (*Client, error) {
-	c := &Client{nc: nc, r: textline.NewReader(nc, maxClientLine)}
+	c := &Client{nc: nc}
+	c.r = textline.NewReader(timeoutIO{c}, maxClientLine)
 	_, isTLS := nc.(*tls.Conn)
 	c.tls = isTLS
 	defer c.watch(ctx)()
@@ -128,16 +146,69 @@ func (c *Client) Greeting() Response { return c.greeting }
 // Conn returns the underlying connection (a *tls.Conn after STLS).
 func (c *Client) Conn() net.Conn { return c.nc }
 
-// watch makes the connection honour ctx until the returned function is called.
+// watch makes the connection honour ctx until the returned function is
+// called: its deadline, or Timeout for each read and write when it has none,
+// and its cancellation.
 func (c *Client) watch(ctx context.Context) func() {
-	nc := c.nc
+	nc := c.nc // STLS replaces c.nc while this may run
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = DefaultClientTimeout
+	}
+	c.mu.Lock()
+	c.cancelled, c.perIO = false, false
 	if d, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(d)
+	} else if timeout > 0 {
+		c.perIO = true
+		nc.SetDeadline(time.Now().Add(timeout))
 	} else {
 		nc.SetDeadline(time.Time{})
 	}
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	return func() { stop() }
+	c.mu.Unlock()
+	fired := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.cancelled = true
+		nc.SetDeadline(time.Unix(1, 0))
+		c.mu.Unlock()
+		close(fired)
+	})
+	return func() {
+		if !stop() {
+			// The cancellation is running: let it finish before the next
+			// command sets its own deadline.
+			<-fired
+		}
+	}
+}
+
+// refresh moves the deadline Timeout ahead before an I/O in a call without
+// a context deadline, unless the call was cancelled.
+func (c *Client) refresh() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.perIO && !c.cancelled {
+		timeout := c.Timeout
+		if timeout == 0 {
+			timeout = DefaultClientTimeout
+		}
+		c.nc.SetDeadline(time.Now().Add(timeout))
+	}
+}
+
+// timeoutIO reads and writes c's current connection, refreshing the
+// per-I/O deadline first.
+type timeoutIO struct{ c *Client }
+
+func (t timeoutIO) Read(p []byte) (int, error) {
+	t.c.refresh()
+	return t.c.nc.Read(p)
+}
+
+func (t timeoutIO) Write(p []byte) (int, error) {
+	t.c.refresh()
+	return t.c.nc.Write(p)
 }
 
 func (c *Client) readResponse() (Response, error) {
@@ -185,7 +256,7 @@ func (c *Client) send(cmd string, args ...string) error {
 		b.WriteString(a)
 	}
 	b.WriteString("\r\n")
-	_, err := io.WriteString(c.nc, b.String())
+	_, err := io.WriteString(timeoutIO{c}, b.String())
 	return err
 }
 
@@ -271,8 +342,10 @@ func (c *Client) STLS(ctx context.Context, config *tls.Config) error {
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err
 	}
+	c.mu.Lock()
 	c.nc = tc
-	c.r.Reset(tc)
+	c.mu.Unlock()
+	c.r.Reset(timeoutIO{c})
 	c.tls = true
 	return nil
 }
@@ -370,18 +443,18 @@ func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 			chal, derr := base64.StdEncoding.Strict().DecodeString(chalText)
 			if derr != nil {
 				// RFC 5034 §4: cancel with "*" on an undecodable challenge.
-				io.WriteString(c.nc, "*\r\n")
+				io.WriteString(timeoutIO{c}, "*\r\n")
 				c.readResponse()
 				return fmt.Errorf("%w: bad base64 in challenge", ErrProtocol)
 			}
 			resp, err = a.Next(chal)
 			if err != nil {
-				io.WriteString(c.nc, "*\r\n")
+				io.WriteString(timeoutIO{c}, "*\r\n")
 				c.readResponse()
 				return err
 			}
 		}
-		if _, err := io.WriteString(c.nc, base64.StdEncoding.EncodeToString(resp)+"\r\n"); err != nil {
+		if _, err := io.WriteString(timeoutIO{c}, base64.StdEncoding.EncodeToString(resp)+"\r\n"); err != nil {
 			return err
 		}
 	}

@@ -202,6 +202,42 @@ func TestClientContext(t *testing.T) {
 	go func() { done <- c.Noop(ctx) }()
 	cancel()
 	assert.Error(t, <-done)
+
+	// Without a context deadline, Timeout bounds the wait.
+	c, err = NewClient(testCtx(t), dialGreeter(t))
+	require.NoError(t, err)
+	defer c.Close()
+	c.Timeout = 10 * time.Millisecond
+	err = c.Noop(context.Background())
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	assert.True(t, ne.Timeout(), "%v", err)
+	// A cancelled context still wins.
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	assert.Error(t, c.Noop(ctx))
+}
+
+// dialGreeter returns a connection to a server that greets and then never
+// answers.
+func dialGreeter(t *testing.T) net.Conn {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		nc.Write([]byte("+OK hi\r\n"))
+		io.Copy(io.Discard, nc)
+	}()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { nc.Close() })
+	return nc
 }
 
 func TestClientBadServer(t *testing.T) {

@@ -38,7 +38,9 @@
 //
 // Dial and DialTLS connect; STLS upgrades. Login (User and Pass), APOP and
 // Auth (any auth.Client, SCRAM included) authenticate. Retr and Top return
-// the message as a stream. Failures the server reports are *Error values
+// the message as a stream. Every call honours its context; when the context
+// has no deadline, Client.Timeout (DefaultClientTimeout, 5 minutes) bounds
+// each wait for the server. Failures the server reports are *Error values
 // carrying the response code, usable with errors.As.
 //
 // # Not implemented
