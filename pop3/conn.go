@@ -587,11 +587,17 @@ func (c *conn) cmdAuth(cmd Command) bool {
 	for range 64 { // a bound on round trips; real mechanisms need at most a few
 		chal, done, err := srv.Next(resp)
 		if err != nil {
-			if errors.Is(err, auth.ErrAuthFailed) {
+			switch {
+			case errors.Is(err, auth.ErrAuthFailed):
 				return c.authFailed(err, "")
+			case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrTooLong), errors.Is(err, auth.ErrUnexpected):
+				c.log.Info("pop3: AUTH failed", "mech", mech, "err", err)
+				return c.fail(CodeAuth, "authentication failed")
 			}
-			c.log.Info("pop3: AUTH failed", "mech", mech, "err", err)
-			return c.fail(CodeAuth, "authentication failed")
+			// The credential store failed (RFC 3206 §4: [SYS/TEMP]); the
+			// details go to the log only.
+			c.replyErr(err, "authentication")
+			return true
 		}
 		if done && len(chal) == 0 {
 			return c.login(ctx, srv.Identity())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -639,4 +641,24 @@ func TestListenAndServeTLS(t *testing.T) {
 	assert.ErrorIs(t, <-done, ErrServerClosed)
 
 	assert.Error(t, (&Server{Addr: "127.0.0.1:0", Backend: b}).ListenAndServeTLS("", ""), "no certificate")
+}
+
+// downStore is a credential store whose database is unreachable.
+type downStore struct{}
+
+func (downStore) SCRAMKeys(hash, user string) (auth.SCRAMKeys, error) {
+	return auth.SCRAMKeys{}, errors.New("database down")
+}
+func (downStore) CheckPassword(user, pass string) error { return errors.New("database down") }
+
+// A credential store failure during AUTH is a temporary server problem
+// (RFC 3206 §4 [SYS/TEMP]), not wrong credentials, and its text stays in
+// the log.
+func TestAuthBackendFailure(t *testing.T) {
+	_, b, addr := newTestServer(t)
+	b.sasl.Credentials = downStore{}
+	w, _ := dialWire(t, addr)
+	ir := base64.StdEncoding.EncodeToString([]byte("n,,n=alice,r=abcdefgh"))
+	assert.Equal(t, "-ERR [SYS/TEMP] authentication failed, try again later", w.cmd("AUTH SCRAM-SHA-256 "+ir))
+	assert.Equal(t, "-ERR [SYS/TEMP] authentication failed, try again later", w.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA=="))
 }
