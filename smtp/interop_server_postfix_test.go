@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +125,7 @@ postlog   unix-dgram n - n - 1 postlogd
 // client delivers it to us (over STARTTLS, with PIPELINING and its own
 // choices of parameters).
 func TestInteropPostfixRelay(t *testing.T) {
+	t.Parallel()
 	swaks := peer.Path(t, "swaks")
 	rec, addr := interopServer(t, nil)
 	in, _ := startPostfix(t, "relay", "relayhost = ["+strings.Replace(addr, ":", "]:", 1))
@@ -155,6 +157,7 @@ func TestInteropPostfixRelay(t *testing.T) {
 // LMTP server, which refuses one recipient after DATA (RFC 2033 §4.2): Postfix
 // must defer that one and count the others as delivered.
 func TestInteropPostfixLMTP(t *testing.T) {
+	t.Parallel()
 	swaks := peer.Path(t, "swaks")
 	rec := &recorder{lmtp: map[string]error{"full": ErrMailboxFull}}
 	_, _, addr := newTestServerWith(t, rec, func(s *Server) { s.LMTP = true })
@@ -177,11 +180,16 @@ func TestInteropPostfixLMTP(t *testing.T) {
 	assert.Contains(t, msgs[0].Data, "Subject: lmtp\r\n")
 }
 
+// postfixMainCF serialises this package's edits of /etc/postfix/main.cf.
+var postfixMainCF sync.Mutex
+
 // allowPostfixConfigDir adds dir to alternate_config_directories in the
 // default instance's /etc/postfix/main.cf, creating the file if needed and
 // keeping every other line. It replaces the file atomically.
 func allowPostfixConfigDir(dir string) error {
 	const path = "/etc/postfix/main.cf"
+	postfixMainCF.Lock()
+	defer postfixMainCF.Unlock()
 	b, err := os.ReadFile(path)
 	if err != nil && !os.IsNotExist(err) {
 		return err
