@@ -1,6 +1,7 @@
 package pop3
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"strings"
@@ -102,6 +103,24 @@ func TestInteropDovecot(t *testing.T) {
 			require.NoError(t, c.Quit(ctx))
 		})
 	}
+
+	// What an application does: pick the strongest mechanism offered over
+	// TLS. Dovecot 2.3 offers no -PLUS, so SCRAM-SHA-256 goes with the GS2
+	// flag "y" (RFC 5802 §6), which Dovecot must accept.
+	t.Run("chosen over TLS", func(t *testing.T) {
+		c, err := DialTLS(ctx, peer.Addr(d.POP3SPort), d.TLS.Client)
+		require.NoError(t, err)
+		defer c.Close()
+		caps, err := c.Capa(ctx)
+		require.NoError(t, err)
+		cs := c.Conn().(*tls.Conn).ConnectionState()
+		mech := auth.ChooseMechanism(caps["SASL"], &cs)
+		require.Equal(t, "SCRAM-SHA-256", mech, "offered %v", caps["SASL"])
+		a, err := auth.NewClient(mech, "alice", "secret", &cs)
+		require.NoError(t, err)
+		require.NoError(t, c.Auth(ctx, a))
+		require.NoError(t, c.Quit(ctx))
+	})
 }
 
 // TestSameAsDovecot serves one Maildir with awkward messages through our
