@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -136,10 +137,48 @@ func (p ports) args() []string {
 	return []string{"-smtp", p.smtp, "-submission", p.submission, "-submissions", p.submissions, "-pop3", p.pop3, "-pop3s", p.pop3s}
 }
 
-func (p ports) waitListening(t *testing.T) {
-	for _, a := range []string{p.smtp, p.submission, p.submissions, p.pop3, p.pop3s} {
-		peer.WaitListening(t, a, 30*time.Second)
+// startServer starts the mailserver binary on free ports with the extra
+// arguments and waits until every listener accepts connections. A port
+// taken by another process between peer.FreePort and the start (tests of
+// other packages run at the same time) makes it retry with new ports.
+// dir returns the working directory for each attempt.
+func startServer(t *testing.T, bin string, dir func() string, extra ...string) (*proc, ports) {
+	t.Helper()
+	for attempt := 0; ; attempt++ {
+		pp := freePorts(t)
+		p := startProc(t, bin, dir(), append(pp.args(), extra...)...)
+		if p.waitListening(t, pp) {
+			return p, pp
+		}
+		if attempt == 2 || !strings.Contains(p.stderr.String(), "address already in use") {
+			t.Fatalf("mailserver did not start: %v\n%s", p.err, p.stderr.String())
+		}
 	}
+}
+
+// waitListening polls until every listener accepts connections (true) or
+// the process exits (false).
+func (p *proc) waitListening(t *testing.T, pp ports) bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range []string{pp.smtp, pp.submission, pp.submissions, pp.pop3, pp.pop3s} {
+		for {
+			select {
+			case <-p.exited:
+				return false
+			default:
+			}
+			c, err := net.DialTimeout("tcp", a, time.Second)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("mailserver does not listen on %s", a)
+			}
+			time.Sleep(10 * time.Millisecond) // polling a subprocess, which gives no other sign
+		}
+	}
+	return true
 }
 
 func clientTLS(t *testing.T, certFile string) *tls.Config {
@@ -157,10 +196,9 @@ func clientTLS(t *testing.T, certFile string) *tls.Config {
 // TestFlagDefaults checks, so that parallel test runs cannot collide.
 func TestBinaryFirstStart(t *testing.T) {
 	bin := buildBinary(t, ".")
-	work := t.TempDir()
-	pp := freePorts(t)
-	p := startProc(t, bin, work, pp.args()...)
-	pp.waitListening(t)
+	// A fresh directory for each attempt: each must be a first start.
+	var work string
+	p, pp := startServer(t, bin, func() string { work = t.TempDir(); return work })
 
 	out := p.stdout.String()
 	_, rest, ok := strings.Cut(out, `created user "demo" with password `)
@@ -188,8 +226,7 @@ func TestBinaryFirstStart(t *testing.T) {
 	assert.Contains(t, p.stderr.String(), "msg=delivered")
 
 	// A second start prints no password and keeps the user.
-	p2 := startProc(t, bin, work, pp.args()...)
-	pp.waitListening(t)
+	p2, _ := startServer(t, bin, func() string { return work })
 	assert.NotContains(t, p2.stdout.String(), "password")
 	require.NoError(t, p2.cmd.Process.Signal(syscall.SIGINT))
 	require.NoError(t, p2.wait(t))
@@ -241,10 +278,7 @@ func TestKillDuringLoad(t *testing.T) {
 		total = 200
 	}
 	data := filepath.Join(t.TempDir(), "data")
-	pp := freePorts(t)
-	args := append(pp.args(), "-data", data, "-domain", "example.test", "-user", "alice:"+alicePass, "-user", "bob:"+bobPass, "-log-level", "warn")
-	p := startProc(t, bin, t.TempDir(), args...)
-	pp.waitListening(t)
+	p, pp := startServer(t, bin, t.TempDir, "-data", data, "-domain", "example.test", "-user", "alice:"+alicePass, "-user", "bob:"+bobPass, "-log-level", "warn")
 	tc := clientTLS(t, filepath.Join(data, "tls", "cert.pem"))
 
 	seed := uint64(time.Now().UnixNano())
@@ -304,9 +338,7 @@ func TestKillDuringLoad(t *testing.T) {
 	}
 
 	// After a restart, POP3 serves every accepted message, intact.
-	pp2 := freePorts(t)
-	p2 := startProc(t, bin, t.TempDir(), append(pp2.args(), "-data", data, "-domain", "example.test", "-log-level", "warn")...)
-	pp2.waitListening(t)
+	p2, pp2 := startServer(t, bin, t.TempDir, "-data", data, "-domain", "example.test", "-log-level", "warn")
 	pc, err := pop3.Dial(ctx, pp2.pop3)
 	require.NoError(t, err)
 	defer pc.Close()

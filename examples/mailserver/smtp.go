@@ -189,6 +189,9 @@ func (s *session) Data(r io.Reader) error {
 		// Also a bare CR or LF (smtp.ErrBareNewline) or a message over the
 		// size limit: nothing was stored.
 		s.log.Warn("delivery failed", "id", id, "from", s.from.String(), "err", err)
+		// The Session contract: read the data to its end whatever happens,
+		// so that the connection stays in step.
+		io.Copy(io.Discard, r)
 		if errors.Is(err, smtp.ErrBareNewline) || errors.Is(err, smtp.ErrMessageTooLarge) {
 			return err
 		}
