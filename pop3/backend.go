@@ -69,7 +69,8 @@ type Message struct {
 	Size int64
 	// UID is the unique-id listing of the message (RFC 1939 §7, UIDL): 1 to
 	// 70 characters in the range 0x21 to 0x7E, never reused for another
-	// message of the same maildrop.
+	// message of the same maildrop. The server refuses a maildrop listing
+	// an invalid one (or a negative Size) with -ERR [SYS/PERM].
 	UID string
 }
 

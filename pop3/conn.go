@@ -478,6 +478,16 @@ func (c *conn) login(ctx context.Context, user string) bool {
 		c.replyErr(err, "listing the maildrop")
 		return true
 	}
+	for _, m := range msgs {
+		if !validUID(m.UID) || m.Size < 0 {
+			// A CR, LF or space in a UID would corrupt UIDL (or inject
+			// responses); refuse the maildrop rather than send it.
+			drop.Close()
+			c.log.Error("pop3: maildrop lists an invalid message", "user", user, "uid", m.UID, "size", m.Size)
+			c.reply(false, CodeSysPerm, "maildrop is damaged")
+			return true
+		}
+	}
 	c.drop, c.msgs, c.user = drop, msgs, user
 	c.deleted = make([]bool, len(msgs))
 	c.total = 0
@@ -731,6 +741,20 @@ func (c *conn) cmdRetr(arg string, lines int) bool {
 	}
 	if err := dw.Close(); err != nil {
 		return false
+	}
+	return true
+}
+
+// validUID checks RFC 1939 §7: a unique-id is 1 to 70 characters in the
+// range 0x21 to 0x7E.
+func validUID(uid string) bool {
+	if len(uid) == 0 || len(uid) > 70 {
+		return false
+	}
+	for i := 0; i < len(uid); i++ {
+		if uid[i] < 0x21 || uid[i] > 0x7e {
+			return false
+		}
 	}
 	return true
 }

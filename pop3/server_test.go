@@ -662,3 +662,19 @@ func TestAuthBackendFailure(t *testing.T) {
 	assert.Equal(t, "-ERR [SYS/TEMP] authentication failed, try again later", w.cmd("AUTH SCRAM-SHA-256 "+ir))
 	assert.Equal(t, "-ERR [SYS/TEMP] authentication failed, try again later", w.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA=="))
 }
+
+// A Maildrop listing a unique-id that breaks RFC 1939 §7 is refused, not
+// sent: a CRLF in it would inject a response.
+func TestInvalidUIDRefused(t *testing.T) {
+	for _, uid := range []string{"", "a b", "x\r\n+OK", strings.Repeat("u", 71), "caf\xc3\xa9"} {
+		_, b, addr := newTestServer(t)
+		b.mu.Lock()
+		b.drops["alice"].uids[1] = uid
+		b.mu.Unlock()
+		w, _ := dialWire(t, addr)
+		assert.Equal(t, "+OK send PASS", w.cmd("USER alice"))
+		assert.Equal(t, "-ERR [SYS/PERM] maildrop is damaged", w.cmd("PASS secret"), "%q", uid)
+		assert.False(t, b.isLocked("alice"), "maildrop closed")
+		assert.Equal(t, "+OK send PASS", w.cmd("USER alice"), "still in AUTHORIZATION")
+	}
+}
