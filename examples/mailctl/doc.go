@@ -17,8 +17,9 @@
 //
 // pop3 connects to -server (default 127.0.0.1:2110) with STLS, or implicit
 // TLS with -tls, and logs in with USER/PASS or -mech. fetch writes messages to
-// standard output, into a Maildir (-maildir, atomic delivery) or as files
-// DIR/UIDL.eml (-dir), and with -delete removes each one from the server once
+// standard output, into a Maildir (-maildir, atomic delivery), into an mbox
+// file (-mbox, locked append in the mboxrd format, the envelope sender taken
+// from Return-Path) or as files DIR/UIDL.eml (-dir), and with -delete removes each one from the server once
 // it is stored: deletions take effect only at the final QUIT (RFC 1939 §6),
 // so an interrupted fetch deletes nothing.
 //

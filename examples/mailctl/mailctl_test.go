@@ -18,6 +18,7 @@ import (
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/selfsigned"
 	"github.com/mailwire/mailwire/message/maildir"
+	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/mime"
 	"github.com/mailwire/mailwire/pop3"
 	"github.com/mailwire/mailwire/smtp/smtptest"
@@ -53,7 +54,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"pop3", "list", "-user", "u", "-password", "p", "3"}, 2, "no message numbers"},
 		{[]string{"pop3", "delete", "-user", "u", "-password", "p"}, 2, "which messages"},
 		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "x"}, 2, "not a message number"},
-		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "-dir", "a", "-maildir", "b"}, 2, "not both"},
+		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "-dir", "a", "-maildir", "b"}, 2, "not several"},
+		{[]string{"pop3", "fetch", "-user", "u", "-password", "p", "-mbox", "a", "-maildir", "b"}, 2, "not several"},
 	} {
 		t.Setenv("MAILCTL_PASSWORD", "")
 		code, out, errOut := runCmd(t, "", tc.args...)
@@ -202,8 +204,8 @@ func startPOP3(t *testing.T, msgs ...string) *popServer {
 }
 
 func TestPOP3(t *testing.T) {
-	m1 := "Subject: one\r\n\r\nfirst\r\n"
-	m2 := "Subject: two\r\n\r\n.dot\r\nsecond\r\n"
+	m1 := "Return-Path: <bounce@example.test>\r\nSubject: one\r\n\r\nfirst\r\n"
+	m2 := "Subject: two\r\n\r\n.dot\r\nFrom here\r\n>From there\r\n"
 	ps := startPOP3(t, m1, m2)
 	t.Setenv("MAILCTL_PASSWORD", "pw")
 	common := []string{"-server", ps.addr, "-insecure", "-user", "bob"}
@@ -230,6 +232,30 @@ func TestPOP3(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(dir, files[0].Name()))
 	require.NoError(t, err)
 	assert.Contains(t, []string{m1, m2}, string(b))
+
+	mb := filepath.Join(t.TempDir(), "inbox.mbox")
+	code, _, errOut = runCmd(t, "", append([]string{"pop3", "fetch"}, append(common, "-mbox", mb)...)...)
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = runCmd(t, "", append([]string{"pop3", "fetch"}, append(common, "-mbox", mb, "1")...)...)
+	require.Equal(t, 0, code, errOut)
+	f, err := os.Open(mb)
+	require.NoError(t, err)
+	defer f.Close()
+	mr := mbox.NewReader(f)
+	var senders, contents []string
+	for {
+		m, err := mr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		b, err := io.ReadAll(m)
+		require.NoError(t, err)
+		senders = append(senders, m.Sender)
+		contents = append(contents, string(b))
+	}
+	assert.Equal(t, []string{"bounce@example.test", "MAILER-DAEMON", "bounce@example.test"}, senders)
+	assert.Equal(t, []string{m1, m2, m1}, contents, "mboxrd round trip")
 
 	code, _, errOut = runCmd(t, "", append([]string{"pop3", "delete"}, append(common, "1")...)...)
 	require.Equal(t, 0, code, errOut)

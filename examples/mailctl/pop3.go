@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"flag"
@@ -10,8 +12,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/message"
+	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/pop3"
 )
@@ -30,6 +35,7 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		mech      = fs.String("mech", "", "log in with this SASL `mechanism` instead of USER/PASS")
 		toMaildir = fs.String("maildir", "", "fetch: deliver into the Maildir at `dir` (created if needed)")
 		toDir     = fs.String("dir", "", "fetch: write each message to `dir`/UID.eml")
+		toMbox    = fs.String("mbox", "", "fetch: append each message to the mbox `file` (locked, mboxrd)")
 		del       = fs.Bool("delete", false, "fetch: delete each message from the server once stored")
 	)
 	fs.Usage = func() {
@@ -64,8 +70,14 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return usagef("pop3 list takes no message numbers")
 		}
 	case "fetch":
-		if *toMaildir != "" && *toDir != "" {
-			return usagef("pop3 fetch: -maildir or -dir, not both")
+		n := 0
+		for _, v := range []string{*toMaildir, *toDir, *toMbox} {
+			if v != "" {
+				n++
+			}
+		}
+		if n > 1 {
+			return usagef("pop3 fetch: one of -maildir, -dir and -mbox, not several")
 		}
 	case "delete":
 		if len(nums) == 0 {
@@ -127,7 +139,7 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			total += sizeOf[n]
 		}
 		p := newProgress(stderr, "fetching", total)
-		store, err := newStore(*toMaildir, *toDir, stdout)
+		store, err := newStore(*toMaildir, *toDir, *toMbox, stdout)
 		if err != nil {
 			return err
 		}
@@ -148,7 +160,7 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}
 		p.finish()
-		if *toMaildir != "" || *toDir != "" {
+		if *toMaildir != "" || *toDir != "" || *toMbox != "" {
 			fmt.Fprintf(stderr, "fetched %d message(s)\n", len(nums))
 		}
 	}
@@ -157,8 +169,13 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // newStore returns the function storing each fetched message.
-func newStore(maildirPath, dir string, stdout io.Writer) (func(r io.Reader, uid string) error, error) {
+func newStore(maildirPath, dir, mboxPath string, stdout io.Writer) (func(r io.Reader, uid string) error, error) {
 	switch {
+	case mboxPath != "":
+		return func(r io.Reader, _ string) error {
+			br := bufio.NewReaderSize(r, 64<<10)
+			return mbox.Append(mboxPath, envelopeSender(br), time.Now(), br)
+		}, nil
 	case maildirPath != "":
 		d, err := maildir.Create(maildirPath)
 		if err != nil {
@@ -180,6 +197,22 @@ func newStore(maildirPath, dir string, stdout io.Writer) (func(r io.Reader, uid 
 		_, err := io.Copy(stdout, r)
 		return err
 	}, nil
+}
+
+// envelopeSender returns the address of the message's Return-Path field
+// for the mbox separator line, or MAILER-DAEMON, peeking at the header.
+func envelopeSender(br *bufio.Reader) string {
+	b, _ := br.Peek(br.Size())
+	if end := bytes.Index(b, []byte("\r\n\r\n")); end >= 0 {
+		b = b[:end+2]
+	}
+	h, err := message.ReadHeader(bufio.NewReader(bytes.NewReader(append(b, "\r\n"...))), message.Limits{})
+	if err == nil {
+		if a, err := message.ParseReturnPath(h.Get("Return-Path")); err == nil && a != "" && !strings.ContainsAny(a, " \t") {
+			return a
+		}
+	}
+	return "MAILER-DAEMON"
 }
 
 // writeMessageFile writes r to path through a temporary file, so that a
