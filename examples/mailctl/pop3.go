@@ -16,8 +16,8 @@ import (
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/message"
-	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/message/maildir"
+	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/pop3"
 )
 
