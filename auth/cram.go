@@ -154,8 +154,9 @@ func (s *CRAMMD5Server) Next(resp []byte) ([]byte, bool, error) {
 	switch s.step {
 	case 0:
 		s.step = 1
-		if len(resp) > 0 {
-			// The mechanism is server-first.
+		if resp != nil {
+			// The mechanism is server-first: an initial response, even an
+			// empty one, must be refused (RFC 4954 §4, RFC 5034 §4).
 			s.step = 2
 			return nil, true, malformed("CRAM-MD5", "unexpected initial response")
 		}

@@ -203,7 +203,12 @@ func TestCRAMMD5(t *testing.T) {
 		assert.True(t, done)
 		assert.ErrorIs(t, err, ErrMalformed, "%q", resp)
 	}
-	s := NewCRAMMD5Server(st)
-	_, _, err := s.Next([]byte("ir"))
-	assert.ErrorIs(t, err, ErrMalformed)
+	// CRAM-MD5 is server-first: any initial response, even an empty one
+	// ("=" on the wire), is refused (RFC 4954 §4, RFC 5034 §4).
+	for _, ir := range [][]byte{[]byte("ir"), {}} {
+		s := NewCRAMMD5Server(st)
+		_, done, err := s.Next(ir)
+		assert.True(t, done)
+		assert.ErrorIs(t, err, ErrMalformed, "%q", ir)
+	}
 }
