@@ -28,8 +28,10 @@ func run(c Client, s Server) error {
 					return err
 				}
 			}
-			if f, ok := c.(interface{ Done() error }); ok {
-				return f.Done()
+			// RFC 5802 §5: a SCRAM client accepts success only with the
+			// server's proof.
+			if f, ok := c.(Completer); ok {
+				return f.Complete()
 			}
 			return nil
 		}
