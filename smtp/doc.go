@@ -17,7 +17,8 @@
 // mechanisms from package auth) and per-recipient LMTP replies (LMTPSession).
 //
 // The Session is told nothing it cannot check: Conn gives the remote address,
-// the TLS state, the EHLO name and the authenticated identity. Relay policy is
+// the TLS state, the EHLO name, the authenticated identity, and a Context
+// canceled when the connection ends. Relay policy is
 // the Session's (refuse recipients it does not serve, ErrRelayDenied), as is
 // adding trace fields (Received:) to the message.
 //

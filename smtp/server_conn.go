@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -22,6 +23,8 @@ import (
 // Conn is one connection to a Server, as a Session sees it.
 type Conn struct {
 	srv     *Server
+	ctx     context.Context
+	cancel  context.CancelFunc
 	mu      sync.Mutex // guards nc, idle and closed against Shutdown and Close
 	nc      net.Conn
 	idle    bool
@@ -72,6 +75,10 @@ func (c *Conn) Identity() string { return c.ident }
 // Server returns the Server the connection belongs to.
 func (c *Conn) Server() *Server { return c.srv }
 
+// Context returns a context that is canceled when the connection ends or the
+// Server is closed, for the Session's own lookups and storage calls.
+func (c *Conn) Context() context.Context { return c.ctx }
+
 // connReader reads from the network, flushing pending replies first: this is
 // how PIPELINING replies are batched (RFC 2920 §3.2): replies go out when the
 // server has no more input to act on.
@@ -104,6 +111,7 @@ func (w connWriter) Write(p []byte) (int, error) {
 
 func (s *Server) newConn(nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bw = bufio.NewWriterSize(connWriter{c}, 4096)
 	c.tr = textline.NewReader(connReader{c}, s.maxLineLength())
 	return c
@@ -117,6 +125,7 @@ func (c *Conn) closeNet() {
 	defer c.mu.Unlock()
 	c.closed = true
 	c.nc.Close()
+	c.cancel()
 }
 
 // interruptIfIdle wakes a connection waiting for a command outside a
@@ -178,6 +187,7 @@ func (c *Conn) serve() {
 		c.closed = true
 		c.nc.Close()
 		c.mu.Unlock()
+		c.cancel()
 		if c.session != nil {
 			if err := c.session.Logout(); err != nil {
 				c.logf(slog.LevelWarn, "smtp: logout", "err", err)

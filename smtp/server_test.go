@@ -743,14 +743,22 @@ func TestServerShutdown(t *testing.T) {
 }
 
 func TestServerShutdownContext(t *testing.T) {
-	srv, _, addr := newTestServer(t, nil)
+	conns := make(chan *Conn, 1)
+	srv := &Server{Backend: BackendFunc(func(c *Conn) (Session, error) {
+		conns <- c
+		return (&recorder{}).NewSession(c)
+	})}
+	addr := startServer(t, srv)
 	c := rawGreet(t, addr)
+	conn := <-conns
+	require.NoError(t, conn.Context().Err())
 	c.cmd("MAIL FROM:<a@a.test>", 250) // a transaction that never ends
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.ErrorIs(t, srv.Shutdown(ctx), context.Canceled)
 	require.NoError(t, srv.Close())
 	assert.True(t, c.closed())
+	<-conn.Context().Done() // Close cancels the connection's context
 }
 
 func TestServerReadTimeout(t *testing.T) {
