@@ -16,7 +16,7 @@
 // that the client retries. Optional interfaces add AUTH (AuthSession, with
 // mechanisms from package auth) and per-recipient LMTP replies (LMTPSession).
 //
-// The Session is told nothing it cannot check: Conn gives the remote address,
+// Conn tells the Session what it needs to decide: the remote address,
 // the TLS state, the EHLO name, the authenticated identity, and a Context
 // canceled when the connection ends. Relay policy is
 // the Session's (refuse recipients it does not serve, ErrRelayDenied), as is
