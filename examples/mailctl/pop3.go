@@ -208,7 +208,7 @@ func envelopeSender(br *bufio.Reader) string {
 	}
 	h, err := message.ReadHeader(bufio.NewReader(bytes.NewReader(append(b, "\r\n"...))), message.Limits{})
 	if err == nil {
-		if a, err := message.ParseReturnPath(h.Get("Return-Path")); err == nil && a != "" && !strings.ContainsAny(a, " \t") {
+		if a, err := message.ParseReturnPath(h.Get("Return-Path")); err == nil && a != "" && !strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return a
 		}
 	}
