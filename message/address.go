@@ -205,10 +205,10 @@ type word struct {
 // phrase and §4.1 obs-phrase. The result is valid until the next call.
 func (p *addrParser) words() ([]word, error) {
 	ws := p.ws[:0]
-	defer func() { p.ws = ws[:0] }()
 	for {
 		sp := p.skipCFWS()
 		if p.end() {
+			p.ws = ws[:0]
 			return ws, nil
 		}
 		c := p.peek()
@@ -227,6 +227,7 @@ func (p *addrParser) words() ([]word, error) {
 			}
 			ws = append(ws, word{text: p.s[start:p.i], off: start, space: sp})
 		default:
+			p.ws = ws[:0] // keep the grown scratch for the next call
 			return ws, nil
 		}
 	}
@@ -333,7 +334,7 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 		p.i = save
 		return a, nil
 	case '<':
-		name := phraseText(ws)
+		name := p.phraseText(ws)
 		addr, err := p.angleAddr()
 		if err != nil {
 			return nil, err
@@ -349,7 +350,7 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 			return nil, p.errorf("group without a name")
 		}
 		p.i++
-		g := &Address{Name: phraseText(ws), IsGroup: true, Members: []*Address{}}
+		g := &Address{Name: p.phraseText(ws), IsGroup: true, Members: []*Address{}}
 		for {
 			p.skipCFWS()
 			if p.end() {
@@ -554,21 +555,32 @@ func (p *addrParser) nextIsDot() bool {
 // phraseText turns the words of a display name into text: words joined by a
 // single space where the input had white space or a comment between them,
 // quotes removed, RFC 2047 encoded words decoded.
-func phraseText(ws []word) string {
+func (p *addrParser) phraseText(ws []word) string {
 	if len(ws) == 0 {
 		return ""
 	}
-	if len(ws) == 1 && !strings.Contains(ws[0].text, "=?") {
-		return ws[0].text
+	// Fast path: unquoted words separated by single spaces are the input
+	// itself.
+	plain := !ws[0].quoted
+	for k := 1; k < len(ws) && plain; k++ {
+		prev := ws[k-1]
+		end := prev.off + len(prev.text)
+		plain = !ws[k].quoted && ws[k].off == end+1 && p.s[end] == ' '
 	}
-	var b strings.Builder
-	for k, w := range ws {
-		if k > 0 && w.space {
-			b.WriteByte(' ')
+	var s string
+	if plain {
+		last := ws[len(ws)-1]
+		s = p.s[ws[0].off : last.off+len(last.text)]
+	} else {
+		var b strings.Builder
+		for k, w := range ws {
+			if k > 0 && w.space {
+				b.WriteByte(' ')
+			}
+			b.WriteString(w.text)
 		}
-		b.WriteString(w.text)
+		s = b.String()
 	}
-	s := b.String()
 	if strings.Contains(s, "=?") {
 		s, _ = DecodeWords(s)
 	}

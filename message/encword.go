@@ -90,7 +90,7 @@ func DecodeWords(s string) (string, error) {
 		}
 		pendWS = ""
 		var raw []byte
-		_, err := charset.Lookup(cs)
+		err := checkCharset(cs)
 		if err == nil {
 			raw, err = decodeWordText(s[j:end], text)
 		}
@@ -134,6 +134,15 @@ func isAllWSP(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkCharset reports whether cs can be decoded, quickly for UTF-8.
+func checkCharset(cs string) error {
+	if charset.IsUTF8(cs) {
+		return nil
+	}
+	_, err := charset.Lookup(cs)
+	return err
 }
 
 // parseWord parses an encoded word at s[i:] (which starts with "=?"):

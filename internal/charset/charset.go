@@ -138,11 +138,34 @@ func normalise(name string) string {
 	return name
 }
 
+// lookupKnown looks name up in known without allocating for short names.
+func lookupKnown(name string) (encoding.Encoding, bool) {
+	if e, ok := known[name]; ok {
+		return e, true
+	}
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil, false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	e, ok := known[string(buf[:len(name)])]
+	return e, ok
+}
+
 // Lookup returns the encoding for a MIME charset name (RFC 2045 §5.1, RFC 2978).
 // Matching ignores case. UTF-8 and US-ASCII (and their aliases) return
 // encoding.Nop, whose decoder passes bytes through unchanged. A name that is
 // not known returns an *UnknownError.
 func Lookup(name string) (encoding.Encoding, error) {
+	if e, ok := lookupKnown(name); ok {
+		return e, nil
+	}
 	n := normalise(name)
 	if e, ok := known[n]; ok {
 		return e, nil
@@ -188,7 +211,10 @@ func isDigits(s string) bool {
 // IsUTF8 reports whether name is UTF-8 or US-ASCII (or an alias of them), for
 // which decoding is the identity.
 func IsUTF8(name string) bool {
-	e, ok := known[normalise(name)]
+	e, ok := lookupKnown(name)
+	if !ok {
+		e, ok = known[normalise(name)]
+	}
 	return ok && e == utf8Nop
 }
 
