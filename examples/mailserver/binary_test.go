@@ -195,6 +195,7 @@ func clientTLS(t *testing.T, certFile string) *tls.Config {
 // cleanly on SIGTERM. Ports are free ones rather than the defaults, which
 // TestFlagDefaults checks, so that parallel test runs cannot collide.
 func TestBinaryFirstStart(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t, ".")
 	// A fresh directory for each attempt: each must be a first start.
 	var work string
@@ -272,6 +273,7 @@ func checkLoadMessage(t *testing.T, m []byte) string {
 // after a restart, every message that got 250 is in the Maildir, intact,
 // and nothing half-written is visible.
 func TestKillDuringLoad(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t, ".")
 	total, clients := 1000, 8
 	if testing.Short() {
@@ -380,6 +382,7 @@ func TestKillDuringLoad(t *testing.T) {
 // mailctl against the mailserver binary: send with an attachment over
 // submission, list and fetch over POP3 into a Maildir, delete.
 func TestMailctl(t *testing.T) {
+	t.Parallel()
 	mailctl := buildBinary(t, "../mailctl")
 	ts := startSystem(t, nil)
 	dir := t.TempDir()

@@ -18,6 +18,7 @@ import (
 // With no flags, `go run ./examples/mailserver` gets the documented
 // defaults: loopback listeners on the standard ports plus 2000.
 func TestFlagDefaults(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseFlags(nil, io.Discard)
 	require.NoError(t, err)
 	assert.Equal(t, &config{
@@ -34,6 +35,7 @@ func TestFlagDefaults(t *testing.T) {
 }
 
 func TestFlags(t *testing.T) {
+	t.Parallel()
 	cfg, err := parseFlags([]string{
 		"-smtp", "", "-pop3s=", "-submission", "127.0.0.1:1587",
 		"-domain", "Example.ORG.", "-domain", "example.net",
@@ -72,6 +74,7 @@ func TestFlags(t *testing.T) {
 }
 
 func TestUsersFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "users")
 	u, err := loadUsers(path, []string{"a.test", "b.test"})
 	require.NoError(t, err)
@@ -123,6 +126,7 @@ func TestUsersFile(t *testing.T) {
 }
 
 func TestUsersFileErrors(t *testing.T) {
+	t.Parallel()
 	for name, content := range map[string]string{
 		"no hash":      "alice\n",
 		"bad hash":     "alice:$scram-sha-256$nope\n",
@@ -150,6 +154,7 @@ func mustHash(t *testing.T) string {
 // On first start without -user, a demo user is created and its password
 // printed once; later starts keep it and print nothing.
 func TestFirstStartDemoUser(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Users = nil
 	ts := startSystem(t, cfg)
@@ -180,12 +185,14 @@ func TestFirstStartDemoUser(t *testing.T) {
 
 // With -user on first start there is no demo user.
 func TestFirstStartWithUsers(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	assert.NotContains(t, ts.notice.String(), "demo")
 	assert.Nil(t, ts.users.lookupLogin("demo"))
 }
 
 func TestCertFlags(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	ts := startSystem(t, cfg) // generates a certificate
 	cfg2 := testConfig(t)
@@ -203,6 +210,7 @@ func TestCertFlags(t *testing.T) {
 
 // A listener whose address is taken makes Start fail and close the others.
 func TestStartAddressInUse(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	cfg := testConfig(t)
 	cfg.POP3Addr = ts.Addr(lnPOP3)
@@ -216,6 +224,7 @@ func TestStartAddressInUse(t *testing.T) {
 // Two users may not share an address: "alice" in domain a.test and the
 // full-address user "alice@a.test".
 func TestUsersAddressConflict(t *testing.T) {
+	t.Parallel()
 	u, err := loadUsers(filepath.Join(t.TempDir(), "users"), []string{"a.test"})
 	require.NoError(t, err)
 	require.NoError(t, u.set("alice", "x"))
@@ -224,6 +233,7 @@ func TestUsersAddressConflict(t *testing.T) {
 
 // -user on a later start changes a password and keeps the other users.
 func TestUserUpdate(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	ts := startSystem(t, cfg)
 	require.NoError(t, ts.Shutdown(context.Background()))

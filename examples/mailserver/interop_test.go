@@ -21,6 +21,7 @@ const peerTimeout = 30 * time.Second
 // swaks submits over STARTTLS with each password mechanism, and over
 // implicit TLS; the messages arrive in bob's Maildir.
 func TestInteropSwaks(t *testing.T) {
+	t.Parallel()
 	swaks := peer.Path(t, "swaks")
 	ts := startSystem(t, nil)
 	for i, tc := range []struct{ mech, tlsFlag, listener string }{
@@ -101,6 +102,7 @@ p.quit()
 
 // Python's smtplib submits (STARTTLS, AUTH) and poplib retrieves (STLS).
 func TestInteropPython(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "smtplib", "poplib")
 	ts := startSystem(t, nil)
 	dir := t.TempDir()
@@ -121,6 +123,7 @@ func TestInteropPython(t *testing.T) {
 // curl retrieves over POP3 with STLS (and over implicit TLS), byte for
 // byte what the Maildir holds.
 func TestInteropCurlPOP3(t *testing.T) {
+	t.Parallel()
 	curl := peer.Path(t, "curl")
 	ts := startSystem(t, nil)
 	msg := composeWithAttachment(t, bytes.Repeat([]byte("attachment\x00\xff"), 1000))
@@ -142,6 +145,7 @@ func TestInteropCurlPOP3(t *testing.T) {
 // gsasl authenticates on the submission port with SCRAM-SHA-256, with and
 // without channel binding.
 func TestInteropGsaslSCRAM(t *testing.T) {
+	t.Parallel()
 	gsasl := peer.Path(t, "gsasl")
 	ts := startSystem(t, nil)
 	host, p, _ := net.SplitHostPort(ts.Addr(lnSubmission))

@@ -57,6 +57,7 @@ func splitTrace(t *testing.T, got, want []byte, from string) *message.Received {
 }
 
 func TestSubmitRetrieveWithAttachment(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	attachment := make([]byte, 200<<10)
 	rand.Read(attachment)
@@ -94,6 +95,7 @@ func TestSubmitRetrieveWithAttachment(t *testing.T) {
 }
 
 func TestImplicitTLSListeners(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -125,6 +127,7 @@ func TestImplicitTLSListeners(t *testing.T) {
 
 // Every mechanism the submission port offers works with mailwire's client.
 func TestSubmissionMechanisms(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -186,6 +189,7 @@ func requireCode(t *testing.T, err error, code int, enhanced string) {
 }
 
 func TestPolicy(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -272,6 +276,7 @@ func TestPolicy(t *testing.T) {
 // second message inside the first (SMTP smuggling): the message is refused
 // whole and nothing is stored, split or merged.
 func TestBareLFSmuggling(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	conn, err := net.Dial("tcp", ts.Addr(lnSMTP))
 	require.NoError(t, err)
@@ -329,6 +334,7 @@ func TestBareLFSmuggling(t *testing.T) {
 // Shutdown lets a transaction in progress finish with 250 and tells an
 // idle connection 421.
 func TestShutdownFinishesTransactions(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	ts := startSystem(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -372,6 +378,7 @@ func TestShutdownFinishesTransactions(t *testing.T) {
 }
 
 func TestSeveralRecipientsOneUser(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Domains = []string{testDomain, "other.test"}
 	ts := startSystem(t, cfg)
@@ -385,6 +392,7 @@ func TestSeveralRecipientsOneUser(t *testing.T) {
 }
 
 func TestFullAddressUser(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t)
 	cfg.Users = append(cfg.Users, userSpec{"carol@carol.example", "carol-pw"})
 	ts := startSystem(t, cfg)
@@ -413,6 +421,7 @@ func mimeAttachment(msg []byte, name string, out *[]byte) error {
 // RFC 5321 §4.5.1: postmaster is accepted in every local domain, and as
 // <Postmaster>; here it reaches alice, the first user by name.
 func TestPostmaster(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -439,6 +448,7 @@ func TestPostmaster(t *testing.T) {
 // The submission server adds a Date and a Message-ID when a message lacks
 // them (RFC 6409 §8.2, §8.3), below the trace fields; the MX does not.
 func TestSubmissionAddsDateAndMessageID(t *testing.T) {
+	t.Parallel()
 	ts := startSystem(t, nil)
 	for i, tc := range []struct {
 		msg     string
