@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -434,17 +435,56 @@ func TestOpenFailure(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
-	_, b, addr := newTestServer(t, func(s *Server) { s.IdleTimeout = 50 * time.Millisecond })
-	w, _ := dialWire(t, addr)
-	// One write, so that no command waits on the client: the timer is short.
+	b := newMemBackend()
+	b.addUser("alice", "secret", msg1, msg2, msg3)
+	srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "pop.test", IdleTimeout: 50 * time.Millisecond}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	// The server gets the connection only once the client's commands are
+	// waiting in it, so the short timer can only expire after them.
+	gate := &gateListener{Listener: l, open: make(chan struct{}), closed: make(chan struct{})}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(gate) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	w := &wire{t: t, nc: nc, r: bufio.NewReader(nc)}
 	w.send("USER alice\r\nPASS secret\r\nDELE 1\r\n")
-	for _, want := range []string{"+OK send PASS", "+OK maildrop has 3 messages (147 octets)", "+OK message 1 deleted"} {
-		require.Equal(t, want, w.line())
+	close(gate.open)
+	for _, want := range []string{"+OK pop.test POP3 server ready", "+OK send PASS", "+OK maildrop has 3 messages (147 octets)", "+OK message 1 deleted"} {
+		require.True(t, strings.HasPrefix(w.line(), want))
 	}
 	// RFC 1939 §3: autologout without entering UPDATE.
 	assert.Equal(t, "-ERR autologout timer expired", w.line())
 	assert.True(t, w.closed())
 	assert.Equal(t, 3, b.count("alice"))
+}
+
+// gateListener holds accepted connections until open is closed (or the
+// listener is).
+type gateListener struct {
+	net.Listener
+	open   chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (g *gateListener) Accept() (net.Conn, error) {
+	nc, err := g.Listener.Accept()
+	if err == nil {
+		select {
+		case <-g.open:
+		case <-g.closed:
+		}
+	}
+	return nc, err
+}
+
+func (g *gateListener) Close() error {
+	g.once.Do(func() { close(g.closed) })
+	return g.Listener.Close()
 }
 
 func TestMaxConnections(t *testing.T) {
