@@ -52,7 +52,7 @@ var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 // PST and PDT, military single letters (taken as -0000 except Z), comments and
 // white space anywhere. It also reads a time written as four digits without a
 // colon ("26 Aug 76 1429 EDT"), which old mail has, and asctime-style dates
-// ("Fri Nov 21 09:55:06 1997"). A missing or unrecognised zone gives the
+// ("Fri Nov 21 09:55:06 1997"), and zones written "+02:00". A missing or unrecognised zone gives the
 // -0000 location (see FormatDate). The day of the week is not checked against
 // the date.
 func ParseDate(s string) (time.Time, error) {
@@ -276,6 +276,11 @@ func (p *dateParser) zone(tok string) (*time.Location, error) {
 		return unknownZone, nil // RFC 5322 requires a zone; old mail omits it
 	case tok == "+" || tok == "-":
 		d := p.token()
+		if len(d) == 2 && isDigit(d[0]) && p.i+2 < len(p.s) && p.s[p.i] == ':' {
+			// "+02:00", as some software writes (ISO 8601 style).
+			p.i++
+			d += p.token()
+		}
 		if len(d) != 4 || !isDigit(d[0]) {
 			return nil, fmt.Errorf("bad zone %q", tok+d)
 		}

@@ -41,6 +41,7 @@ func TestParseDate(t *testing.T) {
 		{"Fri Nov 21 09:55:06 GMT 1997", time.Date(1997, 11, 21, 9, 55, 6, 0, time.UTC)},
 		{"31 Dec 1998 23:59:60 +0000", time.Date(1998, 12, 31, 23, 59, 59, 0, time.UTC)},
 		{"29 Feb 2024 00:00:00 +0000", time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)},
+		{"Tue, 1 Jul 2003 10:52:37 +02:00", time.Date(2003, 7, 1, 10, 52, 37, 0, z(2, 0))},
 	}
 	for _, tc := range tests {
 		got, err := ParseDate(tc.in)
