@@ -51,10 +51,10 @@ var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 // digits add 1900), alphabetic zones UT, GMT, EST, EDT, CST, CDT, MST, MDT,
 // PST and PDT, military single letters (taken as -0000 except Z), comments and
 // white space anywhere. It also reads a time written as four digits without a
-// colon ("26 Aug 76 1429 EDT"), which old mail has, and asctime-style dates
-// ("Fri Nov 21 09:55:06 1997"), and zones written "+02:00". A missing or unrecognised zone gives the
-// -0000 location (see FormatDate). The day of the week is not checked against
-// the date.
+// colon ("26 Aug 76 1429 EDT"), which old mail has, asctime-style dates
+// ("Fri Nov 21 09:55:06 1997") and zones written "+02:00". A missing or
+// unrecognised zone gives the -0000 location (see FormatDate). The day of the
+// week is not checked against the date.
 func ParseDate(s string) (time.Time, error) {
 	p := dateParser{addrParser: addrParser{s: s}}
 	t, err := p.parse()
