@@ -381,7 +381,10 @@ func (c *Client) APOP(ctx context.Context, name, secret string) error {
 }
 
 // Auth runs a SASL exchange with AUTH (RFC 5034). The initial response goes
-// on the AUTH line when it fits in the 255-octet command limit.
+// on the AUTH line when it fits in the 255-octet command limit. For a
+// mechanism in which the server proves itself (auth.Completer, SCRAM), a
+// +OK without a valid proof is an error wrapping auth.ErrAuthFailed; close
+// the connection then, as the server may consider the session logged in.
 func (c *Client) Auth(ctx context.Context, a auth.Client) error {
 	defer c.watch(ctx)()
 	mech, ir, err := a.Start()

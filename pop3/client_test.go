@@ -1,9 +1,11 @@
 package pop3
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
@@ -381,4 +383,46 @@ func TestClientSTLSServerName(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.Error(t, c.STLS(ctx, &tls.Config{RootCAs: pool}))
+}
+
+// A server that accepts SCRAM without proving it knows the password (no
+// server signature before +OK) is refused by Client.Auth (RFC 5802 §5).
+func TestClientAuthSCRAMWithoutServerProof(t *testing.T) {
+	const serverFirst = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	got := make(chan []string, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer nc.Close()
+		r := bufio.NewReader(nc)
+		var lines []string
+		io.WriteString(nc, "+OK ready\r\n")
+		for _, reply := range []string{"+ " + base64.StdEncoding.EncodeToString([]byte(serverFirst)), "+OK logged in"} {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				break
+			}
+			lines = append(lines, l)
+			io.WriteString(nc, reply+"\r\n")
+		}
+		got <- lines
+	}()
+	ctx := testCtx(t)
+	c, err := Dial(ctx, l.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	a, err := auth.NewSCRAMClient("SCRAM-SHA-256", "user", "pencil", nil)
+	require.NoError(t, err)
+	a.Nonce = "rOprNGfwEbeRWgbNEkqO"
+	err = c.Auth(ctx, a)
+	require.ErrorIs(t, err, auth.ErrAuthFailed)
+	lines := <-got
+	require.Len(t, lines, 2, "the client sent AUTH and its final message")
+	assert.Equal(t, "AUTH SCRAM-SHA-256 "+base64.StdEncoding.EncodeToString([]byte("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))+"\r\n", lines[0])
 }
