@@ -211,8 +211,16 @@ func (c *conn) readCommand() (Command, error) {
 	return ParseCommand(line)
 }
 
+// lineBreaks turns CR and LF in a response text, which a Backend's *Error
+// might carry, into spaces: they would end the response early and let the
+// rest pass for another.
+var lineBreaks = strings.NewReplacer("\r", " ", "\n", " ")
+
 // reply writes a single-line response.
 func (c *conn) reply(ok bool, code, text string) {
+	if strings.ContainsAny(code+text, "\r\n") {
+		code, text = lineBreaks.Replace(code), lineBreaks.Replace(text)
+	}
 	if ok {
 		c.w.WriteString("+OK")
 	} else {

@@ -718,3 +718,20 @@ func TestInvalidUIDRefused(t *testing.T) {
 		assert.Equal(t, "+OK send PASS", w.cmd("USER alice"), "still in AUTHORIZATION")
 	}
 }
+
+// injectingBackend refuses logins with an *Error whose text holds a line
+// break.
+type injectingBackend struct{ *memBackend }
+
+func (b injectingBackend) Authenticate(ctx context.Context, user, pass string) error {
+	return &Error{Code: "SYS/PERM\r\n+OK", Text: "no\r\n+OK maildrop has 0 messages"}
+}
+
+func TestBackendErrorTextCannotInject(t *testing.T) {
+	b := newMemBackend()
+	addr := startServer(t, &Server{Backend: injectingBackend{b}, AllowInsecureAuth: true})
+	w, _ := dialWire(t, addr)
+	w.cmd("USER alice")
+	assert.Equal(t, "-ERR [SYS/PERM  +OK] no  +OK maildrop has 0 messages", w.cmd("PASS x"))
+	assert.Equal(t, "-ERR send USER first", w.cmd("PASS x"), "one response per command")
+}
