@@ -735,3 +735,52 @@ func TestBackendErrorTextCannotInject(t *testing.T) {
 	assert.Equal(t, "-ERR [SYS/PERM  +OK] no  +OK maildrop has 0 messages", w.cmd("PASS x"))
 	assert.Equal(t, "-ERR send USER first", w.cmd("PASS x"), "one response per command")
 }
+
+// signalDrop reports when the server closes it.
+type signalDrop struct {
+	*bigDrop
+	closed chan struct{}
+}
+
+func (d signalDrop) Close() error { close(d.closed); return nil }
+
+type signalBackend struct{ drop signalDrop }
+
+func (b signalBackend) Authenticate(ctx context.Context, u, p string) error { return nil }
+func (b signalBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, error) {
+	return b.drop, nil
+}
+
+// A client that stops reading in the middle of a RETR is dropped after
+// WriteTimeout, and the maildrop is closed without deleting anything.
+func TestWriteTimeout(t *testing.T) {
+	drop := signalDrop{&bigDrop{size: 1 << 30}, make(chan struct{})}
+	addr := startServer(t, &Server{Backend: signalBackend{drop}, AllowInsecureAuth: true, WriteTimeout: 50 * time.Millisecond})
+	w, _ := dialWire(t, addr)
+	w.login("x", "y")
+	w.send("RETR 1\r\n")
+	select {
+	case <-drop.closed:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the server still waits for a client that does not read")
+	}
+	assert.Less(t, drop.r.off, drop.size, "the server gave up before the end")
+}
+
+// A client that connects to the implicit-TLS port and never says hello is
+// dropped after TLSHandshakeTimeout.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	pair, _ := peer.TLS(t)
+	srv := &Server{Backend: newMemBackend(), TLSHandshakeTimeout: 50 * time.Millisecond}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(tlsListener(l, pair.Server)) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	nc, err := net.Dial("tcp", l.Addr().String())
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(20 * time.Second))
+	_, err = nc.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "closed by the server, not by our deadline")
+}
