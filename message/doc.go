@@ -29,7 +29,9 @@
 // injection. Non-ASCII text in unstructured fields and display names is
 // RFC 2047 encoded, or kept as UTF-8 with WriteOptions.UTF8 (RFC 6532).
 // FormatAddressList, FormatDate, NewMessageID, Received.String and
-// FormatReturnPath produce structured values.
+// FormatReturnPath produce structured values. Header.WriteTo writes a header
+// as it stands; Header.WriteFields writes its fields without the blank line,
+// to put in front of an existing message.
 //
 // Validate checks a header against RFC 5322 §3.6 separately from parsing.
 // Recipients collects the envelope recipients from To, Cc and Bcc, and
@@ -55,5 +57,7 @@
 //     including inside quoted strings, which RFC 2047 §5 does not allow but
 //     mailers produce; they are not decoded inside comments of structured
 //     fields other than a mailbox's trailing comment.
-//   - Address domains are not converted between U-labels and A-labels.
+//   - Address domains are not converted between U-labels and A-labels,
+//     except that a header written without WriteOptions.UTF8 gets A-labels
+//     for a non-ASCII domain (a non-ASCII local part is ErrNonASCII then).
 package message

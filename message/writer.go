@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // Line lengths for generated header lines, RFC 5322 §2.1.1 and §2.2.3.
@@ -24,7 +26,9 @@ var (
 	// ErrFieldName: a field name outside RFC 5322 §2.2's printable ASCII.
 	ErrFieldName = errors.New("message: invalid header field name")
 	// ErrNonASCII: non-ASCII text in a structured field that has no
-	// RFC 2047 encoding, written without WriteOptions.UTF8.
+	// RFC 2047 encoding, written without WriteOptions.UTF8, such as a
+	// non-ASCII local part of an address (a non-ASCII domain name is
+	// written as A-labels instead).
 	ErrNonASCII = errors.New("message: non-ASCII text in structured header field")
 	// ErrControl: a control character other than tab in a structured field
 	// value. (In unstructured text it is RFC 2047 encoded instead.)
@@ -47,7 +51,17 @@ type WriteOptions struct {
 // that was read without a blank line (the input ended) is written without one.
 func (h *Header) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
-	err := h.write(cw, WriteOptions{}, false)
+	err := h.write(cw, WriteOptions{}, false, false)
+	return cw.n, err
+}
+
+// WriteFields is like WriteTo but writes only the fields, without the blank
+// line that ends a header, each field ending in a line end. It suits fields
+// put in front of an existing message, such as the trace fields a server
+// adds on delivery (RFC 5322 §3.6.7).
+func (h *Header) WriteFields(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := h.write(cw, WriteOptions{}, false, true)
 	return cw.n, err
 }
 
@@ -63,8 +77,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // write writes the header; with canon, raw fields have their line ends made
-// CRLF and the header always ends with a CRLF blank line.
-func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
+// CRLF and the header always ends with a CRLF blank line. With fieldsOnly,
+// no blank line is written.
+func (h *Header) write(w io.Writer, opt WriteOptions, canon, fieldsOnly bool) error {
 	var buf []byte
 	for i := range h.f {
 		f := &h.f[i]
@@ -77,7 +92,7 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
 			buf = append(buf, raw...)
 			// A last field read without a line end (the input ended)
 			// needs one if anything follows it.
-			if raw[len(raw)-1] != '\n' && (i < len(h.f)-1 || !h.parsed || len(h.sep) > 0) {
+			if raw[len(raw)-1] != '\n' && (i < len(h.f)-1 || !h.parsed || len(h.sep) > 0 || fieldsOnly) {
 				buf = append(buf, crlf...)
 			}
 			continue
@@ -90,6 +105,7 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon bool) error {
 		}
 	}
 	switch {
+	case fieldsOnly:
 	case canon || !h.parsed:
 		buf = append(buf, crlf...)
 	default:
@@ -182,6 +198,9 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 			if err != nil {
 				return dst, fmt.Errorf("field %s: %w", name, err)
 			}
+			if err := asciiAddrs(list); err != nil {
+				return dst, fmt.Errorf("field %s: %w", name, err)
+			}
 			value = FormatAddressList(list)
 		case nameIn(name, structuredFields):
 			return dst, fmt.Errorf("field %s: %w", name, ErrNonASCII)
@@ -190,6 +209,48 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 		}
 	}
 	return fold(dst, name, value)
+}
+
+// idnaProfile converts non-ASCII domains to A-labels for a header written
+// without UTF-8, with the checks of a lookup (RFC 5891 §5, UTS #46).
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.BidiRule(),
+	idna.CheckJoiners(true),
+	idna.Transitional(false),
+	idna.VerifyDNSLength(true),
+	idna.CheckHyphens(false),
+)
+
+// asciiAddrs makes the addr-specs of list ASCII for a header written without
+// RFC 6532: a non-ASCII domain name is converted to A-labels (RFC 5890). A
+// non-ASCII local part, or domain literal, has no ASCII form (RFC 2047 §5
+// allows no encoded word in an addr-spec), so it is ErrNonASCII.
+func asciiAddrs(list []*Address) error {
+	for _, a := range list {
+		if a.IsGroup {
+			if err := asciiAddrs(a.Members); err != nil {
+				return err
+			}
+			continue
+		}
+		if isASCII(a.Addr) {
+			continue
+		}
+		local, dom, _ := splitAddr(a.Addr)
+		if !isASCII(local) {
+			return fmt.Errorf("%w: local part of %q", ErrNonASCII, a.Addr)
+		}
+		if strings.HasPrefix(dom, "[") {
+			return fmt.Errorf("%w: domain literal in %q", ErrNonASCII, a.Addr)
+		}
+		ace, err := idnaProfile.ToASCII(dom)
+		if err != nil || !isASCII(ace) {
+			return fmt.Errorf("%w: domain of %q: %v", ErrNonASCII, a.Addr, err)
+		}
+		a.Addr = local + "@" + ace
+	}
+	return nil
 }
 
 // fold appends "name: value" CRLF, folded at white space (RFC 5322 §2.2.3) so
@@ -257,7 +318,7 @@ func NewWriter(w io.Writer, h *Header, opt *WriteOptions) (*Writer, error) {
 		h = new(Header)
 	}
 	bw := bufio.NewWriter(w)
-	if err := h.write(bw, o, true); err != nil {
+	if err := h.write(bw, o, true, false); err != nil {
 		return nil, err
 	}
 	return &Writer{w: bw}, nil

@@ -1,0 +1,87 @@
+package message
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// writeOne writes a header holding one added field and returns the bytes.
+func writeOne(t *testing.T, name, value string, utf8 bool) (string, error) {
+	t.Helper()
+	var h Header
+	h.Add(name, value)
+	var b bytes.Buffer
+	w, err := NewWriter(&b, &h, &WriteOptions{UTF8: utf8})
+	if err != nil {
+		return "", err
+	}
+	require.NoError(t, w.Close())
+	return b.String(), nil
+}
+
+func TestWriteNonASCIIAddress(t *testing.T) {
+	// RFC 2047 §5: no encoded word in an addr-spec, so a non-ASCII local
+	// part has no ASCII form.
+	for _, v := range []string{
+		"jörg@example.org",
+		"Jörg <jörg@example.org>",
+		"a@example.org, \"J\" <jörg@example.org>",
+		"team: jörg@example.org;",
+		"x@[ö]",
+	} {
+		_, err := writeOne(t, "To", v, false)
+		assert.ErrorIs(t, err, ErrNonASCII, v)
+		out, err := writeOne(t, "To", v, true)
+		require.NoError(t, err, v)
+		assert.Contains(t, out, "ö", v)
+	}
+	// A non-ASCII domain becomes A-labels (RFC 5890).
+	out, err := writeOne(t, "From", "Jörg <joerg@bücher.example>", false)
+	require.NoError(t, err)
+	assert.Equal(t, "From: =?UTF-8?Q?J=C3=B6rg?= <joerg@xn--bcher-kva.example>\r\n\r\n", out)
+	_, err = writeOne(t, "Cc", "a@b\u00ad\u200d\u0301.example", false)
+	assert.ErrorIs(t, err, ErrNonASCII)
+}
+
+func TestWriteFields(t *testing.T) {
+	var h Header
+	h.Add("Return-Path", "<a@example.org>")
+	h.Add("Received", "from x by y; Tue, 1 Jul 2003 10:52:37 +0200")
+	var b bytes.Buffer
+	n, err := h.WriteFields(&b)
+	require.NoError(t, err)
+	want := "Return-Path: <a@example.org>\r\nReceived: from x by y; Tue, 1 Jul 2003 10:52:37 +0200\r\n"
+	assert.Equal(t, want, b.String())
+	assert.Equal(t, int64(len(want)), n)
+
+	// WriteTo is unchanged: fields and the blank line.
+	b.Reset()
+	_, err = h.WriteTo(&b)
+	require.NoError(t, err)
+	assert.Equal(t, want+"\r\n", b.String())
+
+	// A header that was read: fields as read, without the blank line; a
+	// last field read without a line end gets one.
+	for in, out := range map[string]string{
+		"A: 1\nB : 2\n\tx\n\nbody": "A: 1\nB : 2\n\tx\n",
+		"A: 1\r\n\r\n":             "A: 1\r\n",
+		"A: 1":                     "A: 1\r\n",
+		"\r\nbody":                 "",
+	} {
+		m, err := Read(strings.NewReader(in))
+		require.NoError(t, err)
+		b.Reset()
+		_, err = m.Header.WriteFields(&b)
+		require.NoError(t, err)
+		assert.Equal(t, out, b.String(), "%q", in)
+	}
+
+	h.Add("Bad", "a\r\nInjected: yes")
+	_, err = h.WriteFields(&b)
+	assert.True(t, errors.Is(err, ErrNewline))
+}
