@@ -217,8 +217,11 @@ func (s *Server) Serve(l net.Listener) error {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
+			// Out of file descriptors (EMFILE, ENFILE) or a timeout: back
+			// off and go on, as net/http does, rather than stop serving.
+			var te interface{ Temporary() bool }
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if errors.As(err, &te) && te.Temporary() || errors.As(err, &ne) && ne.Timeout() {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				time.Sleep(delay)
 				continue

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -783,4 +784,33 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 	nc.SetDeadline(time.Now().Add(20 * time.Second))
 	_, err = nc.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF, "closed by the server, not by our deadline")
+}
+
+// emfileListener fails its first Accept calls as a process out of file
+// descriptors does.
+type emfileListener struct {
+	net.Listener
+	fails int
+}
+
+func (l *emfileListener) Accept() (net.Conn, error) {
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// Running out of file descriptors (a flood of connections) pauses Serve; it
+// does not stop it.
+func TestServeSurvivesEMFILE(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	b := newMemBackend()
+	srv := &Server{Backend: b, Hostname: "pop.test"}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(&emfileListener{Listener: l, fails: 3}) }()
+	t.Cleanup(func() { srv.Close(); <-done })
+	_, greeting := dialWire(t, l.Addr().String())
+	assert.True(t, strings.HasPrefix(greeting, "+OK pop.test POP3 server ready"), greeting)
 }
