@@ -593,7 +593,9 @@ func (c *Client) StartTLS(ctx context.Context, config *tls.Config) error {
 	// not protected by TLS and must not be taken as a reply later (the
 	// command injection of CVE-2011-0411, seen from the client side).
 	if c.r.Buffered() > 0 {
-		return c.fail(ctx, errors.New("smtp: server sent data after its STARTTLS reply"))
+		err := c.fail(ctx, errors.New("smtp: server sent data after its STARTTLS reply"))
+		c.conn.Close()
+		return err
 	}
 	tc := tls.Client(c.conn, config)
 	c.refresh()

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"math"
 	"strings"
 )
 
@@ -121,10 +122,13 @@ func parseBDAT(arg string) (size int64, last bool, ok bool) {
 		if c < '0' || c > '9' {
 			return 0, false, false
 		}
-		size = size*10 + int64(c-'0')
-		if size < 0 {
+		// Refuse sizes beyond int64 before they wrap: "BDAT
+		// 20000000000000000000" must not become a smaller size that would
+		// put the server out of step with the client.
+		if size > (math.MaxInt64-int64(c-'0'))/10 {
 			return 0, false, false
 		}
+		size = size*10 + int64(c-'0')
 	}
 	if len(f) == 2 {
 		if !strings.EqualFold(f[1], "LAST") {

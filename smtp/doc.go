@@ -28,6 +28,24 @@
 // per connection (421 then close), read and write timeouts (421 4.4.2). A
 // connection holds two 4 KiB buffers; nothing buffers a whole message.
 //
+// # Client
+//
+// Dial, DialTLS (implicit TLS, RFC 8314) and DialStartTLS connect, read the
+// greeting and send EHLO (HELO when the server answers 500 or 502; LHLO with
+// ClientOptions.LMTP); NewClient does the same over any net.Conn. Every call
+// takes a context whose deadline and cancellation apply to the connection;
+// without a deadline, ClientOptions.Timeout (5 minutes) bounds each wait.
+// Client.Send runs a whole transaction: with PIPELINING, MAIL, the RCPTs and
+// DATA go out in batches and the replies are matched in order (RFC 2920
+// §3.1); with CHUNKING the data goes in BDAT chunks (RFC 3030), otherwise
+// dot-stuffed after DATA. It returns a result per recipient: a partial failure
+// is a *DeliveryError, a refusal an *Error carrying the server's code,
+// enhanced code and text. Mail, Rcpt and Data run one command at a time.
+// Auth and Login (RFC 4954) refuse to run without TLS unless
+// ClientOptions.AllowInsecureAuth is set. Reply lines and reply line counts
+// are bounded. SendMail does all of this in one call; package smtptest
+// provides a recording server for tests.
+//
 // # Data transparency and SMTP smuggling
 //
 // The end of message data is CR LF "." CR LF and nothing else (RFC 5321

@@ -9,11 +9,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -171,15 +171,6 @@ func TestInteropSMTPSink(t *testing.T) {
 	})
 }
 
-// systemPython finds a python3 with the given module: Debian's packages
-// install into /usr/bin/python3, which a python3 earlier in PATH may not see.
-func systemPython(t *testing.T, module string) string {
-	if exec.Command("/usr/bin/python3", "-c", "import "+module).Run() == nil {
-		return "/usr/bin/python3"
-	}
-	return peer.Python(t, module)
-}
-
 const aiosmtpdScript = `
 import base64, json, ssl, sys
 from aiosmtpd.controller import Controller
@@ -233,7 +224,7 @@ type aiosmtpdRecord struct {
 }
 
 func TestInteropAiosmtpd(t *testing.T) {
-	py := systemPython(t, "aiosmtpd")
+	py := peer.Python(t, "aiosmtpd")
 	pair, caFile := peer.TLS(t)
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key.pem")
@@ -330,7 +321,7 @@ func TestInteropAiosmtpd(t *testing.T) {
 // TestInteropAiosmtpdCLI delivers to "python3 -m aiosmtpd -n", which prints
 // what it receives.
 func TestInteropAiosmtpdCLI(t *testing.T) {
-	py := systemPython(t, "aiosmtpd")
+	py := peer.Python(t, "aiosmtpd")
 	addr := peer.Addr(peer.FreePort(t))
 	cmd := exec.Command(py, "-m", "aiosmtpd", "-n", "-l", addr)
 	var out strings.Builder
@@ -353,6 +344,7 @@ func TestInteropAiosmtpdCLI(t *testing.T) {
 }
 
 func TestInteropDovecotLMTP(t *testing.T) {
+	t.Parallel()
 	d := peer.StartDovecot(t, peer.DovecotOptions{
 		Protocols: []string{"lmtp"},
 		Users:     map[string]string{"bob": "x", "carol": "y"},
@@ -394,122 +386,27 @@ func TestInteropDovecotLMTP(t *testing.T) {
 	}
 }
 
-// startPostfix runs a private Postfix (master, smtpd, qmgr, smtp) on a
-// loopback port, relaying everything it accepts to relay ("host:port").
-// The test must run as root, as Postfix does; it is skipped otherwise.
+// startPostfix runs a private Postfix relaying everything it accepts to
+// relay ("host:port"), optionally offering STARTTLS; it returns its address
+// and the CA file for its certificate.
 func startPostfix(t *testing.T, relay string, withTLS bool) (addr string, caFile string) {
 	t.Helper()
-	master := "/usr/lib/postfix/sbin/master"
-	script := "/usr/lib/postfix/sbin/postfix-script"
-	for _, p := range []string{master, script} {
-		if _, err := os.Stat(p); err != nil {
-			peer.Missing(t, p)
-		}
-	}
-	if os.Geteuid() != 0 {
-		peer.Missing(t, "root privileges for postfix")
-	}
-	if exec.Command("id", "postfix").Run() != nil {
-		peer.Missing(t, "user postfix")
-	}
-	dir, err := os.MkdirTemp("", "mailwire-postfix-")
+	host, port, err := net.SplitHostPort(relay)
 	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	require.NoError(t, os.Chmod(dir, 0o755))
-	conf, queue, data := filepath.Join(dir, "conf"), filepath.Join(dir, "queue"), filepath.Join(dir, "data")
-	for _, d := range []string{conf, queue, data} {
-		require.NoError(t, os.MkdirAll(d, 0o755))
-	}
-	require.NoError(t, exec.Command("chown", "postfix", data).Run())
-	addr = peer.Addr(peer.FreePort(t))
-	var main strings.Builder
-	fmt.Fprintf(&main, `compatibility_level = 3.6
-queue_directory = %[1]s
-data_directory = %[2]s
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-myhostname = postfix.example.test
-mydestination =
-relayhost = [%[3]s]:%[4]s
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
+	extra := fmt.Sprintf(`relayhost = [%s]:%s
 smtpd_recipient_restrictions = check_recipient_access inline:{ {refused@b.example.test = 550 5.1.1 no such user}, {later@b.example.test = 450 4.2.1 try later} }, permit_mynetworks, reject
-maillog_file = %[5]s/maillog
-maillog_file_prefixes = %[5]s
 smtp_tls_security_level = none
-`, queue, data, strings.Split(relay, ":")[0], strings.Split(relay, ":")[1], dir)
+`, host, port)
 	if withTLS {
 		pair, ca := peer.TLS(t)
-		cert, key := filepath.Join(conf, "cert.pem"), filepath.Join(conf, "key.pem")
+		dir := sharedDir(t)
+		cert, key := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 		require.NoError(t, os.WriteFile(cert, pair.CertPEM, 0o644))
 		require.NoError(t, os.WriteFile(key, pair.KeyPEM, 0o600))
-		fmt.Fprintf(&main, "smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\nsmtpd_tls_security_level = may\n", cert, key)
+		extra += fmt.Sprintf("smtpd_tls_cert_file = %s\nsmtpd_tls_key_file = %s\nsmtpd_tls_security_level = may\n", cert, key)
 		caFile = ca
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(conf, "main.cf"), []byte(main.String()), 0o644))
-	masterCf := addr + ` inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-`
-	require.NoError(t, os.WriteFile(filepath.Join(conf, "master.cf"), []byte(masterCf), 0o644))
-
-	// postfix(1) insists that a private configuration be listed in the
-	// default one; postfix-script and master, given the environment
-	// postfix(1) would set, do not.
-	env := append(os.Environ(),
-		"MAIL_CONFIG="+conf, "config_directory="+conf, "command_directory=/usr/sbin",
-		"daemon_directory=/usr/lib/postfix/sbin", "data_directory="+data, "queue_directory="+queue,
-		"mail_owner=postfix", "setgid_group=postdrop", "sendmail_path=/usr/sbin/sendmail",
-		"newaliases_path=/usr/bin/newaliases", "mailq_path=/usr/bin/mailq", "manpage_directory=/usr/share/man",
-		"sample_directory=/usr/share/doc/postfix/examples", "readme_directory=no", "html_directory=no",
-		"meta_directory=/etc/postfix", "shlib_directory=/usr/lib/postfix")
-	check := exec.Command(script, "check")
-	check.Env = env
-	if out, err := check.CombinedOutput(); err != nil {
-		t.Fatalf("postfix-script check: %v\n%s", err, out)
-	}
-	cmd := exec.Command(master, "-c", conf, "-d")
-	cmd.Env = env
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		// SIGTERM makes master stop its children too.
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(dir, "maillog"))
-			t.Logf("postfix master output:\n%s\nmaillog:\n%s", out.String(), log)
-		}
-	})
-	peer.WaitListening(t, addr, 15*time.Second)
+	addr, _ = smtp.StartTestPostfix(t, extra)
 	return addr, caFile
 }
 
@@ -517,6 +414,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 // CHUNKING, STARTTLS, SMTPUTF8, DSN), which queues each message and relays it
 // to an smtptest server, where the test checks what arrived.
 func TestInteropPostfix(t *testing.T) {
+	t.Parallel()
 	sink := smtptest.NewServer(t)
 	addr, caFile := startPostfix(t, sink.Addr, true)
 	ca, err := os.ReadFile(caFile)

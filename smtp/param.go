@@ -3,6 +3,7 @@ package smtp
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -136,9 +137,13 @@ func parseMailParams(s string) (*MailOptions, error) {
 		switch key {
 		case "SIZE":
 			// RFC 1870 §3: size-value = 1*20DIGIT
-			n, err := strconv.ParseInt(value, 10, 64)
-			if err != nil || n < 0 || len(value) > 20 {
+			if value == "" || len(value) > 20 || strings.Trim(value, "0123456789") != "" {
 				return paramError("bad SIZE %q", value)
+			}
+			n, err := strconv.ParseInt(value, 10, 64)
+			if err != nil {
+				// Twenty digits may exceed int64: larger than any limit.
+				n = math.MaxInt64
 			}
 			o.Size = n
 		case "BODY":

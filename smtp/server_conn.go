@@ -188,13 +188,13 @@ func (c *Conn) serve() {
 		c.nc.Close()
 		c.mu.Unlock()
 		c.cancel()
+		defer func() {
+			s.trackConn(c, false)
+			s.active.Add(-1)
+		}()
 		if c.session != nil {
-			if err := c.session.Logout(); err != nil {
-				c.logf(slog.LevelWarn, "smtp: logout", "err", err)
-			}
+			c.logout()
 		}
-		s.trackConn(c, false)
-		s.active.Add(-1)
 	}()
 
 	if tc, ok := c.nc.(*tls.Conn); ok {
@@ -248,6 +248,19 @@ func (c *Conn) serve() {
 		}
 	}
 	c.flush()
+}
+
+// logout calls the Session's Logout; a panic there, as in any Session
+// method, must not take the server down.
+func (c *Conn) logout() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.srv.logf(slog.LevelError, "smtp: panic in Logout", "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	if err := c.session.Logout(); err != nil {
+		c.logf(slog.LevelWarn, "smtp: logout", "err", err)
+	}
 }
 
 type readState uint8

@@ -50,6 +50,13 @@ func TestServerHostile(t *testing.T) {
 		{name: "huge BDAT size refused but consumed", mod: func(s *Server) { s.MaxMessageBytes = 10 }, steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nBDAT 20 LAST\r\n01234567890123456789NOOP\r\n", []int{250, 250, 250, 552, 250}},
 		}},
+		{name: "BDAT size that wraps int64", steps: []step{
+			// 2e19 wraps to a smaller positive int64 when parsed naively.
+			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nBDAT 20000000000000000000 LAST\r\nxx", []int{250, 250, 250, 501}},
+		}, closed: true},
+		{name: "SIZE beyond int64 and signed SIZE", steps: []step{
+			{"EHLO x\r\nMAIL FROM:<a@a.test> SIZE=99999999999999999999\r\nMAIL FROM:<a@a.test> SIZE=+5\r\nMAIL FROM:<a@a.test> SIZE=123456789012345678901\r\n", []int{250, 552, 501, 501}},
+		}},
 		{name: "garbage bytes", mod: func(s *Server) { s.MaxErrors = 3 }, steps: []step{
 			{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\x00\x00\x00\r\n\xff\xff\r\n", []int{500, 500, 500, 421}},
 		}, closed: true},

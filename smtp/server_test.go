@@ -825,13 +825,22 @@ type panicSession struct{ recSession }
 
 func (p *panicSession) Mail(Mailbox, *MailOptions) error { panic("boom") }
 
+func (p *panicSession) Logout() error {
+	p.recSession.Logout()
+	panic("boom again")
+}
+
 func TestServerSessionPanic(t *testing.T) {
-	addr := startServer(t, &Server{Backend: &panicBackend{}})
+	srv := &Server{Backend: &panicBackend{}}
+	addr := startServer(t, srv)
 	c := rawGreet(t, addr)
 	c.send("MAIL FROM:<a@b.test>\r\n")
 	assert.True(t, c.closed())
 	c = rawGreet(t, addr) // the server lives on
 	c.cmd("QUIT", 221)
+	c.closed()
+	// Both connections were untracked despite the panics in Logout.
+	require.Eventually(t, func() bool { return srv.active.Load() == 0 }, 10*time.Second, time.Millisecond)
 }
 
 func TestServerImplicitTLS(t *testing.T) {
