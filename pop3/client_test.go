@@ -426,3 +426,33 @@ func TestClientAuthSCRAMWithoutServerProof(t *testing.T) {
 	require.Len(t, lines, 2, "the client sent AUTH and its final message")
 	assert.Equal(t, "AUTH SCRAM-SHA-256 "+base64.StdEncoding.EncodeToString([]byte("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))+"\r\n", lines[0])
 }
+
+// RFC 2595 §4 and the STARTTLS injection attack: a response arriving with
+// the STLS +OK, before the handshake, can only be a man in the middle's, so
+// the client refuses to go on.
+func TestClientSTLSInjectedResponse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		io.WriteString(nc, "+OK ready\r\n")
+		r := bufio.NewReader(nc)
+		if _, err := r.ReadString('\n'); err != nil {
+			return
+		}
+		io.WriteString(nc, "+OK begin TLS\r\n+OK maildrop has 0 messages\r\n")
+		io.Copy(io.Discard, r)
+	}()
+	ctx := testCtx(t)
+	c, err := Dial(ctx, l.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	// Both lines come in one write, so they arrive together.
+	err = c.STLS(ctx, &tls.Config{InsecureSkipVerify: true})
+	require.ErrorIs(t, err, ErrProtocol)
+}
