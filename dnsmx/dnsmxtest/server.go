@@ -189,6 +189,8 @@ func (s *Server) serveTCP() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			// Out of file descriptors, say: back off rather than spin.
+			time.Sleep(10 * time.Millisecond)
 			continue
 		}
 		s.mu.Lock()
