@@ -36,7 +36,7 @@ func FormatDate(t time.Time) string {
 var unknownZone = time.FixedZone("-0000", 0)
 
 var obsZones = map[string]int{
-	"UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
+	"UT": 0, "UTC": 0, "GMT": 0,
 	"EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
 	"MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
 }
@@ -49,7 +49,7 @@ var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 // (§4.3): a missing day of the week or seconds, two- and three-digit years
 // (a two-digit year below 50 is in the 2000s, otherwise the 1900s; three
 // digits add 1900), alphabetic zones UT, GMT, EST, EDT, CST, CDT, MST, MDT,
-// PST and PDT, military single letters (taken as -0000 except Z), comments and
+// PST and PDT, military single letters (all taken as -0000), comments and
 // white space anywhere. It also reads a time written as four digits without a
 // colon ("26 Aug 76 1429 EDT"), which old mail has, asctime-style dates
 // ("Fri Nov 21 09:55:06 1997") and zones written "+02:00". A missing or
@@ -309,7 +309,8 @@ func (p *dateParser) zone(tok string) (*time.Location, error) {
 		}
 		if len(u) == 1 && u != "J" {
 			// RFC 5322 §4.3: military zones were defined wrongly in
-			// RFC 822, so they carry no information.
+			// RFC 822, so they "SHOULD all be considered equivalent to
+			// -0000", Z included.
 			return unknownZone, nil
 		}
 		// An unrecognised name ("CEST", "MET DST"): no usable information.

@@ -29,7 +29,7 @@ func TestParseDate(t *testing.T) {
 		{"Thu, 26 Aug 76 1429 EDT", time.Date(1976, 8, 26, 14, 29, 0, 0, time.FixedZone("EDT", -4*3600))},
 		{"1 Jan 2000 00:00:00 PST", time.Date(2000, 1, 1, 0, 0, 0, 0, time.FixedZone("PST", -8*3600))},
 		{"1 Jan 2000 00:00:00 cdt", time.Date(2000, 1, 1, 0, 0, 0, 0, time.FixedZone("CDT", -5*3600))},
-		{"1 Jan 2000 00:00:00 Z", time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"1 Jan 2000 00:00:00 Z", time.Date(2000, 1, 1, 0, 0, 0, 0, unknownZone)}, // RFC 5322 §4.3
 		{"1 Jan 2000 00:00:00 A", time.Date(2000, 1, 1, 0, 0, 0, 0, unknownZone)},
 		{"1 Jan 2000 00:00:00 -0000", time.Date(2000, 1, 1, 0, 0, 0, 0, unknownZone)},
 		{"1 Jan 2000 00:00:00", time.Date(2000, 1, 1, 0, 0, 0, 0, unknownZone)},
@@ -50,6 +50,8 @@ func TestParseDate(t *testing.T) {
 		_, wantOff := tc.want.Zone()
 		_, gotOff := got.Zone()
 		assert.Equal(t, wantOff, gotOff, tc.in)
+		// A zone without information reads as -0000, and only then.
+		assert.Equal(t, tc.want.Location() == unknownZone, got.Location() == unknownZone, tc.in)
 	}
 }
 

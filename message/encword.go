@@ -13,6 +13,10 @@ import (
 // MaxWordLength is the longest encoded word generated (RFC 2047 §2).
 const MaxWordLength = 75
 
+// encodedLineLength is the longest line holding an encoded word that is
+// generated (RFC 2047 §2).
+const encodedLineLength = 76
+
 // WordError reports an encoded word that was left undecoded.
 type WordError struct {
 	Word string // the encoded word as found
@@ -350,13 +354,14 @@ var qLiteral = func() (t [256]bool) {
 // encodeWords writes s as a sequence of UTF-8 encoded words separated by
 // single spaces, choosing B or Q encoding, whichever is shorter.
 //
-// The first word is made short enough to end by column 78 after indent
-// characters already on its line, when that leaves it a sensible size.
+// The first word is made short enough to end by column 76 (RFC 2047 §2:
+// a line with an encoded word is at most 76 characters) after indent
+// characters already on its line; it holds at least one character.
 func encodeWords(b *strings.Builder, s string, indent int) {
 	const overhead = len("=?UTF-8?Q??=")
 	room := MaxWordLength - overhead // encoded text per word
-	if r := PreferredLineLength - indent - overhead; indent > 0 && r < room && r >= 16 {
-		room = r
+	if r := encodedLineLength - indent - overhead; indent > 0 && r < room {
+		room = max(r, 1)
 	}
 	escapes := 0
 	for i := 0; i < len(s); i++ {

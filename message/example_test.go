@@ -124,7 +124,7 @@ func ExampleValidate() {
 	// Output:
 	// message: Subject: appears 2 times; allowed once
 	// message: Date: missing
-	// message: Sender: required when From has more than one mailbox or a group
+	// message: Sender: required when From has more than one mailbox
 }
 
 func ExampleRecipients() {

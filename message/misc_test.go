@@ -185,10 +185,20 @@ func TestValidate(t *testing.T) {
 	g.Add("Sender", "a@x.test")
 	g.Add("Date", FormatDate(time.Now()))
 	assert.Empty(t, Validate(&g))
+	// RFC 6854 §2.1 asks for Sender only when From has more than one
+	// mailbox; §4 gives "From: Nightly Monitor Robot:;" without one.
+	for _, from := range []string{"Nightly Monitor Robot:;", "Team: a@x.test;", "Team:;, a@x.test"} {
+		var e Header
+		e.Add("From", from)
+		e.Add("Date", FormatDate(time.Now()))
+		assert.Empty(t, Validate(&e), from)
+	}
 	var e Header
-	e.Add("From", "Undisclosed:;")
+	e.Add("From", "Team: a@x.test;, b@x.test")
 	e.Add("Date", FormatDate(time.Now()))
-	assert.Len(t, Validate(&e), 1) // Sender needed (RFC 6854 §2.1)
+	assert.Equal(t, []Problem{{"Sender", "required when From has more than one mailbox"}}, Validate(&e))
+	e.Add("Sender", "Helpers: a@x.test, c@x.test;")
+	assert.Equal(t, []Problem{{"Sender", "must be a single mailbox"}}, Validate(&e))
 }
 
 func TestRecipientsAndStripBcc(t *testing.T) {
@@ -230,8 +240,8 @@ func TestWriter(t *testing.T) {
 	s := out.String()
 	assert.Equal(t, "From: =?UTF-8?Q?Andr=C3=A9_Pirard?= <andre@example.com>\r\n"+
 		"To: bob@example.com\r\n"+
-		"Subject: =?UTF-8?Q?H=C3=A9llo_w=C3=B6rld=2C?= this subject is long enough that\r\n"+
-		" it has to be folded somewhere along the line\r\n"+
+		"Subject: =?UTF-8?Q?H=C3=A9llo_w=C3=B6rld=2C?= this subject is long enough\r\n"+ // 76 (RFC 2047 §2)
+		" that it has to be folded somewhere along the line\r\n"+
 		"Date: Fri, 21 Nov 1997 09:55:06 -0600\r\n"+
 		"\r\n"+
 		"line one\r\nline two\r\nline three\r\nend", s)

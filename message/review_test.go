@@ -85,3 +85,49 @@ func TestWriteFields(t *testing.T) {
 	_, err = h.WriteFields(&b)
 	assert.True(t, errors.Is(err, ErrNewline))
 }
+
+// isEncodedWordLine reports whether a header line holds an encoded word.
+func isEncodedWordLine(l string) bool {
+	for _, w := range strings.Fields(l) {
+		if strings.HasPrefix(w, "=?") && strings.HasSuffix(w, "?=") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestEncodedWordLines76(t *testing.T) {
+	// RFC 2047 §2: a line holding an encoded word is at most 76
+	// characters; other lines fold at 78 (RFC 5322 §2.2.3).
+	values := []string{
+		strings.Repeat("é", 200),
+		"Ünïcödé " + strings.Repeat("plain ", 30) + "ünd",
+		strings.Repeat("ab ", 20) + "é" + strings.Repeat(" cd", 20),
+		strings.Repeat("x", 60) + " é " + strings.Repeat("y", 10),
+	}
+	for _, name := range []string{"Subject", "X-A", "X-Much-Longer-Field-Name"} {
+		for _, v := range values {
+			out, err := writeOne(t, name, v, false)
+			require.NoError(t, err)
+			for _, l := range strings.Split(strings.TrimSuffix(out, "\r\n\r\n"), "\r\n") {
+				if isEncodedWordLine(l) {
+					assert.LessOrEqual(t, len(l), 76, "%q", l)
+				}
+				assert.NotEmpty(t, strings.TrimLeft(l, " \t"), "line of only white space")
+			}
+			m, err := Read(strings.NewReader(out))
+			require.NoError(t, err)
+			got, err := DecodeWords(m.Header.Get(name))
+			require.NoError(t, err)
+			assert.Equal(t, strings.Join(strings.Fields(v), " "), strings.Join(strings.Fields(got), " "))
+		}
+	}
+	// The same for display names.
+	out, err := writeOne(t, "To", "Jörg "+strings.Repeat("Ääkkönen ", 8)+"<j@example.org>, Ann <ann@example.org>", false)
+	require.NoError(t, err)
+	for _, l := range strings.Split(out, "\r\n") {
+		if isEncodedWordLine(l) {
+			assert.LessOrEqual(t, len(l), 76, "%q", l)
+		}
+	}
+}

@@ -32,8 +32,9 @@ var onceFields = []string{
 // It checks that Date and From appear exactly once and parse; that each
 // resent block has its Resent-Date and Resent-From (§3.6.6); that the
 // fields allowed once appear at most once; that Sender is present, and a
-// single mailbox, when From has more than one mailbox (RFC 5322 §3.6.2, RFC
-// 6854 §2.1 for groups); that address fields, Message-ID, In-Reply-To and
+// single address (a group in it holding at most one mailbox), when From has
+// more than one mailbox, group members included (RFC 5322 §3.6.2 as RFC 6854
+// §2.1 replaces it); that address fields, Message-ID, In-Reply-To and
 // References parse; that no line is longer than 998 characters (§2.1.1);
 // and it reports the defects found when the header was read.
 func Validate(h *Header) []Problem {
@@ -67,10 +68,11 @@ func Validate(h *Header) []Problem {
 				if len(list) == 0 {
 					add(name, "empty")
 				}
-				if len(Mailboxes(list)) > 1 || len(list) > 1 || len(list) == 1 && list[0].IsGroup {
-					if !h.Has("Sender") {
-						add("Sender", "required when From has more than one mailbox or a group")
-					}
+				// RFC 6854 §2.1: counting the members of groups; a
+				// group alone ("Undisclosed:;", its §4 example) needs
+				// no Sender.
+				if len(Mailboxes(list)) > 1 && !h.Has("Sender") {
+					add("Sender", "required when From has more than one mailbox")
 				}
 			case equalFoldString(name, "Sender"):
 				if len(list) != 1 || list[0].IsGroup && len(list[0].Members) > 1 {

@@ -254,9 +254,10 @@ func asciiAddrs(list []*Address) error {
 }
 
 // fold appends "name: value" CRLF, folded at white space (RFC 5322 §2.2.3) so
-// that lines are at most PreferredLineLength long where a break allows it and
-// never longer than MaxLineLength. Encoded words contain no white space, so
-// they are never split.
+// that lines are at most PreferredLineLength long where a break allows it, or
+// 76 if they hold an encoded word (RFC 2047 §2), and never longer than
+// MaxLineLength. Encoded words contain no white space, so they are never
+// split.
 func fold(dst []byte, name, value string) ([]byte, error) {
 	lineStart := len(dst)
 	dst = append(dst, name...)
@@ -268,6 +269,7 @@ func fold(dst []byte, name, value string) ([]byte, error) {
 	headLen := len(dst) - lineStart
 	i := 0
 	first := true
+	lineHasWord := false // the line holds an encoded word
 	for i < len(value) {
 		// A token is a run of white space (one space before the first)
 		// then a run of non-white space.
@@ -284,11 +286,18 @@ func fold(dst []byte, name, value string) ([]byte, error) {
 			first = false
 		}
 		lineLen := len(dst) - lineStart
-		if lineLen+len(tok) > PreferredLineLength && lineLen > headLen && isWSP(tok[0]) {
+		word := isEncodedWord(tok)
+		limit := PreferredLineLength
+		if lineHasWord || word {
+			limit = encodedLineLength
+		}
+		if lineLen+len(tok) > limit && lineLen > headLen && isWSP(tok[0]) {
 			dst = append(dst, crlf...)
 			lineStart = len(dst)
 			lineLen = 0
+			lineHasWord = false
 		}
+		lineHasWord = lineHasWord || word
 		if lineLen+len(tok) > MaxLineLength {
 			return dst, fmt.Errorf("field %s: %w", name, ErrWordTooLong)
 		}
@@ -296,6 +305,13 @@ func fold(dst []byte, name, value string) ([]byte, error) {
 		i = j
 	}
 	return append(dst, crlf...), nil
+}
+
+// isEncodedWord reports whether tok, white space and all, looks like an
+// encoded word, possibly inside the punctuation of a structured field.
+func isEncodedWord(tok string) bool {
+	i := strings.Index(tok, "=?")
+	return i >= 0 && strings.Contains(tok[i+2:], "?=")
 }
 
 // Writer writes a message: the header when it is created, then the body
