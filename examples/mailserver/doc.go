@@ -27,6 +27,10 @@
 //	mailserver-data/tls/key.pem    start, unless -cert and -key are given
 //	mailserver-data/mail/NAME/     each user's Maildir
 //
+// The self-signed certificate is made again, with a notice, when it expires
+// within a day or does not name -hostname. A Maildir removed while the
+// server runs is created again on the next delivery or login.
+//
 // On first start (no users file) and without -user flags, the server creates
 // the user "demo" with a random password, which it prints once.
 //
@@ -37,6 +41,12 @@
 // "alice" receives mail as alice@DOMAIN for each domain, while a full address
 // such as "bob@example.org" is the user's only address (and its domain is
 // then local too). Users log in with their name or any of their addresses.
+//
+// User names are kept in lower case, and addresses and login names are
+// matched without regard to case: RFC 5321 §2.4 lets a server treat local
+// parts as case-sensitive, but like most mail systems this one folds them,
+// so alice, Alice and ALICE@LOCALHOST are one user. A name holds only
+// letters, digits and ". _ + -" (it is also a directory name).
 //
 // The users file has a line name:HASH:{CRAM-MD5}KEY per user. HASH is
 // auth.HashPassword's PBKDF2-SHA-256 record with SCRAM-SHA-256 keys, serving
@@ -52,9 +62,9 @@
 // (RFC 5321 §4.4, with RFC 3848 protocol names), as received otherwise,
 // CRLF line ends included. On the submission ports a message lacking a
 // Date or Message-ID field gets one below the trace fields (RFC 6409 §8.2,
-// §8.3), when its header ends within the first 64 KiB. Delivery into a Maildir is atomic and fsynced,
-// and the server replies 250 only after it, so mail that got 250 survives
-// a crash. A message with a bare CR or LF is refused (554 5.6.0) and never
+// §8.3), when its header ends within the first 64 KiB. Delivery into a
+// Maildir is atomic and fsynced, and the server replies 250 only after it,
+// so mail that got 250 survives a crash. A message with a bare CR or LF is refused (554 5.6.0) and never
 // stored, split or merged (SMTP smuggling). Several recipients of one user
 // get one copy; for several users the message is copied after the first
 // delivery (a failure after that is reported 451 and the client retries, so

@@ -28,7 +28,7 @@ type popBackend struct {
 }
 
 func (b *popBackend) Authenticate(ctx context.Context, username, password string) error {
-	err := b.sys.users.store.CheckPassword(username, password)
+	err := b.sys.users.credentials().CheckPassword(username, password)
 	b.logAuth(ctx, "USER/PASS", username, err)
 	return err
 }

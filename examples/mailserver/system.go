@@ -107,7 +107,7 @@ func newSystem(cfg *config, log *slog.Logger, notice io.Writer) (*system, error)
 	}
 	s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	s.sasl = &auth.ServerConfig{
-		Credentials: u.store,
+		Credentials: u.credentials(),
 		// The users file holds what these need and nothing for SCRAM-SHA-1
 		// or bearer tokens, which would always fail.
 		Allowed:     saslMechanisms,
@@ -123,7 +123,15 @@ func (s *system) certificate(notice io.Writer) (tls.Certificate, error) {
 	if certFile == "" {
 		dir := filepath.Join(s.cfg.DataDir, "tls")
 		certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-		if _, err := os.Stat(certFile); errors.Is(err, fs.ErrNotExist) {
+		_, err := os.Stat(certFile)
+		regen := errors.Is(err, fs.ErrNotExist)
+		if !regen {
+			if why := s.staleCertificate(certFile, keyFile); why != "" {
+				fmt.Fprintf(notice, "Replacing the self-signed certificate %s: %s\n", certFile, why)
+				regen = true
+			}
+		}
+		if regen {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return tls.Certificate{}, err
 			}
@@ -146,7 +154,35 @@ func (s *system) certificate(notice io.Writer) (tls.Certificate, error) {
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("loading certificate: %w", err)
 	}
+	if now := time.Now(); now.After(cert.Leaf.NotAfter) {
+		s.log.Warn("the TLS certificate has expired: clients will refuse it", "file", certFile, "not_after", cert.Leaf.NotAfter)
+	} else if now.Add(30 * 24 * time.Hour).After(cert.Leaf.NotAfter) {
+		s.log.Warn("the TLS certificate expires soon", "file", certFile, "not_after", cert.Leaf.NotAfter)
+	}
 	return cert, nil
+}
+
+// staleCertificate says why the generated certificate in the data
+// directory must be made again ("" when it is fine): it has expired or
+// expires within a day, or it does not name -hostname (which changed since
+// it was made). A certificate someone put there by hand (not self-signed)
+// is left alone, as is one that does not load (the load reports that).
+func (s *system) staleCertificate(certFile, keyFile string) string {
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return ""
+	}
+	c := pair.Leaf
+	if c.CheckSignatureFrom(c) != nil {
+		return ""
+	}
+	switch {
+	case time.Now().Add(24 * time.Hour).After(c.NotAfter):
+		return "it expires on " + c.NotAfter.UTC().Format(time.DateOnly)
+	case c.VerifyHostname(s.cfg.Hostname) != nil:
+		return "it does not name " + s.cfg.Hostname
+	}
+	return ""
 }
 
 // Start opens every configured listener and serves it. If one cannot be
@@ -253,14 +289,20 @@ func (s *system) Shutdown(ctx context.Context) error {
 	return errors.Join(all...)
 }
 
-// maildir returns the Maildir of usr, creating it on first use.
+// maildir returns the Maildir of usr, creating it on first use, and again
+// when someone removed it while the server runs (mail then arrives in a new,
+// empty Maildir rather than failing until a restart).
 func (s *system) maildir(usr *user) (*maildir.Dir, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	path := filepath.Join(s.mailRoot, usr.Name)
 	if d := s.maildirs[usr.Name]; d != nil {
-		return d, nil
+		if maildirComplete(path) {
+			return d, nil
+		}
+		s.log.Warn("Maildir missing, creating it again", "user", usr.Name, "path", path)
 	}
-	d, err := maildir.Create(filepath.Join(s.mailRoot, usr.Name))
+	d, err := maildir.Create(path)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +314,16 @@ func (s *system) maildir(usr *user) (*maildir.Dir, error) {
 	}
 	s.maildirs[usr.Name] = d
 	return d, nil
+}
+
+// maildirComplete reports whether path still has its tmp, new and cur.
+func maildirComplete(path string) bool {
+	for _, sub := range []string{"tmp", "new", "cur"} {
+		if fi, err := os.Stat(filepath.Join(path, sub)); err != nil || !fi.IsDir() {
+			return false
+		}
+	}
+	return true
 }
 
 // logListener logs each connection it accepts and, when it is closed, how

@@ -174,7 +174,8 @@ func (u *users) localDomain(domain string) bool {
 
 // lookupAddr returns the user receiving mail for addr, or nil. Addresses
 // are matched without regard to case: RFC 5321 §2.4 lets the local part be
-// case-sensitive, but no user here differs from another by case alone.
+// case-sensitive, but user names are kept in lower case, so no user here
+// differs from another by case alone.
 func (u *users) lookupAddr(addr string) *user {
 	addr = strings.ToLower(addr)
 	if usr := u.byAddr[addr]; usr != nil {
@@ -203,7 +204,33 @@ func (u *users) postmaster() *user {
 }
 
 // lookupLogin returns the user an authenticated identity names, or nil.
-func (u *users) lookupLogin(name string) *user { return u.byLogin[name] }
+// Login names are matched without regard to case, as addresses are: user
+// names are stored in lower case.
+func (u *users) lookupLogin(name string) *user { return u.byLogin[strings.ToLower(name)] }
+
+// credentials returns the store the SASL mechanisms and POP3 USER/PASS
+// check logins against, folding the login name to lower case.
+func (u *users) credentials() *foldedStore { return &foldedStore{u} }
+
+// foldedStore is the users' credential store with login names matched
+// without regard to case (see lookupLogin). The name folded is the SASL
+// authentication identity; SCRAM and CRAM-MD5 keys do not depend on it.
+type foldedStore struct{ u *users }
+
+// CheckPassword implements auth.PasswordChecker.
+func (f *foldedStore) CheckPassword(username, password string) error {
+	return f.u.store.CheckPassword(strings.ToLower(username), password)
+}
+
+// SCRAMKeys implements auth.SCRAMStore.
+func (f *foldedStore) SCRAMKeys(hash, username string) (auth.SCRAMKeys, error) {
+	return f.u.store.SCRAMKeys(hash, strings.ToLower(username))
+}
+
+// CRAMMD5Key implements auth.CRAMMD5Store.
+func (f *foldedStore) CRAMMD5Key(username string) (auth.CRAMMD5Key, error) {
+	return f.u.store.CRAMMD5Key(strings.ToLower(username))
+}
 
 // owns reports whether addr is one of usr's addresses.
 func (u *users) owns(usr *user, addr string) bool {
