@@ -196,6 +196,18 @@ func (c *conn) readCommand() (Command, error) {
 		return Command{}, err
 	}
 	line, end, err := c.r.ReadLine()
+	if err == textline.ErrLineTooLong && len(line) >= 5 && strings.EqualFold(string(line[:5]), "AUTH ") {
+		// RFC 5034 §4 keeps an initial response within the 255-octet
+		// command limit, but clients sending OAuth tokens exceed it (and
+		// Dovecot accepts them): an AUTH line may be as long as a line of
+		// the exchange.
+		head := append([]byte(nil), line...)
+		c.r.SetMax(max(intOr(c.srv.MaxSASLLine, DefaultMaxSASLLine)-len(head), 1))
+		var rest []byte
+		rest, end, err = c.r.ReadLine()
+		c.r.SetMax(MaxCommandLine - 2)
+		line = append(head, rest...)
+	}
 	if err == textline.ErrLineTooLong {
 		if _, _, err := c.r.SkipLine(); err != nil {
 			return Command{}, err

@@ -9,7 +9,8 @@
 //     multi-line responses with dot-stuffing; the autologout timer.
 //   - RFC 2449: the extension mechanism — CAPA, response codes ([IN-USE],
 //     [LOGIN-DELAY]), PIPELINING, EXPIRE, LOGIN-DELAY, IMPLEMENTATION, and
-//     the line limits (255 octets for a command, 512 for a response line).
+//     the line limits (255 octets for a command, 512 for a response line;
+//     the server accepts AUTH lines and SASL responses up to MaxSASLLine).
 //   - RFC 3206: the [SYS/TEMP], [SYS/PERM] and [AUTH] response codes.
 //   - RFC 2595: STLS.
 //   - RFC 5034: AUTH with SASL mechanisms (see package auth), initial

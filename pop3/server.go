@@ -90,7 +90,8 @@ type Server struct {
 	// MaxAuthAttempts is the number of failed USER/PASS, APOP or AUTH attempts
 	// after which the connection is closed (DefaultMaxAuthAttempts).
 	MaxAuthAttempts int
-	// MaxSASLLine bounds a client line in an AUTH exchange, without the CRLF
+	// MaxSASLLine bounds a client line in an AUTH exchange, the AUTH
+	// command with its initial response included, without the CRLF
 	// (DefaultMaxSASLLine).
 	MaxSASLLine int
 

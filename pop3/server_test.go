@@ -549,6 +549,11 @@ func TestAuthLongLine(t *testing.T) {
 	require.Len(t, long, 400)
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
 	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd(long))
+	// An AUTH line longer than a command line, as clients with OAuth tokens
+	// send, up to MaxSASLLine.
+	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("AUTH PLAIN "+long[:388]))
+	assert.Equal(t, "-ERR line too long", w.cmd("AUTH PLAIN "+long[:388]+"AAAA"))
+	assert.Equal(t, "-ERR line too long", w.cmd("NOOP "+long), "other commands keep the limit")
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
 	assert.Equal(t, "+OK maildrop has 3 messages (147 octets)", w.cmd("AGFsaWNlAHNlY3JldA=="))
 }
