@@ -307,7 +307,13 @@ func (h *Header) Set(name, value string) {
 				continue
 			}
 			found = true
-			f = h.newField(name, value)
+			if f.add > 0 {
+				// Reuse the entry, so that setting a field over and
+				// over does not grow the header.
+				*h.addedOf(&f) = addedField{name, value}
+			} else {
+				f = h.newField(name, value)
+			}
 		}
 		out = append(out, f)
 	}

@@ -16,7 +16,7 @@ const (
 )
 
 // Limits bound the memory spent reading a header. A zero field means the
-// default.
+// default. MaxHeaderBytes and MaxLineLength above 1 GiB count as 1 GiB.
 type Limits struct {
 	// MaxHeaderBytes bounds the size of the header, line ends included.
 	// The default is DefaultMaxHeaderBytes.
@@ -40,8 +40,14 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxLineLength <= 0 {
 		l.MaxLineLength = DefaultMaxLineLength
 	}
+	// Fields are kept as 32-bit offsets into the header's bytes.
+	l.MaxHeaderBytes = min(l.MaxHeaderBytes, maxLimit)
+	l.MaxLineLength = min(l.MaxLineLength, maxLimit)
 	return l
 }
+
+// maxLimit caps MaxHeaderBytes and MaxLineLength.
+const maxLimit = 1 << 30
 
 // Errors for a header over a limit, matched with errors.Is; they come wrapped
 // in a *HeaderError.

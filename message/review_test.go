@@ -71,6 +71,7 @@ func TestWriteFields(t *testing.T) {
 		"A: 1\nB : 2\n\tx\n\nbody": "A: 1\nB : 2\n\tx\n",
 		"A: 1\r\n\r\n":             "A: 1\r\n",
 		"A: 1":                     "A: 1\r\n",
+		"A: 1\r":                   "A: 1\r\n",
 		"\r\nbody":                 "",
 	} {
 		m, err := Read(strings.NewReader(in))
@@ -130,4 +131,28 @@ func TestEncodedWordLines76(t *testing.T) {
 			assert.LessOrEqual(t, len(l), 76, "%q", l)
 		}
 	}
+}
+
+func TestLimitsCapped(t *testing.T) {
+	l := Limits{MaxHeaderBytes: 1 << 40, MaxLineLength: 1 << 40, MaxFields: 1 << 40}.withDefaults()
+	assert.Equal(t, 1<<30, l.MaxHeaderBytes)
+	assert.Equal(t, 1<<30, l.MaxLineLength)
+	m, err := ReadWithLimits(strings.NewReader("A: 1\r\n\r\nbody"), Limits{MaxHeaderBytes: 1 << 40})
+	require.NoError(t, err)
+	assert.Equal(t, "1", m.Header.Get("a"))
+}
+
+func TestSetDoesNotGrow(t *testing.T) {
+	var h Header
+	h.Add("A", "0")
+	for i := 0; i < 100; i++ {
+		h.Set("X-Counter", itoa(i))
+	}
+	assert.Len(t, h.added, 2)
+	assert.Equal(t, "99", h.Get("x-counter"))
+	c := h.Clone()
+	c.Set("X-Counter", "clone")
+	assert.Equal(t, "99", h.Get("x-counter"))
+	assert.Equal(t, "clone", c.Get("x-counter"))
+	assert.Equal(t, 2, h.Len())
 }

@@ -93,7 +93,11 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon, fieldsOnly bool) er
 			// A last field read without a line end (the input ended)
 			// needs one if anything follows it.
 			if raw[len(raw)-1] != '\n' && (i < len(h.f)-1 || !h.parsed || len(h.sep) > 0 || fieldsOnly) {
-				buf = append(buf, crlf...)
+				if raw[len(raw)-1] == '\r' {
+					buf = append(buf, '\n') // complete the CRLF
+				} else {
+					buf = append(buf, crlf...)
+				}
 			}
 			continue
 		}
