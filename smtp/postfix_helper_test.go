@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,25 +24,20 @@ import (
 // MAILWIRE_REQUIRE_PEERS=1) without Postfix or without root, which Postfix
 // needs; the instance is stopped at cleanup.
 //
-// It runs master in the foreground with the environment postfix(1) would
-// set, after "postfix-script check" has created the queue: unlike
-// "postfix -c DIR start", this needs no edit of the default instance's
+// It creates the queue directories itself (as /etc/postfix/postfix-files
+// lists them; "postfix check" takes seconds) and runs master in the
+// foreground with the environment postfix(1) would set: unlike "postfix -c
+// DIR start", this needs no edit of the default instance's
 // alternate_config_directories in /etc/postfix/main.cf, and the instance dies
 // with the test. It is exported for the smtp_test package's tests only.
 func StartTestPostfix(t *testing.T, extraMainCF string) (addr, dir string) {
 	t.Helper()
 	master := "/usr/lib/postfix/sbin/master"
-	script := "/usr/lib/postfix/sbin/postfix-script"
-	for _, p := range []string{master, script} {
-		if _, err := os.Stat(p); err != nil {
-			peer.Missing(t, p)
-		}
+	if _, err := os.Stat(master); err != nil {
+		peer.Missing(t, master)
 	}
 	if os.Geteuid() != 0 {
 		peer.Missing(t, "root privileges for postfix")
-	}
-	if exec.Command("id", "postfix").Run() != nil {
-		peer.Missing(t, "user postfix")
 	}
 	// Postfix's user must traverse the directories: not under t.TempDir (0700).
 	dir, err := os.MkdirTemp("", "mailwire-postfix-")
@@ -51,7 +48,6 @@ func StartTestPostfix(t *testing.T, extraMainCF string) (addr, dir string) {
 	for _, d := range []string{conf, queue, data} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
 	}
-	require.NoError(t, exec.Command("chown", "postfix", data).Run())
 	addr = peer.Addr(peer.FreePort(t))
 	mainCF := fmt.Sprintf(`compatibility_level = 3.6
 queue_directory = %[1]s
@@ -109,11 +105,7 @@ postlog   unix-dgram n - n - 1 postlogd
 		"newaliases_path=/usr/bin/newaliases", "mailq_path=/usr/bin/mailq", "manpage_directory=/usr/share/man",
 		"sample_directory=/usr/share/doc/postfix/examples", "readme_directory=no", "html_directory=no",
 		"meta_directory=/etc/postfix", "shlib_directory=/usr/lib/postfix")
-	check := exec.Command(script, "check")
-	check.Env = env
-	if out, err := check.CombinedOutput(); err != nil {
-		t.Fatalf("postfix-script check: %v\n%s", err, out)
-	}
+	createPostfixQueue(t, queue, data)
 	cmd := exec.Command(master, "-c", conf, "-d")
 	cmd.Env = env
 	var out strings.Builder
@@ -137,4 +129,38 @@ postlog   unix-dgram n - n - 1 postlogd
 	})
 	peer.WaitListening(t, addr, 15*time.Second)
 	return addr, dir
+}
+
+// createPostfixQueue makes the queue and data directories with the owners
+// and modes of /etc/postfix/postfix-files.
+func createPostfixQueue(t *testing.T, queue, data string) {
+	t.Helper()
+	pu, err := user.Lookup("postfix")
+	if err != nil {
+		peer.Missing(t, "user postfix")
+	}
+	gr, err := user.LookupGroup("postdrop")
+	if err != nil {
+		peer.Missing(t, "group postdrop")
+	}
+	uid, _ := strconv.Atoi(pu.Uid)
+	gid, _ := strconv.Atoi(gr.Gid)
+	for _, d := range []struct {
+		name     string
+		uid, gid int
+		mode     os.FileMode
+	}{
+		{"active", uid, -1, 0o700}, {"bounce", uid, -1, 0o700}, {"corrupt", uid, -1, 0o700},
+		{"defer", uid, -1, 0o700}, {"deferred", uid, -1, 0o700}, {"flush", uid, -1, 0o700},
+		{"hold", uid, -1, 0o700}, {"incoming", uid, -1, 0o700}, {"private", uid, -1, 0o700},
+		{"maildrop", uid, gid, 0o730}, {"public", uid, gid, 0o710}, {"pid", 0, -1, 0o755},
+		{"saved", uid, -1, 0o700}, {"trace", uid, -1, 0o700},
+	} {
+		p := filepath.Join(queue, d.name)
+		require.NoError(t, os.MkdirAll(p, 0o700))
+		require.NoError(t, os.Chown(p, d.uid, d.gid))
+		require.NoError(t, os.Chmod(p, d.mode))
+	}
+	require.NoError(t, os.Chown(data, uid, -1))
+	require.NoError(t, os.Chmod(data, 0o700))
 }
