@@ -297,24 +297,24 @@ func (p *paramParser) params() (map[string]string, map[string]string) {
 			}
 		} else {
 			value = p.token()
-			save := p.i
+			// Look ahead only a little: a look-ahead that is undone
+			// must cost no more than a constant per parameter, or a
+			// hostile list of parameters takes quadratic time.
+			save, full := p.i, p.s
+			if len(full)-save > maxLookahead {
+				p.s = full[:save+maxLookahead]
+			}
 			p.skipCFWS()
-			if p.i < len(p.s) && p.s[p.i] != ';' {
+			cut := len(p.s) < len(full)
+			p.s = full
+			if p.i < len(p.s) && (p.s[p.i] != ';' || cut && p.i >= save+maxLookahead) {
 				p.i = save
 			}
 			if p.i < len(p.s) && p.s[p.i] != ';' {
 				// Unquoted specials or spaces: take the text up to ';',
 				// unless what follows looks like the next name=value
 				// (missing semicolon).
-				rest := p.s[p.i:]
-				end := strings.IndexByte(rest, ';')
-				if end < 0 {
-					end = len(rest)
-				}
-				chunk := rest[:end]
-				if next := nextParamStart(chunk); next >= 0 {
-					chunk = chunk[:next]
-				}
+				chunk := p.s[p.i:][:valueEnd(p.s[p.i:])]
 				if strings.TrimSpace(chunk) != "" {
 					value += strings.TrimRight(chunk, " \t\r\n")
 					p.defect(DefectUnquotedSpecials, name)
@@ -337,15 +337,26 @@ func (p *paramParser) params() (map[string]string, map[string]string) {
 	return p.assemble(raws)
 }
 
-// nextParamStart finds, in text following an unquoted value, the start of a
-// "name=" that signals a missing semicolon, or -1.
-func nextParamStart(s string) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n' {
+// maxLookahead bounds the white space and comments skipped to see whether
+// a ';' follows an unquoted value.
+const maxLookahead = 256
+
+// valueEnd returns the length of the text after an unquoted value that
+// still belongs to it: up to the next ';', or up to the white space before
+// a "name=" that signals a missing semicolon. It looks at each byte a
+// bounded number of times, so the caller's loop stays linear.
+func valueEnd(s string) int {
+	isWS := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	for i := 0; i < len(s); {
+		if s[i] == ';' {
+			return i
+		}
+		if !isWS(s[i]) {
+			i++
 			continue
 		}
 		j := i
-		for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\r' || s[j] == '\n') {
+		for j < len(s) && isWS(s[j]) {
 			j++
 		}
 		k := j
@@ -355,8 +366,9 @@ func nextParamStart(s string) int {
 		if k > j && k < len(s) && s[k] == '=' {
 			return i
 		}
+		i = k // the token cannot hold ';' (a tspecial)
 	}
-	return -1
+	return len(s)
 }
 
 // assemble joins RFC 2231 continuations and decodes values.

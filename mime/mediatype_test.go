@@ -234,3 +234,26 @@ func TestParseMediaTypeHostile(t *testing.T) {
 	assert.LessOrEqual(t, len(mt.Defects), maxDefects)
 	assert.Len(t, mt.Params, 20000)
 }
+
+// Parameters without semicolons, and values followed by comments, are
+// parsed in linear time: a quadratic parser takes minutes on these.
+func TestParseMediaTypeMissingSemicolonsLinear(t *testing.T) {
+	n := 400000
+	if testing.Short() {
+		n = 100000
+	}
+	for name, v := range map[string]string{
+		"no semicolons": "text/plain; a=x" + strings.Repeat(" b=c", n),
+		"empty values":  "text/plain; a=x" + strings.Repeat(" b=", n),
+		"spaces":        "text/plain; a=x" + strings.Repeat(" ", 4*n) + "y",
+		"comments":      "text/plain; a=x" + strings.Repeat(" ( b=c", n) + strings.Repeat(")", n) + " z",
+	} {
+		mt, err := ParseMediaType(v)
+		require.NoError(t, err, name)
+		assert.Equal(t, "text/plain", mt.String(), name)
+		assert.LessOrEqual(t, len(mt.Defects), maxDefects, name)
+	}
+	mt, err := ParseMediaType("text/plain; a=x b=c (comment) ; d=e")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"a": "x", "b": "c", "d": "e"}, mt.Params)
+}
