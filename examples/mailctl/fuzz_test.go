@@ -23,5 +23,9 @@ func FuzzEnvelopeSender(f *testing.F) {
 		assert.NotEmpty(t, n)
 		assert.False(t, strings.ContainsAny(n, "/\\\x00"), "name %q", n)
 		assert.False(t, strings.HasPrefix(n, "."), "name %q", n)
+		fn := fileName(uid)
+		assert.True(t, strings.HasSuffix(fn, ".eml"), "file name %q", fn)
+		assert.False(t, strings.ContainsAny(fn, "/\\\x00"), "file name %q", fn)
+		assert.False(t, strings.HasPrefix(fn, "."), "file name %q", fn)
 	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -121,9 +123,18 @@ func TestSendRaw(t *testing.T) {
 	m := srv.Messages()[0]
 	assert.Equal(t, "alice@example.test", m.From, "sender from the From field")
 	assert.Equal(t, []string{"bob@example.test", "hidden@example.test"}, m.To)
-	assert.Equal(t, raw, string(m.Data))
+	assert.Equal(t, strings.Replace(raw, "Bcc: hidden@example.test\r\n", "", 1), string(m.Data), "as it is, but without Bcc (RFC 5322 §3.6.3)")
 
-	code, _, errOut = runCmd(t, "", "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-password", "wrong", "-raw", "-", "-to", "x@example.test")
+	noBcc := "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: raw\r\n\r\nexactly\r\n"
+	code, _, errOut = runCmd(t, noBcc, "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-raw", "-")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, noBcc, string(srv.Messages()[1].Data))
+
+	code, _, errOut = runCmd(t, "Subject: no from\r\n\r\nx\r\n", "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-raw", "-", "-to", "x@example.test")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "-from is required")
+
+	code, _, errOut = runCmd(t, raw, "send", "-server", srv.Addr, "-tls", "-insecure", "-user", "alice", "-password", "wrong", "-raw", "-", "-to", "x@example.test")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "535")
 }
@@ -281,6 +292,80 @@ func TestSafeName(t *testing.T) {
 	} {
 		assert.Equal(t, want, safeName(in), in)
 	}
+}
+
+// Distinct UIDLs get distinct files, even when safeName maps them to the
+// same name; a safe UIDL is the name itself.
+func TestFileName(t *testing.T) {
+	assert.Equal(t, "000000016B050B00.eml", fileName("000000016B050B00"))
+	names := map[string]string{}
+	for _, uid := range []string{"a/b", "a:b", "a_b", "a b", "../a", "..\x00a", "", ""} {
+		n := fileName(uid)
+		if other, ok := names[n]; ok {
+			t.Errorf("UIDLs %q and %q share the file %q", other, uid, n)
+		}
+		names[n] = uid
+		assert.Equal(t, filepath.Base(n), n)
+		assert.False(t, strings.HasPrefix(n, "."), n)
+	}
+}
+
+// A server without UIDL (optional, RFC 1939 §7): fetch -dir still writes
+// every message, each to its own file.
+func TestPOP3WithoutUIDL(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	msgs := []string{"Subject: one\r\n\r\nfirst\r\n", "Subject: two\r\n\r\nsecond\r\n"}
+	served := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		br := bufio.NewReader(c)
+		io.WriteString(c, "+OK minimal POP3\r\n")
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				served <- err
+				return
+			}
+			cmd := strings.Fields(strings.ToUpper(line))
+			switch {
+			case len(cmd) == 0:
+				io.WriteString(c, "-ERR empty\r\n")
+			case cmd[0] == "USER" || cmd[0] == "PASS":
+				io.WriteString(c, "+OK\r\n")
+			case cmd[0] == "LIST":
+				fmt.Fprintf(c, "+OK\r\n1 %d\r\n2 %d\r\n.\r\n", len(msgs[0]), len(msgs[1]))
+			case cmd[0] == "RETR" && len(cmd) == 2 && (cmd[1] == "1" || cmd[1] == "2"):
+				fmt.Fprintf(c, "+OK\r\n%s.\r\n", msgs[cmd[1][0]-'1'])
+			case cmd[0] == "QUIT":
+				io.WriteString(c, "+OK bye\r\n")
+				served <- nil
+				return
+			default:
+				io.WriteString(c, "-ERR unknown command\r\n")
+			}
+		}
+	}()
+	dir := t.TempDir()
+	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", l.Addr().String(), "-starttls=false", "-user", "bob", "-password", "pw", "-dir", dir)
+	require.Equal(t, 0, code, errOut)
+	require.NoError(t, <-served)
+	files, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var got []string
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f.Name()))
+		require.NoError(t, err)
+		got = append(got, string(b))
+	}
+	assert.ElementsMatch(t, msgs, got)
 }
 
 func TestSize(t *testing.T) {

@@ -4,7 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,13 +38,15 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var (
 		mech      = fs.String("mech", "", "log in with this SASL `mechanism` instead of USER/PASS")
 		toMaildir = fs.String("maildir", "", "fetch: deliver into the Maildir at `dir` (created if needed)")
-		toDir     = fs.String("dir", "", "fetch: write each message to `dir`/UID.eml")
+		toDir     = fs.String("dir", "", "fetch: write each message to `dir`/UIDL.eml")
 		toMbox    = fs.String("mbox", "", "fetch: append each message to the mbox `file` (locked, mboxrd)")
 		del       = fs.Bool("delete", false, "fetch: delete each message from the server once stored")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: mailctl pop3 list|fetch|delete [flags] [message numbers]\n\n"+
-			"fetch without -maildir or -dir writes the messages to standard output.\n\n")
+			"fetch without -maildir, -dir or -mbox writes the messages to standard output.\n"+
+			"Without -delete they stay on the server, and fetching again gets them again\n"+
+			"(-dir overwrites DIR/UIDL.eml; -maildir and -mbox store another copy).\n\n")
 		fs.PrintDefaults()
 	}
 	if cmd == "-h" || cmd == "-help" {
@@ -98,7 +104,12 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// UIDL is optional (RFC 1939 §7): without it, -dir names files
+	// uniquely instead.
 	uids, err := c.Uidl(ctx)
+	if pe := (*pop3.Error)(nil); errors.As(err, &pe) {
+		uids, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -190,7 +201,7 @@ func newStore(maildirPath, dir, mboxPath string, stdout io.Writer) (func(r io.Re
 			return nil, err
 		}
 		return func(r io.Reader, uid string) error {
-			return writeMessageFile(filepath.Join(dir, safeName(uid)+".eml"), r)
+			return writeMessageFile(dir, fileName(uid), r)
 		}, nil
 	}
 	return func(r io.Reader, _ string) error {
@@ -215,10 +226,31 @@ func envelopeSender(br *bufio.Reader) string {
 	return "MAILER-DAEMON"
 }
 
-// writeMessageFile writes r to path through a temporary file, so that a
-// failed fetch leaves no partial message under the final name.
-func writeMessageFile(path string, r io.Reader) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".fetch-*")
+// fileName returns the file name for a message with the given UIDL: the
+// UIDL itself when it is a safe name, else a safe form of it followed by a
+// hash of the original, so that two UIDLs differing only in characters
+// safeName replaces never share a file, one message overwriting another.
+// Without a UIDL the name is unique to this fetch.
+func fileName(uid string) string {
+	if uid == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		return fmt.Sprintf("nouidl-%d-%x.eml", time.Now().UnixNano(), b)
+	}
+	name := safeName(uid)
+	if name != uid {
+		sum := sha256.Sum256([]byte(uid))
+		name += "-" + hex.EncodeToString(sum[:6])
+	}
+	return name + ".eml"
+}
+
+// writeMessageFile writes r to dir/name through a temporary file, so that a
+// failed fetch leaves no partial message under the final name, and syncs
+// the file and the directory before returning (the caller may then delete
+// the message on the server).
+func writeMessageFile(dir, name string, r io.Reader) error {
+	f, err := os.CreateTemp(dir, ".fetch-*")
 	if err != nil {
 		return err
 	}
@@ -234,7 +266,15 @@ func writeMessageFile(path string, r io.Reader) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // safeName makes a UIDL (printable ASCII, RFC 1939 §7) a file name.

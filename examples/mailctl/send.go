@@ -30,7 +30,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		subject   = fs.String("subject", "", "the Subject")
 		body      = fs.String("body", "", "the plain text body; without it the body is read from standard input unless that is a terminal")
 		html      = fs.String("html", "", "an HTML body from this `file`, besides the text")
-		raw       = fs.String("raw", "", "send this message `file` as it is (\"-\": standard input); recipients default to its To, Cc and Bcc")
+		raw       = fs.String("raw", "", "send this message `file` as it is, less its Bcc fields (\"-\": standard input); recipients default to its To, Cc and Bcc, the sender to its From")
 		mech      = fs.String("mech", "", "SASL `mechanism` (default: the strongest the server offers)")
 		localName = fs.String("hostname", "", "host `name` for EHLO (default \"localhost\")")
 		to, cc    listFlag
@@ -102,6 +102,18 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			if a, err := message.ParseAddress(h.Get("From")); err == nil {
 				*from = a.Addr
 			}
+		}
+		if *from == "" {
+			return usagef("send: -from is required: the From field of %s does not hold one address", *raw)
+		}
+		// RFC 5322 §3.6.3: the Bcc recipients are in the envelope; the
+		// copies sent must not show them.
+		if h.Has("Bcc") || h.Has("Resent-Bcc") {
+			if spool, err = stripBcc(spool); err != nil {
+				return err
+			}
+			defer os.Remove(spool.Name())
+			defer spool.Close()
 		}
 	} else {
 		if *from == "" {
@@ -186,6 +198,37 @@ func readHeader(f *os.File) (*message.Header, error) {
 	}
 	_, err = f.Seek(0, io.SeekStart)
 	return h, err
+}
+
+// stripBcc returns a new spool file holding the message in f without its
+// Bcc and Resent-Bcc fields, every other byte as it was, positioned at its
+// start.
+func stripBcc(f *os.File) (*os.File, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	br := bufio.NewReader(f)
+	h, err := message.ReadHeader(br, message.Limits{})
+	if err != nil {
+		return nil, err
+	}
+	message.StripBcc(h)
+	out, err := os.CreateTemp("", "mailctl-*.eml")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := h.WriteTo(out); err == nil {
+		_, err = io.Copy(out, br)
+	}
+	if err == nil {
+		_, err = out.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return nil, err
+	}
+	return out, nil
 }
 
 // isTerminal reports whether r is a terminal.
