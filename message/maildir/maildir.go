@@ -295,7 +295,7 @@ func (d *Dir) scan() (map[string]entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("maildir: %w", err)
 		}
-		names, err := f.Readdirnames(-1)
+		names, err := readDirNames(f)
 		f.Close()
 		if err != nil {
 			return nil, fmt.Errorf("maildir: %w", err)
@@ -319,6 +319,12 @@ func (d *Dir) scan() (map[string]entry, error) {
 	d.mu.Unlock()
 	return out, nil
 }
+
+// readDirNames reads a directory's entries; tests replace it to simulate
+// entries that a concurrent rename hides from one read.
+var readDirNames = defaultReadDirNames
+
+func defaultReadDirNames(f *os.File) ([]string, error) { return f.Readdirnames(-1) }
 
 // locate returns the current relative path of key, rescanning when the
 // remembered one is gone.

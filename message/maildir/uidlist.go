@@ -94,6 +94,24 @@ func (d *Dir) loadUIDs(ents map[string]entry) (*uidList, error) {
 		ul = &uidList{validity: newValidity(), next: 1, uids: map[string]uint32{}}
 		changed = true
 	}
+	// A key the list has but the scan lacks was removed, or renamed by a
+	// program that does not take our lock while readdir ran, which may
+	// then miss the entry. Read the directories again before giving up
+	// a UID: a message must not come back under a new one.
+	for k := range ul.uids {
+		if _, ok := ents[k]; !ok {
+			again, err := d.scan()
+			if err != nil {
+				return nil, err
+			}
+			for k, e := range again {
+				if _, ok := ents[k]; !ok {
+					ents[k] = e
+				}
+			}
+			break
+		}
+	}
 	for k := range ul.uids {
 		if _, ok := ents[k]; !ok {
 			delete(ul.uids, k)
