@@ -55,7 +55,16 @@ type Session interface {
 type AuthSession interface {
 	Session
 	// AuthMechanisms lists the SASL mechanisms to advertise, such as
-	// auth.ServerConfig.Mechanisms(conn.TLS()).
+	// cfg.Mechanisms(conn.TLS()) for an auth.ServerConfig cfg.
+	//
+	// For SCRAM's -PLUS mechanisms on TLS 1.2 connections, set
+	// cfg.Certificate to the server's own leaf certificate: the
+	// tls-server-end-point channel binding (RFC 5929 §4) needs it and a
+	// server's tls.ConnectionState does not hold it. With one certificate in
+	// Server.TLSConfig that is Certificates[0].Leaf, or, when Leaf is nil,
+	// x509.ParseCertificate(Certificates[0].Certificate[0]), parsed once.
+	// Without it a TLS 1.2 connection can bind with tls-unique only, which
+	// many clients do not use; TLS 1.3 uses tls-exporter (RFC 9266).
 	AuthMechanisms() []string
 	// Auth returns the server side of one exchange of mech, one of those
 	// advertised. The authenticated identity (auth.Server.Identity) is then

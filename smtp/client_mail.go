@@ -185,7 +185,7 @@ func (c *Client) mailLine(from string, o *MailOptions, needUTF8 bool) (string, *
 	if err != nil {
 		return "", nil, err
 	}
-	line, err := FormatMail(m, mo)
+	line, err := formatMail(m, mo, true)
 	if err != nil {
 		return "", nil, err
 	}
@@ -200,7 +200,7 @@ func (c *Client) rcptLine(to string, o *RcptOptions, utf8 bool) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return FormatRcpt(m, o, utf8)
+	return formatRcpt(m, o, utf8, true)
 }
 
 // Mail sends MAIL FROM (RFC 5321 §4.1.1.2), starting a mail transaction.

@@ -29,6 +29,13 @@ func TestEnhancedCode(t *testing.T) {
 		{"5.1", EnhancedCode{}, false},
 		{"5..1", EnhancedCode{}, false},
 		{"5.a.1", EnhancedCode{}, false},
+		{"", EnhancedCode{}, false},
+		{".1.1", EnhancedCode{}, false},
+		{"5.1.", EnhancedCode{}, false},
+		{"5.1.1.", EnhancedCode{}, false},
+		{"5.1.1.1", EnhancedCode{}, false},
+		{"+5.1.1", EnhancedCode{}, false},
+		{"5.1.1 ", EnhancedCode{}, false},
 	} {
 		got, err := ParseEnhancedCode(tc.in)
 		if !tc.ok {
@@ -481,4 +488,67 @@ func FuzzDataReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzParseEnhancedCode checks the in-place parser against the grammar of
+// RFC 3463 §2 written the plain way.
+func FuzzParseEnhancedCode(f *testing.F) {
+	for _, s := range []string{"5.1.1", "2.0.0", "4.7.999", "5.5.1000", "55.1.1", "5..1", "5.01.001", "5.1.1."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseEnhancedCode(s)
+		parts := strings.Split(s, ".")
+		ok := len(parts) == 3
+		var n [3]int
+		for i, p := range parts {
+			if !ok {
+				break
+			}
+			if len(p) == 0 || len(p) > 3 || i == 0 && len(p) != 1 || strings.Trim(p, "0123456789") != "" {
+				ok = false
+				break
+			}
+			for _, c := range []byte(p) {
+				n[i] = n[i]*10 + int(c-'0')
+			}
+		}
+		ok = ok && (n[0] == 2 || n[0] == 4 || n[0] == 5)
+		if ok != (err == nil) {
+			t.Fatalf("ParseEnhancedCode(%q) = %v, %v; want ok=%v", s, got, err, ok)
+		}
+		if ok && got != (EnhancedCode{n[0], n[1], n[2]}) {
+			t.Fatalf("ParseEnhancedCode(%q) = %v", s, got)
+		}
+	})
+}
+
+func BenchmarkReadReply(b *testing.B) {
+	const rep = "250-mx.example.org greets client\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250 2.0.0 Ok\r\n" +
+		"550-5.1.1 No such user here\r\n550-5.1.1 Please check the address\r\n550 5.1.1 and try again\r\n"
+	r := strings.NewReader(rep)
+	tr := textline.NewReader(r, DefaultReplyLineLength)
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset(rep)
+		tr.Reset(r)
+		for range 2 {
+			if _, err := readReply(tr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkFormatRcpt(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := parseClientAddr("someone.else@mail.sub.example.org", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := formatRcpt(m, nil, false, true); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -70,11 +70,19 @@ func parseRcptArg(arg string, utf8 bool) (Mailbox, *RcptOptions, error) {
 
 // FormatMail returns the MAIL command line (without CR LF) for from and opts.
 func FormatMail(from Mailbox, opts *MailOptions) (string, error) {
-	if !opts.utf8() && hasNonASCII(from.Local+from.Domain) {
+	return formatMail(from, opts, false)
+}
+
+// formatMail is FormatMail; parsed says from comes from ParseMailbox or
+// ParsePath and needs no second check.
+func formatMail(from Mailbox, opts *MailOptions, parsed bool) (string, error) {
+	if !opts.utf8() && (hasNonASCII(from.Local) || hasNonASCII(from.Domain)) {
 		return "", pathError("non-ASCII address %q needs SMTPUTF8", from.String())
 	}
-	if err := checkMailboxChars(from); err != nil {
-		return "", err
+	if !parsed {
+		if err := checkMailboxChars(from); err != nil {
+			return "", err
+		}
 	}
 	b := []byte("MAIL FROM:" + from.Path())
 	b, err := appendMailParams(b, opts)
@@ -84,14 +92,22 @@ func FormatMail(from Mailbox, opts *MailOptions) (string, error) {
 // FormatRcpt returns the RCPT command line (without CR LF) for to and opts.
 // utf8 says whether the transaction uses SMTPUTF8.
 func FormatRcpt(to Mailbox, opts *RcptOptions, utf8 bool) (string, error) {
+	return formatRcpt(to, opts, utf8, false)
+}
+
+// formatRcpt is FormatRcpt; parsed says to comes from ParseMailbox or
+// ParsePath and needs no second check.
+func formatRcpt(to Mailbox, opts *RcptOptions, utf8, parsed bool) (string, error) {
 	if to.IsNull() {
 		return "", pathError("null forward-path")
 	}
-	if !utf8 && hasNonASCII(to.Local+to.Domain) {
+	if !utf8 && (hasNonASCII(to.Local) || hasNonASCII(to.Domain)) {
 		return "", pathError("non-ASCII address %q needs SMTPUTF8", to.String())
 	}
-	if err := checkMailboxChars(to); err != nil {
-		return "", err
+	if !parsed {
+		if err := checkMailboxChars(to); err != nil {
+			return "", err
+		}
 	}
 	b := []byte("RCPT TO:" + to.Path())
 	b, err := appendRcptParams(b, opts)

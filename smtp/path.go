@@ -273,7 +273,10 @@ func checkDomain(d string, utf8ok bool) error {
 	if utf8ok && !utf8.ValidString(d) {
 		return pathError("domain is not valid UTF-8")
 	}
-	for _, label := range strings.Split(d, ".") {
+	for rest := d; ; {
+		// Labels one by one, without allocating a slice of them.
+		label, after, more := strings.Cut(rest, ".")
+		rest = after
 		if label == "" || len(label) > 63 {
 			return pathError("malformed domain %q", d)
 		}
@@ -289,8 +292,10 @@ func checkDomain(d string, utf8ok bool) error {
 				return pathError("bad character %q in domain", c)
 			}
 		}
+		if !more {
+			return nil
+		}
 	}
-	return nil
 }
 
 // checkAddressLiteral checks "[" IPv4 / "IPv6:" IPv6 / General "]" (RFC 5321 §4.1.3).

@@ -40,22 +40,25 @@ func (c EnhancedCode) valid() bool {
 
 // ParseEnhancedCode parses "class.subject.detail" (RFC 3463 §2).
 func ParseEnhancedCode(s string) (EnhancedCode, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) != 3 {
-		return EnhancedCode{}, fmt.Errorf("smtp: malformed enhanced status code %q", s)
-	}
+	// Parsed in place: it runs on every reply line a client reads.
 	var n [3]int
-	for i, p := range parts {
-		// RFC 3463 §2: class is one digit, subject and detail 1*3digit.
-		if len(p) == 0 || len(p) > 3 || (i == 0 && len(p) != 1) {
-			return EnhancedCode{}, fmt.Errorf("smtp: malformed enhanced status code %q", s)
-		}
-		for _, c := range []byte(p) {
-			if c < '0' || c > '9' {
+	part, digits := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			// RFC 3463 §2: class is one digit, subject and detail 1*3digit.
+			if digits++; digits > 3 || part == 0 && digits > 1 {
 				return EnhancedCode{}, fmt.Errorf("smtp: malformed enhanced status code %q", s)
 			}
-			n[i] = n[i]*10 + int(c-'0')
+			n[part] = n[part]*10 + int(c-'0')
+		case c == '.' && digits > 0 && part < 2:
+			part, digits = part+1, 0
+		default:
+			return EnhancedCode{}, fmt.Errorf("smtp: malformed enhanced status code %q", s)
 		}
+	}
+	if part != 2 || digits == 0 {
+		return EnhancedCode{}, fmt.Errorf("smtp: malformed enhanced status code %q", s)
 	}
 	c := EnhancedCode{n[0], n[1], n[2]}
 	if !c.valid() {
