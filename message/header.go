@@ -3,6 +3,7 @@ package message
 import (
 	"bytes"
 	"iter"
+	"strings"
 )
 
 // Header is an ordered list of header fields (RFC 5322 §2.2). Fields read from
@@ -152,15 +153,49 @@ func (h *Header) Field(i int) Field {
 // value.
 func (h *Header) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
+		// The names and unfolded values of the fields read are written
+		// into one string, which is never longer than the raw bytes, and
+		// handed out as substrings: one allocation, not two a field.
+		var b strings.Builder
+		var stack [128]int32
+		ends := stack[:0] // end of each name and value in b
 		for i := range h.f {
 			f := &h.f[i]
-			var name string
-			if f.add > 0 {
-				name = h.addedOf(f).name
+			if f.add == 0 && f.colon >= 0 {
+				if b.Cap() == 0 {
+					b.Grow(len(h.buf))
+				}
+				b.Write(h.rawName(f))
+				ends = append(ends, int32(b.Len()))
+				v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
+				for len(v) > 0 {
+					k := bytes.IndexAny(v, "\r\n")
+					if k < 0 {
+						b.Write(v)
+						break
+					}
+					b.Write(v[:k])
+					v = v[k+1:]
+				}
 			} else {
-				name = string(h.rawName(f))
+				ends = append(ends, int32(b.Len()))
 			}
-			if !yield(name, h.value(f)) {
+			ends = append(ends, int32(b.Len()))
+		}
+		str := b.String()
+		from := 0
+		for i := range h.f {
+			f := &h.f[i]
+			var name, value string
+			if f.add > 0 {
+				a := h.addedOf(f)
+				name, value = a.name, a.value
+			} else {
+				n, v := int(ends[2*i]), int(ends[2*i+1])
+				name, value = str[from:n], str[n:v]
+			}
+			from = int(ends[2*i+1])
+			if !yield(name, value) {
 				return
 			}
 		}
@@ -213,14 +248,21 @@ func isWSP(c byte) bool { return c == ' ' || c == '\t' }
 
 // trimWSP removes white space and line ends at both ends of b.
 func trimWSP(b []byte) []byte {
-	i, j := 0, len(b)
+	i, j := trimBounds(b)
+	return b[i:j]
+}
+
+// trimBounds returns the bounds of b without white space and line ends at
+// either end.
+func trimBounds(b []byte) (i, j int) {
+	i, j = 0, len(b)
 	for i < j && (isWSP(b[i]) || b[i] == '\r' || b[i] == '\n') {
 		i++
 	}
 	for j > i && (isWSP(b[j-1]) || b[j-1] == '\r' || b[j-1] == '\n') {
 		j--
 	}
-	return b[i:j]
+	return i, j
 }
 
 // unfold removes line ends from v, which has no leading or trailing ones.

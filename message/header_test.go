@@ -255,6 +255,14 @@ func FuzzReadHeader(f *testing.F) {
 		if !bytes.Equal(got, in) && !(bytes.Equal(got, append(append([]byte(nil), in...), "\r\n"...))) {
 			t.Fatalf("round trip:\n in %q\nout %q", in, got)
 		}
+		// All yields what Field does.
+		k := 0
+		for name, value := range h.All() {
+			if f := h.Field(k); f.Name != name || f.Value != value {
+				t.Fatalf("All field %d: %q %q, Field %q %q", k, name, value, f.Name, f.Value)
+			}
+			k++
+		}
 		// The buffered fast path and the line-by-line reader agree, except
 		// on names longer than the small reader's buffer, which it cannot
 		// see whole.

@@ -156,3 +156,23 @@ func TestSetDoesNotGrow(t *testing.T) {
 	assert.Equal(t, "clone", c.Get("x-counter"))
 	assert.Equal(t, 2, h.Len())
 }
+
+func TestAllMatchesField(t *testing.T) {
+	for _, in := range []string{
+		sampleMsg,
+		" lead\r\nA : x \r\n\ty\r\nB:\r\nC:  v  \r\n\r\n",
+		"A: 1\nB: 2\n folded\n\n",
+	} {
+		m, err := Read(strings.NewReader(in))
+		require.NoError(t, err)
+		m.Header.Add("Added", "value")
+		i := 0
+		for name, value := range m.Header.All() {
+			f := m.Header.Field(i)
+			assert.Equal(t, f.Name, name)
+			assert.Equal(t, f.Value, value)
+			i++
+		}
+		assert.Equal(t, m.Header.Len(), i)
+	}
+}
