@@ -295,6 +295,11 @@ func FuzzQPDecoder(f *testing.F) {
 		if !bytes.Equal(all, got) {
 			t.Fatalf("chunk %d: %q vs %q", chunk, got, all)
 		}
+		// Nor does a source that returns one byte per Read.
+		one, _ := io.ReadAll(NewQPDecoder(iotest.OneByteReader(bytes.NewReader(in))))
+		if !bytes.Equal(all, one) {
+			t.Fatalf("one-byte source: %q vs %q", one, all)
+		}
 		// Encoding the result and decoding again gives it back.
 		var enc bytes.Buffer
 		e := NewQPEncoder(&enc, false)

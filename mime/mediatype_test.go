@@ -239,7 +239,7 @@ func TestParseMediaTypeHostile(t *testing.T) {
 // parsed in linear time: a quadratic parser takes minutes on these.
 func TestParseMediaTypeMissingSemicolonsLinear(t *testing.T) {
 	n := 400000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 100000
 	}
 	for name, v := range map[string]string{

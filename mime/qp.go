@@ -15,6 +15,7 @@ type QPDecoder struct {
 	r          io.Reader
 	buf        []byte
 	start, end int
+	scanned    int    // buf[start:scanned] holds no line feed
 	out        []byte // decoded bytes not yet returned
 	outBuf     []byte
 	err        error
@@ -51,7 +52,16 @@ func (d *QPDecoder) Read(p []byte) (int, error) {
 		// Decode complete lines; decoded text is never longer than its
 		// encoding, so anything that fits in p raw fits decoded.
 		data := d.buf[d.start:d.end]
-		last := bytes.LastIndexByte(data, '\n')
+		// Search only bytes not searched before: with a source that
+		// returns a few bytes per Read, rescanning a long line each
+		// time would cost quadratic time.
+		from := max(d.scanned-d.start, 0)
+		last := bytes.LastIndexByte(data[from:], '\n')
+		if last >= 0 {
+			last += from
+		} else {
+			d.scanned = d.end
+		}
 		var chunk []byte
 		final := false
 		switch {
@@ -100,7 +110,7 @@ func (d *QPDecoder) Read(p []byte) (int, error) {
 		n := d.decode(dst, chunk, final)
 		d.start += len(chunk)
 		if d.start == d.end {
-			d.start, d.end = 0, 0
+			d.start, d.end, d.scanned = 0, 0, 0
 		}
 		if n == 0 {
 			continue
@@ -119,6 +129,7 @@ func (d *QPDecoder) fill() error {
 	}
 	if d.start > 0 {
 		d.end = copy(d.buf, d.buf[d.start:d.end])
+		d.scanned = max(d.scanned-d.start, 0)
 		d.start = 0
 	}
 	n, err := d.r.Read(d.buf[d.end:])
