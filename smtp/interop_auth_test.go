@@ -39,6 +39,7 @@ print("sent")
 // Python's smtplib speaks each of the SASL mechanisms it implements to the
 // server, with the right password and with a wrong one.
 func TestInteropPythonAuthMechanisms(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "smtplib", "ssl")
 	for _, mech := range []string{"PLAIN", "LOGIN", "CRAM-MD5"} {
 		for _, password := range []string{"secret", "wrong"} {

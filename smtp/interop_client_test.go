@@ -74,6 +74,7 @@ func startSink(t *testing.T, opts ...string) (addr, dump string) {
 }
 
 func TestInteropSMTPSink(t *testing.T) {
+	t.Parallel()
 	t.Run("pipelined", func(t *testing.T) {
 		addr, dump := startSink(t)
 		ctx := interopCtx(t)
@@ -224,6 +225,7 @@ type aiosmtpdRecord struct {
 }
 
 func TestInteropAiosmtpd(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "aiosmtpd")
 	pair, caFile := peer.TLS(t)
 	dir := t.TempDir()
@@ -321,6 +323,7 @@ func TestInteropAiosmtpd(t *testing.T) {
 // TestInteropAiosmtpdCLI delivers to "python3 -m aiosmtpd -n", which prints
 // what it receives.
 func TestInteropAiosmtpdCLI(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "aiosmtpd")
 	addr := peer.Addr(peer.FreePort(t))
 	cmd := exec.Command(py, "-m", "aiosmtpd", "-n", "-l", addr)

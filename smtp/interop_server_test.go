@@ -38,6 +38,7 @@ func testMessage(subject string) string {
 }
 
 func TestInteropSwaks(t *testing.T) {
+	t.Parallel()
 	swaks := peer.Path(t, "swaks")
 	for _, tc := range []struct {
 		name     string
@@ -128,6 +129,7 @@ print("ok")
 `
 
 func TestInteropPython(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "smtplib", "ssl")
 	for _, mode := range []string{"plain", "starttls", "login", "utf8", "implicit"} {
 		t.Run(mode, func(t *testing.T) {
@@ -163,6 +165,7 @@ func TestInteropPython(t *testing.T) {
 }
 
 func TestInteropPythonLMTP(t *testing.T) {
+	t.Parallel()
 	py := peer.Python(t, "smtplib")
 	for _, network := range []string{"tcp", "unix"} {
 		t.Run(network, func(t *testing.T) {
@@ -199,6 +202,7 @@ func TestInteropPythonLMTP(t *testing.T) {
 }
 
 func TestInteropCurl(t *testing.T) {
+	t.Parallel()
 	curl := peer.Path(t, "curl")
 	for _, tc := range []struct {
 		name   string
@@ -249,6 +253,7 @@ func TestInteropCurl(t *testing.T) {
 }
 
 func TestInteropSMTPSource(t *testing.T) {
+	t.Parallel()
 	source := peer.Path(t, "smtp-source")
 	for _, tc := range []struct {
 		name string
@@ -306,6 +311,7 @@ func implicitTLSServer(t *testing.T) (*recorder, string) {
 // with certificate verification, for each mechanism both sides know,
 // including SCRAM with channel binding.
 func TestInteropGSASL(t *testing.T) {
+	t.Parallel()
 	gsasl := peer.Path(t, "gsasl")
 	p := mustPair(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
