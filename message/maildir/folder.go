@@ -91,6 +91,12 @@ func (d *Dir) CreateFolder(name string) (*Dir, error) {
 		os.RemoveAll(work)
 		return nil, fmt.Errorf("maildir: %w", err)
 	}
+	// The entries must be durable before the folder becomes visible, or
+	// a crash could leave a folder without cur, new or tmp.
+	if err := syncDir(work); err != nil {
+		os.RemoveAll(work)
+		return nil, err
+	}
 	// rename of a directory onto an existing non-empty directory fails, so
 	// a concurrent creator wins cleanly.
 	if err := os.Rename(work, path); err != nil {

@@ -392,3 +392,28 @@ func TestCRLFCounter(t *testing.T) {
 		assert.Equal(t, int64(want-len(s)), c.bareLF, "%q", chunks)
 	}
 }
+
+// Keys come from clients (IMAP, POP3 UIDL mappings): none may reach a file
+// outside new and cur.
+func TestBadKeysRejected(t *testing.T) {
+	d := newDir(t)
+	other := newDir(t)
+	secret := filepath.Join(d.Path(), "secret")
+	require.NoError(t, os.WriteFile(secret, []byte("x"), 0o600))
+	for _, key := range []string{"", "../secret", "../../etc/passwd", "a/b", ".hidden", "..", "a\x00b", "k:2,S", "/abs"} {
+		_, err := d.Open(key)
+		assert.ErrorIs(t, err, ErrBadKey, "Open %q", key)
+		_, err = d.Flags(key)
+		assert.ErrorIs(t, err, ErrBadKey, "Flags %q", key)
+		assert.ErrorIs(t, d.SetFlags(key, "S"), ErrBadKey, "SetFlags %q", key)
+		assert.ErrorIs(t, d.MoveToCur(key), ErrBadKey, "MoveToCur %q", key)
+		assert.ErrorIs(t, d.Remove(key), ErrBadKey, "Remove %q", key)
+		assert.ErrorIs(t, d.Move(key, other), ErrBadKey, "Move %q", key)
+		_, err = d.Copy(key, other)
+		assert.ErrorIs(t, err, ErrBadKey, "Copy %q", key)
+	}
+	assert.FileExists(t, secret)
+	list, err := other.List()
+	require.NoError(t, err)
+	assert.Empty(t, list)
+}
