@@ -207,6 +207,11 @@ func Append(path, sender string, date time.Time, r io.Reader) error {
 	if err == nil {
 		err = f.Sync()
 	}
+	if err == nil && size == 0 {
+		// LockFile may just have created the file: its directory entry
+		// must be durable too before the delivery counts as done.
+		err = syncDir(filepath.Dir(path))
+	}
 	if err != nil {
 		if terr := f.Truncate(size); terr == nil {
 			_ = f.Sync()
@@ -249,6 +254,12 @@ func WriteFile(path string, fill func(*Writer) error) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("mbox: write %s: %w", path, err)
 	}
+	return syncDir(dir)
+}
+
+// syncDir fsyncs a directory so that entries created or renamed in it
+// survive a crash.
+func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("mbox: %w", err)
