@@ -1,6 +1,8 @@
 package smtp
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"strings"
 )
@@ -38,9 +40,24 @@ func parseMailArg(arg string) (Mailbox, *MailOptions, error) {
 	}
 	m, err := ParsePath(path, opts.UTF8)
 	if err != nil {
-		return Mailbox{}, nil, err
+		return Mailbox{}, nil, nonASCIIPathErr(path, opts.UTF8, err)
 	}
 	return m, opts, nil
+}
+
+// errNonASCII: a path that would be valid with SMTPUTF8 came without it; RFC
+// 6531 §3.5 answers 550 (MAIL) or 553 (RCPT) with 5.6.7.
+var errNonASCII = errors.New("non-ASCII address without SMTPUTF8")
+
+// nonASCIIPathErr returns err, or an error wrapping errNonASCII when path is
+// only invalid because SMTPUTF8 is missing.
+func nonASCIIPathErr(path string, utf8 bool, err error) error {
+	if !utf8 && hasNonASCII(path) {
+		if _, e := ParsePath(path, true); e == nil {
+			return fmt.Errorf("%w: %w", ErrPathSyntax, errNonASCII)
+		}
+	}
+	return err
 }
 
 // parseRcptArg parses the argument of "RCPT TO:<path> params"; utf8 says
@@ -56,7 +73,7 @@ func parseRcptArg(arg string, utf8 bool) (Mailbox, *RcptOptions, error) {
 	}
 	m, err := ParsePath(path, utf8)
 	if err != nil {
-		return Mailbox{}, nil, err
+		return Mailbox{}, nil, nonASCIIPathErr(path, utf8, err)
 	}
 	if m.IsNull() {
 		return Mailbox{}, nil, pathError("null forward-path")

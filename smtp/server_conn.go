@@ -477,7 +477,7 @@ func (c *Conn) mail(arg string) {
 	}
 	from, opts, err := parseMailArg(arg)
 	if err != nil {
-		c.replyParamErr(err, EnhancedCode{5, 1, 7})
+		c.replyParamErr(err, EnhancedCode{5, 1, 7}, 550)
 		return
 	}
 	if opts.UTF8 && hasNonASCII(arg) && !c.ehlo {
@@ -500,9 +500,12 @@ func (c *Conn) mail(arg string) {
 
 // replyParamErr answers a MAIL or RCPT parse error: 555 for an unknown
 // parameter (RFC 5321 §4.1.1.11), 501 otherwise, with the address code for a
-// bad path.
-func (c *Conn) replyParamErr(err error, pathCode EnhancedCode) {
+// bad path, and nonASCII, with 5.6.7, for a UTF-8 path without SMTPUTF8 (RFC
+// 6531 §3.5).
+func (c *Conn) replyParamErr(err error, pathCode EnhancedCode, nonASCII int) {
 	switch {
+	case errors.Is(err, errNonASCII):
+		c.reply(nonASCII, EnhancedCode{5, 6, 7}, "Non-ASCII addresses not permitted without SMTPUTF8")
 	case errors.Is(err, errUnknownParam):
 		c.reply(555, EnhancedCode{5, 5, 4}, "%s", strings.TrimPrefix(err.Error(), "smtp: "))
 	case errors.Is(err, ErrPathSyntax):
@@ -530,7 +533,7 @@ func (c *Conn) rcpt(arg string) {
 	}
 	to, opts, err := parseRcptArg(arg, c.mailOpts.UTF8)
 	if err != nil {
-		c.replyParamErr(err, EnhancedCode{5, 1, 3})
+		c.replyParamErr(err, EnhancedCode{5, 1, 3}, 553)
 		return
 	}
 	if err := c.session.Rcpt(to, opts); err != nil {

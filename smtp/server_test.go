@@ -318,6 +318,7 @@ func TestServerSequenceAndSyntax(t *testing.T) {
 		{"MAIL FROM:<a@@b.test>", 501, EnhancedCode{5, 1, 7}},
 		{"MAIL FROM:<a@b.test> FOO=1", 555, EnhancedCode{5, 5, 4}},
 		{"MAIL FROM:<a@b.test> SIZE=abc", 501, EnhancedCode{5, 5, 4}},
+		{"MAIL FROM:<jörg@b.test>", 550, EnhancedCode{5, 6, 7}},
 		{"MAIL FROM:<refused@b.test>", 550, EnhancedCode{5, 7, 1}},
 		{"MAIL FROM:<>", 250, EnhancedCode{2, 1, 0}},
 		{"MAIL FROM:<a@b.test>", 503, EnhancedCode{5, 5, 1}},
@@ -325,7 +326,9 @@ func TestServerSequenceAndSyntax(t *testing.T) {
 		{"RCPT TO:<>", 501, EnhancedCode{5, 1, 3}},
 		{"RCPT TO:<nobody@b.test>", 550, EnhancedCode{5, 1, 1}},
 		{"RCPT TO:<later@b.test>", 451, EnhancedCode{4, 3, 0}},
-		{"RCPT TO:<ü@b.test>", 501, EnhancedCode{5, 1, 3}},
+		// RFC 6531 §3.5: 553 5.6.7 for a UTF-8 address without SMTPUTF8.
+		{"RCPT TO:<ü@b.test>", 553, EnhancedCode{5, 6, 7}},
+		{"RCPT TO:<ü@b.test@>", 501, EnhancedCode{5, 1, 3}},
 		{"RCPT TO:<ok@b.test>", 250, EnhancedCode{2, 1, 5}},
 		{"DATA now", 501, EnhancedCode{5, 5, 4}},
 		{"RSET x", 501, EnhancedCode{5, 5, 4}},
