@@ -44,7 +44,9 @@ func ExampleWalk() {
 		if name == "" {
 			name = "part-" + p.Path.String()
 		}
-		f, err := os.Create(filepath.Join(dir, name))
+		// O_EXCL: a second attachment of the same name, or a name
+		// already present, must not overwrite a file.
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
 			return err
 		}
