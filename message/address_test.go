@@ -2,7 +2,9 @@ package message
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -193,6 +195,13 @@ func FuzzParseAddressList(f *testing.F) {
 		}
 		if len(again) != len(list) {
 			t.Fatalf("%q -> %q: %d != %d addresses", s, out, len(again), len(list))
+		}
+		// A display name that is not UTF-8 (raw 8-bit text) is written
+		// as UTF-8 encoded words, with U+FFFD for the bad bytes.
+		for _, a := range append(list, Mailboxes(list)...) {
+			if (a.Name != "" || a.IsGroup) && !utf8.ValidString(a.Name) {
+				a.Name = strings.ToValidUTF8(a.Name, "\uFFFD")
+			}
 		}
 		for i := range list {
 			if !assert.ObjectsAreEqual(list[i], again[i]) {

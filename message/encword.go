@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -35,7 +36,8 @@ var errBadEncoding = errors.New("malformed encoded text")
 // any charset that internal/charset knows, and returns the text in UTF-8.
 // White space between adjacent encoded words is removed (RFC 2047 §6.2), and
 // the bytes of adjacent words in the same charset are decoded together, which
-// repairs characters split across words by careless encoders. Words that are
+// repairs characters split across words by careless encoders; bytes that
+// are still not valid in the charset become U+FFFD. Words that are
 // malformed or in an unknown charset are left as they are; the error then
 // reports the first of them as a *WordError, and the string is still the best
 // decoding.
@@ -63,6 +65,12 @@ func DecodeWords(s string) (string, error) {
 			// Unknown charset: such words were not collected (see below);
 			// this only happens for decoder failures.
 			dec = pendText
+		}
+		// UTF-8 and US-ASCII words pass through undecoded; bytes that
+		// are not UTF-8 in them (or in a failed decoding) must not
+		// reach the caller, who was promised UTF-8.
+		if !utf8.Valid(dec) {
+			dec = bytes.ToValidUTF8(dec, []byte("\uFFFD"))
 		}
 		out.Write(dec)
 		pendCS, pendText = "", pendText[:0]
@@ -358,6 +366,9 @@ var qLiteral = func() (t [256]bool) {
 // a line with an encoded word is at most 76 characters) after indent
 // characters already on its line; it holds at least one character.
 func encodeWords(b *strings.Builder, s string, indent int) {
+	// The words are labelled UTF-8, so bytes that are not (a raw 8-bit
+	// name read from an old message) become U+FFFD.
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	const overhead = len("=?UTF-8?Q??=")
 	room := MaxWordLength - overhead // encoded text per word
 	if r := encodedLineLength - indent - overhead; indent > 0 && r < room {

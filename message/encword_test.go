@@ -116,7 +116,10 @@ func FuzzDecodeWords(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = DecodeWords(s)
+		d, _ := DecodeWords(s)
+		if utf8.ValidString(s) && !utf8.ValidString(d) {
+			t.Fatalf("%q decodes to invalid UTF-8 %q", s, d)
+		}
 		if utf8.ValidString(s) {
 			enc := EncodeText(s)
 			back, err := DecodeWords(enc)

@@ -176,3 +176,16 @@ func TestAllMatchesField(t *testing.T) {
 		assert.Equal(t, m.Header.Len(), i)
 	}
 }
+
+func TestDecodeWordsInvalidUTF8(t *testing.T) {
+	for in, want := range map[string]string{
+		"=?utf-8?q?a=FFb?=":                "a\uFFFDb",
+		"=?us-ascii?q?=E9t=E9?=":           "\uFFFDt\uFFFD",
+		"=?utf-8?b?w6k=?= =?utf-8?q?=C3?=": "é\uFFFD",
+		"=?utf-8?q?=C3?= =?utf-8?q?=A9?=":  "é", // split character joined first
+	} {
+		got, err := DecodeWords(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+}
