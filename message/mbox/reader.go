@@ -62,10 +62,12 @@ type Reader struct {
 
 	// ContentLength makes the reader trust a Content-Length header field
 	// (mboxcl, mboxcl2): the body is that many bytes, read without
-	// unquoting, if a separator or the end of input follows them. When it
-	// does not, the reader falls back to looking for the next separator
-	// line, as if there were no Content-Length. Off by default, since the
-	// field is unreliable in mail that was not written by the mbox writer.
+	// unquoting. When no separator or end of input follows them, the
+	// reader goes on looking for the next separator line from there; the
+	// counted bytes have been handed out already, so a Content-Length
+	// that is too large merges the messages it covers into this one. Off
+	// by default, since the field is unreliable in mail that was not
+	// written by the mbox writer.
 	ContentLength bool
 
 	// Strict accepts a "From " line as a separator only when it is the

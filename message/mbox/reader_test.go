@@ -166,6 +166,13 @@ func TestReaderContentLength(t *testing.T) {
 	r.ContentLength = true
 	assert.Equal(t, []string{"Content-Length: 999\n\nabc\n"}, contents(readAllMessages(t, r)))
 
+	// Too large with messages after it: the messages it covers are part
+	// of this one, and scanning resumes where the count ends.
+	merged := "From a b\nContent-Length: 15\n\nabc\n\nFrom c d\nx\nyz\n\nFrom e f\nw\n"
+	r = NewReader(strings.NewReader(merged))
+	r.ContentLength = true
+	assert.Equal(t, []string{"Content-Length: 15\n\nabc\n\nFrom c d\nx\nyz\n", "w\n"}, contents(readAllMessages(t, r)))
+
 	// Body starting with an empty line, CRLF.
 	crlf := "From a b\r\nContent-Length: 4\r\n\r\n\r\nx\r\n\r\nFrom c d\r\n"
 	r = NewReader(strings.NewReader(crlf))
