@@ -588,7 +588,9 @@ func (p *addrParser) phraseText(ws []word) string {
 }
 
 // String formats the address for a header field, RFC 2047 encoding a
-// non-ASCII display name.
+// non-ASCII display name. A non-ASCII addr-spec, which has no such encoding,
+// is written as UTF-8 (RFC 6532); the header writer, without
+// WriteOptions.UTF8, converts its domain to A-labels or refuses it.
 func (a *Address) String() string {
 	return string(a.appendFormat(nil, false))
 }

@@ -31,7 +31,7 @@
 // FormatAddressList, FormatDate, NewMessageID, Received.String and
 // FormatReturnPath produce structured values. Header.WriteTo writes a header
 // as it stands; Header.WriteFields writes its fields without the blank line,
-// to put in front of an existing message.
+// to put in front of an existing message; Header.Write takes WriteOptions.
 //
 // Validate checks a header against RFC 5322 §3.6 separately from parsing.
 // Recipients collects the envelope recipients from To, Cc and Bcc, and

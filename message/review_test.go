@@ -189,3 +189,20 @@ func TestDecodeWordsInvalidUTF8(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 }
+
+func TestHeaderWriteOptions(t *testing.T) {
+	var h Header
+	h.Add("To", "Jörg <jörg@bücher.example>")
+	var b bytes.Buffer
+	_, err := h.WriteTo(&b)
+	assert.ErrorIs(t, err, ErrNonASCII)
+	b.Reset()
+	n, err := h.Write(&b, WriteOptions{UTF8: true})
+	require.NoError(t, err)
+	assert.Equal(t, "To: Jörg <jörg@bücher.example>\r\n\r\n", b.String())
+	assert.Equal(t, int64(b.Len()), n)
+	b.Reset()
+	_, err = h.Write(&b, WriteOptions{UTF8: true, FieldsOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, "To: Jörg <jörg@bücher.example>\r\n", b.String())
+}

@@ -43,6 +43,9 @@ type WriteOptions struct {
 	// that will travel with SMTPUTF8. Otherwise non-ASCII text in
 	// unstructured fields and display names is RFC 2047 encoded.
 	UTF8 bool
+	// FieldsOnly leaves out the blank line that ends a header (Header.Write
+	// only; NewWriter always writes it).
+	FieldsOnly bool
 }
 
 // WriteTo writes the header and the blank line that ends it. Fields that were
@@ -60,8 +63,15 @@ func (h *Header) WriteTo(w io.Writer) (int64, error) {
 // put in front of an existing message, such as the trace fields a server
 // adds on delivery (RFC 5322 §3.6.7).
 func (h *Header) WriteFields(w io.Writer) (int64, error) {
+	return h.Write(w, WriteOptions{FieldsOnly: true})
+}
+
+// Write is WriteTo with options: with opt.UTF8, non-ASCII text of added
+// fields is written as UTF-8 (RFC 6532) rather than encoded or refused;
+// with opt.FieldsOnly, it writes what WriteFields does.
+func (h *Header) Write(w io.Writer, opt WriteOptions) (int64, error) {
 	cw := &countWriter{w: w}
-	err := h.write(cw, WriteOptions{}, false, true)
+	err := h.write(cw, opt, false, opt.FieldsOnly)
 	return cw.n, err
 }
 
