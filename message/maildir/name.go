@@ -111,13 +111,14 @@ var (
 )
 
 // ParseName parses a file name found in new or cur. Names that cannot be a
-// delivered message (empty, starting with '.', containing '/' or NUL) are
-// rejected with an error wrapping ErrBadName. Unknown ",X=" fields and an
-// unknown info version are kept in Key and Info. Flag letters are normalised
-// (sorted, duplicates and non-letters dropped).
+// delivered message (empty, starting with '.', containing '/' or a control
+// character such as NUL or a line break) are rejected with an error
+// wrapping ErrBadName. Unknown ",X=" fields and an unknown info version are
+// kept in Key and Info. Flag letters are normalised (sorted, duplicates and
+// non-letters dropped).
 func ParseName(name string) (Name, error) {
 	n := Name{Size: -1, VSize: -1}
-	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/\x00") {
+	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/") || hasControl(name) {
 		return n, fmt.Errorf("%w: %q", ErrBadName, name)
 	}
 	key, info, hasInfo := strings.Cut(name, ":")
@@ -159,5 +160,11 @@ func (n Name) String() string {
 
 // validKey reports whether key can name a message file.
 func validKey(key string) bool {
-	return key != "" && key[0] != '.' && !strings.ContainsAny(key, "/:\x00")
+	return key != "" && key[0] != '.' && !strings.ContainsAny(key, "/:") && !hasControl(key)
+}
+
+// hasControl reports whether s holds a NUL or another control character.
+// Keys are lines of the UID list, so they may not hold line breaks.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }

@@ -50,7 +50,10 @@ func TestParseName(t *testing.T) {
 }
 
 func TestParseNameRejects(t *testing.T) {
-	for _, in := range []string{"", ".", "..", ".hidden", "a/b", "a\x00b", ":2,S"} {
+	// Control characters too: a key is a line of the UID list, and one
+	// with a line break (or a CR that line reading drops) would make the
+	// list unreadable or the key lose its UID at every List.
+	for _, in := range []string{"", ".", "..", ".hidden", "a/b", "a\x00b", ":2,S", "a\nb", "a\r", "a\x7f", "a:2,\nS"} {
 		_, err := ParseName(in)
 		assert.True(t, errors.Is(err, ErrBadName), "%q: %v", in, err)
 	}

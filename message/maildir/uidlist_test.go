@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,4 +63,27 @@ func TestUIDSurvivesMissedEntry(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, after, 1)
 	assert.Equal(t, before[1].UID, after[0].UID)
+}
+
+// A file another program left with a line break in its name is not a
+// message here, and cannot reset the folder's UIDVALIDITY.
+func TestControlCharacterNameIgnored(t *testing.T) {
+	d := newDir(t)
+	_, err := d.Deliver(strings.NewReader("Subject: 1\n\none\n"))
+	require.NoError(t, err)
+	v1, _, err := d.UIDValidity()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(d.Path(), "new", "1.bad\nname"), []byte("x\n"), 0o600))
+	require.NoError(t, os.WriteFile(filepath.Join(d.Path(), "cur", "2.bad\r:2,S"), []byte("x\n"), 0o600))
+	validityClock = func() time.Time { return time.Unix(2e9, 0) }
+	t.Cleanup(func() { validityClock = time.Now })
+	for range 2 {
+		list, err := d.List()
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		assert.Equal(t, uint32(1), list[0].UID)
+	}
+	v2, _, err := d.UIDValidity()
+	require.NoError(t, err)
+	assert.Equal(t, v1, v2)
 }
