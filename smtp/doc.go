@@ -25,7 +25,8 @@
 // Limits, each with a documented default: command line length, message size
 // (advertised with SIZE and enforced while reading, 552 5.3.4), recipients per
 // transaction (452 4.5.3), concurrent connections (421 4.7.0), error replies
-// per connection (421 then close), read and write timeouts (421 4.4.2). A
+// per connection (421 then close), read and write timeouts and a time limit
+// for each message transfer (421 4.4.2). A
 // connection holds two 4 KiB buffers; nothing buffers a whole message.
 //
 // # Client

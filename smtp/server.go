@@ -19,6 +19,10 @@ const (
 	// minutes for each command; also applied to each read of message data
 	// (§4.5.3.2.5: 3 minutes per data block on the client side).
 	DefaultReadTimeout = 5 * time.Minute
+	// DefaultDataTimeout bounds the transfer of one message, so that a
+	// client trickling bytes just within ReadTimeout cannot hold a
+	// connection for hours: an hour moves 32 MiB at 10 KiB/s.
+	DefaultDataTimeout = time.Hour
 	// DefaultWriteTimeout bounds each flush of replies.
 	DefaultWriteTimeout = 5 * time.Minute
 	// DefaultMaxMessageBytes is the message size limit advertised with SIZE.
@@ -64,6 +68,11 @@ type Server struct {
 	// ReadTimeout bounds the wait for each command line and each read of
 	// message data; 0 means DefaultReadTimeout.
 	ReadTimeout time.Duration
+	// DataTimeout bounds the whole transfer of a message, from DATA to the
+	// final dot or from the first BDAT to BDAT LAST, however steadily the
+	// bytes come; 0 means DefaultDataTimeout, negative means no limit. The
+	// client then gets 421 4.4.2 and the connection is closed.
+	DataTimeout time.Duration
 	// WriteTimeout bounds each write of replies; 0 means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	// MaxMessageBytes is the largest message accepted, advertised with SIZE
@@ -120,6 +129,13 @@ func (s *Server) readTimeout() time.Duration {
 		return DefaultReadTimeout
 	}
 	return s.ReadTimeout
+}
+
+func (s *Server) dataTimeout() time.Duration {
+	if s.DataTimeout == 0 {
+		return DefaultDataTimeout
+	}
+	return s.DataTimeout
 }
 
 func (s *Server) writeTimeout() time.Duration {

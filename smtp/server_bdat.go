@@ -3,6 +3,7 @@ package smtp
 import (
 	"errors"
 	"io"
+	"time"
 )
 
 // errBDATAborted: a command other than BDAT came where the next chunk was due.
@@ -151,6 +152,8 @@ func (c *Conn) bdatCmd(arg string) {
 	b := &bdatReader{c: c, max: c.srv.maxMessageBytes()}
 	b.startChunk(size, last)
 	c.data = true
+	c.startData()
+	defer func() { c.dataEnd = time.Time{} }()
 	status, err := c.deliver(b)
 	if b.err == nil && err == nil {
 		// The Session returned without reading to the end: read the rest

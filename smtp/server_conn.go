@@ -38,8 +38,9 @@ type Conn struct {
 	ident   string
 	session Session
 	errors  int
-	junk    int  // NOOP, RSET, VRFY, EXPN, HELP commands so far
-	data    bool // reading message data: renew the read deadline on each read
+	junk    int       // NOOP, RSET, VRFY, EXPN, HELP commands so far
+	data    bool      // reading message data: renew the read deadline on each read
+	dataEnd time.Time // when the message transfer must be over (DataTimeout), or zero
 
 	// Transaction state.
 	from     *Mailbox
@@ -95,7 +96,7 @@ func (r connReader) Read(p []byte) (int, error) {
 	nc := c.nc
 	c.mu.Unlock()
 	if c.data {
-		nc.SetReadDeadline(time.Now().Add(c.srv.readTimeout()))
+		nc.SetReadDeadline(c.readDeadline())
 	}
 	return nc.Read(p)
 }
@@ -107,6 +108,23 @@ type connWriter struct{ c *Conn }
 func (w connWriter) Write(p []byte) (int, error) {
 	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.srv.writeTimeout()))
 	return w.c.nc.Write(p)
+}
+
+// readDeadline is the deadline for the next read: ReadTimeout from now, but
+// no later than the end of the message transfer.
+func (c *Conn) readDeadline() time.Time {
+	d := time.Now().Add(c.srv.readTimeout())
+	if !c.dataEnd.IsZero() && c.dataEnd.Before(d) {
+		d = c.dataEnd
+	}
+	return d
+}
+
+// startData starts the clock of DataTimeout for a message transfer.
+func (c *Conn) startData() {
+	if t := c.srv.dataTimeout(); t > 0 {
+		c.dataEnd = time.Now().Add(t)
+	}
 }
 
 func (s *Server) newConn(nc net.Conn) *Conn {
@@ -282,7 +300,7 @@ func (c *Conn) readCommand() (string, readState) {
 		return "", readClose
 	}
 	c.idle = !inTx
-	c.nc.SetReadDeadline(time.Now().Add(s.readTimeout()))
+	c.nc.SetReadDeadline(c.readDeadline())
 	c.mu.Unlock()
 
 	line, end, err := c.tr.ReadLine()
@@ -569,9 +587,10 @@ func (c *Conn) dataCmd(arg string) {
 	}
 	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.maxMessageBytes())
 	c.data = true
+	c.startData()
 	status, err := c.deliver(dr)
 	ioErr := dr.drain()
-	c.data = false
+	c.data, c.dataEnd = false, time.Time{}
 	if ioErr != nil {
 		c.readFailed(ioErr)
 		c.quit = true

@@ -882,6 +882,64 @@ func TestServerHugeLineMemory(t *testing.T) {
 	assert.Less(t, heap, int64(512<<10), "a 1 MB line must not be buffered")
 }
 
+// TestServerDataTimeoutTotal trickles a message, each line well within
+// ReadTimeout: DataTimeout still ends the transfer, for DATA and for BDAT.
+func TestServerDataTimeoutTotal(t *testing.T) {
+	for _, bdat := range []bool{false, true} {
+		t.Run(fmt.Sprint("bdat=", bdat), func(t *testing.T) {
+			_, rec, addr := newTestServer(t, func(s *Server) {
+				s.ReadTimeout = time.Minute
+				s.DataTimeout = 100 * time.Millisecond
+			})
+			c := rawGreet(t, addr)
+			c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\n")
+			c.expect(250)
+			c.expect(250)
+			if !bdat {
+				c.cmd("DATA", 354)
+			}
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				tick := time.NewTicker(5 * time.Millisecond)
+				defer tick.Stop()
+				for i := 0; i < 4000; i++ { // bounded: 20 s
+					line := "trickle\r\n"
+					if bdat {
+						line = "BDAT 9\r\n" + line
+					}
+					if _, err := c.nc.Write([]byte(line)); err != nil {
+						return
+					}
+					select {
+					case <-stop:
+						return
+					case <-tick.C:
+					}
+				}
+			}()
+			defer func() { close(stop); <-done }()
+			if bdat {
+				// Each chunk is acknowledged until the transfer times out.
+				for {
+					r := c.read()
+					if r.Code != 250 {
+						require.Equal(t, 421, r.Code)
+						assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
+						break
+					}
+				}
+			} else {
+				r := c.expect(421)
+				assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
+			}
+			require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 10*time.Second, time.Millisecond)
+			assert.Empty(t, rec.messages())
+		})
+	}
+}
+
 func TestServerDataTimeout(t *testing.T) {
 	_, rec, addr := newTestServer(t, func(s *Server) { s.ReadTimeout = 200 * time.Millisecond })
 	c := rawGreet(t, addr)
