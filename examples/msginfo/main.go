@@ -16,6 +16,7 @@ import (
 	"mime/multipart"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailwire/mailwire/message"
 )
@@ -41,7 +42,9 @@ func main() {
 	}
 }
 
-func run(w io.Writer, in io.Reader) error {
+func run(out io.Writer, in io.Reader) error {
+	// The message is untrusted: its text must not drive the terminal.
+	w := &safeWriter{w: out}
 	m, err := message.Read(in)
 	if err != nil {
 		return err
@@ -160,9 +163,41 @@ func errText(err error) string {
 	return "(" + err.Error() + ")"
 }
 
+// shorten cuts s to about n bytes, at a character boundary.
 func shorten(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n] + "..."
+}
+
+// safeWriter replaces control characters other than newline and tab, C1
+// controls written as UTF-8 included, with '?', so that a hostile message
+// cannot send escape sequences to the terminal.
+type safeWriter struct {
+	w   io.Writer
+	buf []byte
+}
+
+func (s *safeWriter) Write(p []byte) (int, error) {
+	s.buf = s.buf[:0]
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\n' || c == '\t':
+		case c < ' ' || c == 0x7f:
+			c = '?'
+		case c == 0xc2 && i+1 < len(p) && p[i+1] >= 0x80 && p[i+1] <= 0x9f:
+			i++
+			c = '?'
+		}
+		s.buf = append(s.buf, c)
+	}
+	if _, err := s.w.Write(s.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,4 +30,17 @@ func TestRunPlain(t *testing.T) {
 	require.NoError(t, run(&out, strings.NewReader("Subject: hi\n\nbody\n")))
 	assert.Contains(t, out.String(), "text/plain, 5 bytes")
 	assert.Contains(t, out.String(), "Date: missing")
+}
+
+func TestRunHostileText(t *testing.T) {
+	var out strings.Builder
+	in := "Subject: a\x1b]0;pwned\x07 b \xc2\x9b31m =?utf-8?q?=1B[2J?= " + strings.Repeat("é", 150) + "\n" +
+		"To: x@[\x1b[1m]\n\nbody\n"
+	require.NoError(t, run(&out, strings.NewReader(in)))
+	s := out.String()
+	assert.NotContains(t, s, "\x1b")
+	assert.NotContains(t, s, "\x07")
+	assert.NotContains(t, s, "\u009b")
+	assert.True(t, utf8.ValidString(s), "output cut inside a character")
+	assert.Contains(t, s, "a?]0;pwned? b ?31m ?[2J")
 }
