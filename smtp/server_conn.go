@@ -444,9 +444,17 @@ func (c *Conn) reset() {
 	}
 }
 
+// helloVerb names the greeting command for replies.
+func (c *Conn) helloVerb() string {
+	if c.srv.LMTP {
+		return "LHLO"
+	}
+	return "EHLO"
+}
+
 func (c *Conn) hello(ehlo bool, arg string) {
 	if arg == "" || strings.ContainsAny(arg, " \t") && !ehlo {
-		c.reply(501, EnhancedCode{5, 5, 4}, "Syntax: EHLO hostname")
+		c.reply(501, EnhancedCode{5, 5, 4}, "Syntax: %s hostname", c.helloVerb())
 		return
 	}
 	name, _, _ := strings.Cut(arg, " ")
@@ -486,7 +494,7 @@ func (c *Conn) authMechanisms() []string {
 
 func (c *Conn) mail(arg string) {
 	if c.helo == "" {
-		c.reply(503, EnhancedCode{5, 5, 1}, "Send EHLO or HELO first")
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send %s first", c.helloVerb())
 		return
 	}
 	if c.from != nil {
@@ -735,7 +743,7 @@ func (c *Conn) auth(arg string) {
 		c.reply(502, EnhancedCode{5, 5, 1}, "AUTH not supported")
 		return
 	case c.helo == "" || !c.ehlo:
-		c.reply(503, EnhancedCode{5, 5, 1}, "Send EHLO first")
+		c.reply(503, EnhancedCode{5, 5, 1}, "Send %s first", c.helloVerb())
 		return
 	case c.ident != "":
 		// RFC 4954 §4: no second AUTH once authenticated.
