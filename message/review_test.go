@@ -206,3 +206,16 @@ func TestHeaderWriteOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "To: Jörg <jörg@bücher.example>\r\n", b.String())
 }
+
+func TestParseReceivedSemicolonInComment(t *testing.T) {
+	for _, in := range []string{
+		"from a.example by b.example; Tue, 1 Jul 2003 10:52:37 +0200 (CEST; daylight)",
+		"from a.example (x; y) by b.example; Tue, 1 Jul 2003 10:52:37 +0200",
+		"from a.example by b.example id \"q;r\"; Tue, 1 Jul 2003 10:52:37 +0200",
+	} {
+		r, err := ParseReceived(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, "b.example", r.By, in)
+		assert.Equal(t, 2003, r.Date.Year(), in)
+	}
+}

@@ -31,7 +31,7 @@ func ParseReceived(s string) (*Received, error) {
 	r := new(Received)
 	tokens := s
 	var err error
-	if i := strings.LastIndexByte(s, ';'); i >= 0 {
+	if i := lastSemicolon(s); i >= 0 {
 		tokens = s[:i]
 		r.Date, err = ParseDate(s[i+1:])
 	} else {
@@ -94,6 +94,33 @@ func ParseReceived(s string) (*Received, error) {
 		lastCom = com
 	}
 	return r, err
+}
+
+// lastSemicolon returns the index of the last ";" of s outside comments and
+// quoted strings (a comment after the date may hold one), or -1.
+func lastSemicolon(s string) int {
+	last, depth, quoted := -1, 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case quoted:
+			quoted = c != '"'
+		case c == '"' && depth == 0:
+			quoted = true
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case c == ';' && depth == 0:
+			last = i
+		}
+	}
+	if last < 0 {
+		// Unbalanced text: fall back to the plain last ";".
+		last = strings.LastIndexByte(s, ';')
+	}
+	return last
 }
 
 // receivedWord reads an atom-like word, an angle-bracketed path or a domain
