@@ -161,3 +161,30 @@ func FuzzTo7bit(f *testing.F) {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// A part longer than the read-ahead is re-encoded whatever its label says,
+// so 8-bit bytes after the first maxSpool bytes still come out 7bit.
+func TestTo7bitPartLongerThanSpool(t *testing.T) {
+	var body strings.Builder
+	for body.Len() < maxSpool+4096 {
+		body.WriteString("plain ascii line of a long text part\r\n")
+	}
+	body.WriteString("late 8-bit: Grüße\r\n")
+	msg := "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" + body.String() +
+		"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" +
+		strings.Repeat("x", maxSpool) + "\xff\x00\r\n--b--\r\n"
+	var out bytes.Buffer
+	require.NoError(t, To7bit(&out, strings.NewReader(msg)))
+	st, _ := Analyze(bytes.NewReader(out.Bytes()))
+	assert.True(t, st.Is7bit(), "%+v", st)
+	want, got := leafContents(t, []byte(msg)), leafContents(t, out.Bytes())
+	assert.Equal(t, len(want), len(got))
+	for k := range want {
+		assert.True(t, want[k] == got[k], "part %s differs", k)
+	}
+	_, parts := walkAll(t, bytes.NewReader(out.Bytes()))
+	require.Len(t, parts, 3)
+	assert.Equal(t, QuotedPrintable, parts[1].ContentTransferEncoding())
+	assert.Equal(t, Base64, parts[2].ContentTransferEncoding())
+}

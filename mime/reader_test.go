@@ -298,6 +298,8 @@ func TestBoundaryEdgeCases(t *testing.T) {
 			{"", "multipart/mixed", "", []DefectKind{DefectNoParts}}}},
 		{"long boundary", "Content-Type: multipart/mixed; boundary=" + strings.Repeat("x", 80) + "\r\n\r\n--" + strings.Repeat("x", 80) + "\r\n\r\na\r\n--" + strings.Repeat("x", 80) + "--\r\n", []walked{
 			{"", "multipart/mixed", "", []DefectKind{DefectBadBoundary}}, {"1", "text/plain", "a", nil}}},
+		{"boundary over the limit", "Content-Type: multipart/mixed; boundary=" + strings.Repeat("x", maxBoundary+1) + "\r\n\r\n--" + strings.Repeat("x", maxBoundary+1) + "\r\n\r\na\r\n", []walked{
+			{"1", "multipart/mixed", "--" + strings.Repeat("x", maxBoundary+1) + "\r\n\r\na\r\n", []DefectKind{DefectBadBoundary}}}},
 		{"CR LF split", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na\r\r\n--b--", []walked{
 			{"", "multipart/mixed", "", nil}, {"1", "text/plain", "a\r", nil}}},
 		{"bare CR is not a line break", "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\na\r--b\r\n--b--", []walked{
