@@ -17,7 +17,9 @@ const maxPeekHeader = 64 << 10
 // headerFields returns the values of the named fields (lower case, no
 // colon) in the header at the start of b, unfolded; b may be cut short.
 func headerFields(b []byte, names ...string) map[string]string {
-	out := map[string]string{}
+	// Values are built in slices and joined at the end: appending to a
+	// string for each continuation line would be quadratic.
+	parts := map[string][]string{}
 	var cur string
 	for len(b) > 0 {
 		line := b
@@ -33,7 +35,7 @@ func headerFields(b []byte, names ...string) map[string]string {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if cur != "" {
-				out[cur] += " " + strings.TrimSpace(string(line))
+				parts[cur] = append(parts[cur], strings.TrimSpace(string(line)))
 			}
 			continue
 		}
@@ -45,12 +47,16 @@ func headerFields(b []byte, names ...string) map[string]string {
 		n := strings.ToLower(strings.TrimSpace(string(name)))
 		for _, want := range names {
 			if n == want {
-				if _, seen := out[n]; !seen {
+				if _, seen := parts[n]; !seen {
 					cur = n
-					out[n] = strings.TrimSpace(string(value))
+					parts[n] = []string{strings.TrimSpace(string(value))}
 				}
 			}
 		}
+	}
+	out := make(map[string]string, len(parts))
+	for n, p := range parts {
+		out[n] = strings.Join(p, " ")
 	}
 	return out
 }

@@ -55,3 +55,13 @@ func TestDropFields(t *testing.T) {
 }
 
 func bufioReader(s string) *bufio.Reader { return bufio.NewReaderSize(strings.NewReader(s), 16) }
+
+func TestHeaderFields(t *testing.T) {
+	h := "Subject: s\r\nStatus: R\r\n O\r\nX-Status: A\nstatus: ignored\n\nStatus: body\n"
+	assert.Equal(t, map[string]string{"status": "R O", "x-status": "A"}, headerFields([]byte(h), "status", "x-status"))
+	// Many continuation lines: linear work (a quadratic join takes
+	// seconds on this).
+	long := "Status: R\n" + strings.Repeat(" x\n", 200000) + "\n"
+	v := headerFields([]byte(long), "status")["status"]
+	assert.Equal(t, 200001, len(strings.Fields(v)))
+}
