@@ -223,8 +223,9 @@ func Append(path, sender string, date time.Time, r io.Reader) error {
 
 // WriteFile replaces the mbox file at path with what fill writes: under the
 // mailbox lock, fill writes to a temporary file in the same directory, which
-// is fsynced and renamed over path, and the directory is fsynced. On error
-// the old file stays as it was.
+// is fsynced and renamed over path, and the directory is fsynced. The new
+// file keeps the old one's mode and, where permitted, its owner and group.
+// On error the old file stays as it was.
 func WriteFile(path string, fill func(*Writer) error) error {
 	l, err := LockFile(path, DefaultLockTimeout)
 	if err != nil {
@@ -236,8 +237,21 @@ func WriteFile(path string, fill func(*Writer) error) error {
 	if err != nil {
 		return fmt.Errorf("mbox: %w", err)
 	}
+	// The new file takes the old one's mode and owner: a spool mailbox
+	// (owner bob, group mail, 0660) must stay readable by its owner. A
+	// chown that is not permitted leaves the file ours.
+	if fi, serr := l.f.Stat(); serr == nil {
+		err = tmp.Chmod(fi.Mode().Perm())
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && err == nil {
+			if cerr := tmp.Chown(int(st.Uid), int(st.Gid)); cerr != nil && !errors.Is(cerr, fs.ErrPermission) {
+				err = cerr
+			}
+		}
+	}
 	w := NewWriter(tmp)
-	err = fill(w)
+	if err == nil {
+		err = fill(w)
+	}
 	if err == nil {
 		err = w.Flush()
 	}

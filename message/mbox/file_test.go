@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"sync"
 	"testing"
 	"time"
@@ -137,4 +138,28 @@ func TestWriteFile(t *testing.T) {
 	ents, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	assert.Len(t, ents, 1, "no temporary or lock files left")
+}
+
+// A spool mailbox such as /var/mail/bob (owner bob, group mail, mode 0660)
+// keeps its mode and owner when WriteFile replaces it, or its owner could
+// no longer read it.
+func TestWriteFileKeepsModeAndOwner(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "box")
+	require.NoError(t, os.WriteFile(path, []byte("From old x\nold\n"), 0o600))
+	require.NoError(t, os.Chmod(path, 0o640))
+	uid, gid := os.Getuid(), os.Getgid()
+	if uid == 0 {
+		uid, gid = 12345, 23456 // root may give the file away
+		require.NoError(t, os.Chown(path, uid, gid))
+	}
+	require.NoError(t, WriteFile(path, func(w *Writer) error {
+		return w.WriteMessage("a", date, strings.NewReader("one\n"))
+	}))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
+	st := fi.Sys().(*syscall.Stat_t)
+	assert.Equal(t, uint32(uid), st.Uid)
+	assert.Equal(t, uint32(gid), st.Gid)
+	assert.Equal(t, "one\n", readFile(t, path)[0].content)
 }
