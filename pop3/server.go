@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailwire/mailwire/internal/netutil"
 )
 
 // Defaults of the Server's limits and timeouts.
@@ -211,25 +213,20 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	defer s.trackListener(&l, false)
 	defer l.Close()
-	var delay time.Duration
+	var backoff netutil.AcceptBackoff
 	for {
 		nc, err := l.Accept()
 		if err != nil {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			// Out of file descriptors (EMFILE, ENFILE) or a timeout: back
-			// off and go on, as net/http does, rather than stop serving.
-			var te interface{ Temporary() bool }
-			var ne net.Error
-			if errors.As(err, &te) && te.Temporary() || errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				time.Sleep(delay)
+			if delay, ok := backoff.Retry(err); ok {
+				s.logger().Warn("pop3: accept error", "err", err, "retry", delay)
 				continue
 			}
 			return err
 		}
-		delay = 0
+		backoff.Reset()
 		c := s.newConn(nc)
 		if !s.trackConn(c) {
 			go s.refuse(nc)
