@@ -94,8 +94,10 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("-data must not be empty")
 	}
-	if cfg.Hostname == "" {
-		return nil, errors.New("-hostname must not be empty")
+	// The name goes into the greeting, EHLO replies and Received fields:
+	// a space or line break there would break the protocol.
+	if !validDomain(strings.ToLower(cfg.Hostname)) {
+		return nil, fmt.Errorf("-hostname %q: not a host name", cfg.Hostname)
 	}
 	for _, d := range domains {
 		d = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))

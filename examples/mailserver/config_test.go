@@ -65,6 +65,9 @@ func TestFlags(t *testing.T) {
 		{"-cert", "c.pem"},
 		{"-log-level", "loud"},
 		{"-data", ""},
+		{"-hostname", ""},
+		{"-hostname", "mx.example.org\r\n250 injected"},
+		{"-hostname", "two words"},
 		{"extra"},
 		{"-nosuchflag"},
 	} {

@@ -82,5 +82,11 @@
 //
 // Not implemented: an outbound queue (remote delivery), IMAP, aliases,
 // quotas, SPF/DKIM/DMARC checks on incoming mail, and reloading the users
-// file while running (restart with -user to change users).
+// file while running (restart with -user to change users: a second
+// mailserver started with -user on the data directory of a running one
+// rewrites the users file, then fails to listen, and the running one does
+// not see the change until it restarts). Run one server per data
+// directory. -user puts the password on the command line, where other
+// local users may see it in the process list: change it afterwards through
+// a private channel, or use this server on a single-user machine.
 package main

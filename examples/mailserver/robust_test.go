@@ -182,3 +182,20 @@ func TestCertificateRenewed(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, c.Quit(ctx))
 }
+
+// An empty address disables a listener; the others run.
+func TestDisabledListeners(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	cfg.SMTPAddr, cfg.POP3SAddr, cfg.SubmissionsAddr = "", "", ""
+	ts := startSystem(t, cfg)
+	assert.Empty(t, ts.Addr(lnSMTP))
+	assert.Empty(t, ts.Addr(lnPOP3S))
+	assert.Empty(t, ts.Addr(lnSubmissions))
+	assert.Len(t, ts.smtp, 1)
+	assert.Len(t, ts.pop3, 1)
+	_, err := ts.submit(t, "alice", alicePass, "alice@"+testDomain, []string{"bob@" + testDomain}, []byte("Subject: x\r\n\r\ny\r\n"))
+	require.NoError(t, err)
+	assert.Len(t, ts.popAll(t, "bob", bobPass), 1)
+	assert.Equal(t, 2, strings.Count(ts.logs.String(), "msg=listening"))
+}
