@@ -255,6 +255,24 @@ func FuzzReadHeader(f *testing.F) {
 		if !bytes.Equal(got, in) && !(bytes.Equal(got, append(append([]byte(nil), in...), "\r\n"...))) {
 			t.Fatalf("round trip:\n in %q\nout %q", in, got)
 		}
+		// Written through a Writer (CRLF line ends), the header reads back
+		// as the same fields: no line end is invented that would start a
+		// field or end the header.
+		var canon bytes.Buffer
+		if w, err := NewWriter(&canon, h, nil); err != nil {
+			t.Fatal(err)
+		} else {
+			w.Close()
+		}
+		h3, _, err := parseHeaderBytes(canon.Bytes())
+		if err != nil || h3.Len() != h.Len() || len(h3.Defects()) > len(h.Defects()) {
+			t.Fatalf("canonical form of %q is %q: %v", in, canon.Bytes(), err)
+		}
+		for i := 0; i < h.Len(); i++ {
+			if a, b := h.Field(i), h3.Field(i); a.Name != b.Name || a.Value != b.Value {
+				t.Fatalf("canonical field %d: %q %q, read %q %q", i, b.Name, b.Value, a.Name, a.Value)
+			}
+		}
 		// All yields what Field does.
 		k := 0
 		for name, value := range h.All() {
@@ -346,15 +364,17 @@ func TestHeaderSmallAPIs(t *testing.T) {
 	require.ErrorIs(t, err, ErrTooManyFields)
 	assert.Contains(t, err.Error(), "header line 2")
 
-	// Writing fields read with bare CR or LF line ends through a Writer
-	// makes them CRLF.
-	h, _, err = parseHeaderBytes([]byte("A: 1\rstill A\nB: 2\n\n"))
+	// Writing fields read with bare LF line ends through a Writer makes
+	// them CRLF. A bare CR is not a line end to the reader ("1still A" is
+	// A's value), so it is dropped rather than made a line break, which
+	// would end the header at "still A" (see TestWriterBareCRNoNewField).
+	h, _, err = parseHeaderBytes([]byte("A: 1\rstill A\nB: 2\n\tfolded\r more\n\n"))
 	require.NoError(t, err)
 	var out bytes.Buffer
 	w, err := NewWriter(&out, h, nil)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	assert.Equal(t, "A: 1\r\nstill A\r\nB: 2\r\n\r\n", out.String())
+	assert.Equal(t, "A: 1still A\r\nB: 2\r\n\tfolded\r\n more\r\n\r\n", out.String())
 }
 
 type emptyReader struct{}

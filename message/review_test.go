@@ -219,3 +219,31 @@ func TestParseReceivedSemicolonInComment(t *testing.T) {
 		assert.Equal(t, 2003, r.Date.Year(), in)
 	}
 }
+
+// TestWriterBareCRNoNewField: a bare CR inside a field read is part of its
+// value; making line ends CRLF must not turn it into a line break that
+// starts a new field (a Bcc the reader never saw) or ends the header.
+func TestWriterBareCRNoNewField(t *testing.T) {
+	for _, in := range []string{
+		"Subject: hi\rBcc: victim@example.org\r\nFrom: a@example.org\r\n\r\nbody",
+		"Subject: hi\r\rnot a field\r\nFrom: a@example.org\r\n\r\nbody",
+		"Subject: hi\r folded\r\nFrom: a@example.org\r\n\r\nbody",
+		"Subject: hi\r\r\nFrom: a@example.org\r\n\r\nbody",
+	} {
+		m, err := Read(strings.NewReader(in))
+		require.NoError(t, err)
+		var out bytes.Buffer
+		w, err := NewWriter(&out, &m.Header, nil)
+		require.NoError(t, err)
+		require.NoError(t, w.Close())
+		again, err := Read(&out)
+		require.NoError(t, err, "%q", in)
+		assert.Empty(t, again.Header.Defects(), "%q", in)
+		assert.Equal(t, m.Header.Len(), again.Header.Len(), "%q", in)
+		assert.False(t, again.Header.Has("Bcc"), "%q", in)
+		for i := 0; i < m.Header.Len(); i++ {
+			assert.Equal(t, m.Header.Field(i).Value, again.Header.Field(i).Value, "%q", in)
+		}
+		assert.NotContains(t, strings.ReplaceAll(out.String(), "\r\n", ""), "\r")
+	}
+}

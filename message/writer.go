@@ -129,17 +129,24 @@ func (h *Header) write(w io.Writer, opt WriteOptions, canon, fieldsOnly bool) er
 	return err
 }
 
-// appendCRLF appends b with every line end made CRLF, and a CRLF added if b
-// does not end in a line end.
+// appendCRLF appends the raw field b with every line end made CRLF, and a
+// CRLF added if b does not end in a line end. A bare CR inside the field is
+// not a line end to the reader, which took what follows as part of the
+// value; so it becomes CRLF only before white space (a fold, which unfolds
+// to the same value) and is dropped elsewhere: a CRLF there would start a
+// new field, such as a Bcc the reader never saw, or end the header.
 func appendCRLF(dst, b []byte) []byte {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch c {
 		case '\r':
-			dst = append(dst, '\r', '\n')
-			if i+1 < len(b) && b[i+1] == '\n' {
+			switch {
+			case i+1 < len(b) && b[i+1] == '\n':
 				i++
+			case i+1 < len(b) && !isWSP(b[i+1]):
+				continue
 			}
+			dst = append(dst, '\r', '\n')
 		case '\n':
 			dst = append(dst, '\r', '\n')
 		default:
