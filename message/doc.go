@@ -41,7 +41,8 @@
 //
 //   - RFC 5322, Internet Message Format, including the obsolete syntax of
 //     §4 (read, never generated) and the examples of Appendix A as tests.
-//   - RFC 2047, MIME encoded words, in unstructured text and phrases.
+//   - RFC 2047, MIME encoded words, in unstructured text and phrases;
+//     generated words are at most 75 characters, on lines of at most 76.
 //   - RFC 6532, internationalised headers: UTF-8 in values, addresses and
 //     display names.
 //   - RFC 6854, groups in From and Sender.

@@ -137,3 +137,24 @@ func ExampleRecipients() {
 	fmt.Println(rcpts, h.Has("Bcc"))
 	// Output: [mary@example.net ann@example.org bob@example.org boss@example.com] false
 }
+
+// Trace fields go in front of a message as it is delivered (RFC 5322
+// §3.6.7); WriteFields writes them without the blank line that ends a
+// header, so the message's own header follows.
+func ExampleHeader_WriteFields() {
+	stored := "From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n"
+	var trace message.Header
+	trace.Add("Return-Path", message.FormatReturnPath("a@example.org"))
+	trace.Add("Received", "from client.example by mx.example; Tue, 1 Jul 2003 10:52:37 +0200")
+	var out strings.Builder
+	trace.WriteFields(&out)
+	out.WriteString(stored)
+	fmt.Print(strings.ReplaceAll(out.String(), "\r\n", "\n"))
+	// Output:
+	// Return-Path: <a@example.org>
+	// Received: from client.example by mx.example; Tue, 1 Jul 2003 10:52:37 +0200
+	// From: a@example.org
+	// Subject: hi
+	//
+	// body
+}

@@ -13,7 +13,8 @@ import (
 //
 // Parsed fields live as offsets into one buffer and are unfolded only when a
 // value is asked for. A Header should not be copied once used (copies would
-// share memory); use Clone.
+// share memory); use Clone. Reading methods may be called from several
+// goroutines at once; editing needs exclusive access.
 type Header struct {
 	buf     []byte       // raw bytes of the fields that were read
 	f       []field      // fields in order
