@@ -31,8 +31,8 @@
 //
 // Certificates are verified against the system roots, or -cafile; -insecure
 // skips verification, for the self-signed certificate a test server makes.
-// When standard output is a terminal, transfers of 1 MiB or more show their
-// progress on standard error.
+// When standard error is a terminal, transfers of 1 MiB or more show their
+// progress there (except a fetch to standard output).
 //
 // Not implemented: IMAP, reading a configuration file, OAuth tokens.
 package main

@@ -150,6 +150,9 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			total += sizeOf[n]
 		}
 		p := newProgress(stderr, "fetching", total)
+		if *toMaildir == "" && *toDir == "" && *toMbox == "" {
+			p.on = false // the messages themselves go to standard output
+		}
 		store, err := newStore(*toMaildir, *toDir, *toMbox, stdout)
 		if err != nil {
 			return err

@@ -11,9 +11,10 @@ import (
 const progressMin = 1 << 20
 
 // showProgress reports whether progress lines are wanted: only when standard
-// output is a terminal, so that scripts and pipes get clean output.
+// error, where they go, is a terminal, so that scripts and logs get clean
+// output.
 var showProgress = func() bool {
-	fi, err := os.Stdout.Stat()
+	fi, err := os.Stderr.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
