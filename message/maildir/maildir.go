@@ -209,7 +209,10 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 	}
 	if !date.IsZero() {
 		// Set the internal date before the fsync so it is durable too.
-		ts := []syscall.Timespec{syscall.NsecToTimespec(date.UnixNano()), syscall.NsecToTimespec(date.UnixNano())}
+		// Not UnixNano: it overflows outside the years 1678-2262.
+		t := syscall.NsecToTimespec(int64(date.Nanosecond()))
+		setInt(&t.Sec, date.Unix())
+		ts := []syscall.Timespec{t, t}
 		if err = syscall.UtimesNano(tmp, ts); err != nil {
 			return "", fmt.Errorf("maildir: deliver: %w", err)
 		}
@@ -253,6 +256,10 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 	d.remember(key, sub+"/"+name)
 	return key, nil
 }
+
+// setInt stores v in a field whose width depends on the platform
+// (Timespec.Sec is 32 bits on some).
+func setInt[T ~int32 | ~int64](p *T, v int64) { *p = T(v) }
 
 // syncDir fsyncs a directory so that entries created or renamed in it
 // survive a crash.

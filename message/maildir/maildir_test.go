@@ -198,6 +198,18 @@ func TestAppend(t *testing.T) {
 	assert.Equal(t, Flags("DST"), list[0].Flags)
 	assert.True(t, list[0].Date.Equal(date), list[0].Date)
 	assert.False(t, list[0].New)
+
+	// A date past 2262 does not fit in int64 nanoseconds; it must still
+	// be stored as given (an imported mbox may carry any year).
+	far := time.Date(2300, 1, 2, 3, 4, 5, 0, time.UTC)
+	k, err = d.Append(strings.NewReader("Subject: far\n\n"), "", far)
+	require.NoError(t, err)
+	f, err := d.Open(k)
+	require.NoError(t, err)
+	fi, err := f.Stat()
+	f.Close()
+	require.NoError(t, err)
+	assert.True(t, fi.ModTime().Equal(far), fi.ModTime())
 }
 
 func TestMaxMessageSize(t *testing.T) {
