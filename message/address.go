@@ -54,7 +54,9 @@ func ParseAddress(s string) (*Address, error) {
 // not an error and returns no addresses.
 func ParseAddressList(s string) ([]*Address, error) {
 	p := addrParser{s: s}
-	list := make([]*Address, 0, strings.Count(s, "@"))
+	// One address per "@" is a good guess, but an input of "@"s alone
+	// must not reserve memory out of proportion to it.
+	list := make([]*Address, 0, min(strings.Count(s, "@"), 256))
 	for {
 		p.skipCFWS()
 		if p.end() {
