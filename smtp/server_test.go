@@ -11,6 +11,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -1011,4 +1013,56 @@ func TestServerJunkCommands(t *testing.T) {
 	r := c.expect(421)
 	assert.Equal(t, EnhancedCode{4, 7, 0}, r.EnhancedCode)
 	assert.True(t, c.closed())
+}
+
+// TestServerCloseLeaksNoGoroutines closes a server with connections in every
+// state (idle, mid-command, in DATA, in a BDAT chunk, in AUTH): all their
+// goroutines must end.
+func TestServerCloseLeaksNoGoroutines(t *testing.T) {
+	// User goroutines only: runtime.NumGoroutine also counts system ones the
+	// runtime may start meanwhile.
+	stacks := func() string {
+		buf := make([]byte, 1<<20)
+		return string(buf[:runtime.Stack(buf, true)])
+	}
+	count := func() int { return len(regexp.MustCompile(`(?m)^goroutine \d+ \[`).FindAllString(stacks(), -1)) }
+	before := count()
+	srv := &Server{Backend: &recorder{users: auth.NewMemoryStore()}, AllowInsecureAuth: true}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	addr := l.Addr().String()
+	var conns []*rawConn
+	for _, s := range []struct {
+		send string
+		want []int
+	}{
+		{"", nil},
+		{"MAIL FROM:<a@a.t", nil},
+		{"MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\nhalf\r\n", []int{250, 250, 354}},
+		{"MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nBDAT 100\r\nhalf", []int{250, 250}},
+		{"AUTH PLAIN\r\n", []int{334}},
+	} {
+		c := rawGreet(t, addr)
+		c.send(s.send)
+		for _, code := range s.want {
+			c.expect(code)
+		}
+		conns = append(conns, c)
+	}
+	require.NoError(t, srv.Close())
+	require.ErrorIs(t, <-served, ErrServerClosed)
+	for _, c := range conns {
+		assert.True(t, c.closed())
+	}
+	// Polled here, not with Eventually, which runs the condition in a
+	// goroutine of its own.
+	for deadline := time.Now().Add(10 * time.Second); count() > before; {
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines: %d before\n%s", before, stacks())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	assert.Zero(t, srv.active.Load())
 }
