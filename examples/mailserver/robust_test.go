@@ -199,3 +199,32 @@ func TestDisabledListeners(t *testing.T) {
 	assert.Len(t, ts.popAll(t, "bob", bobPass), 1)
 	assert.Equal(t, 2, strings.Count(ts.logs.String(), "msg=listening"))
 }
+
+// The data directory keeps secrets (password hashes, CRAM-MD5 keys, the
+// TLS key, everyone's mail): none of it is readable by other users.
+func TestDataPermissions(t *testing.T) {
+	t.Parallel()
+	ts := startSystem(t, nil)
+	_, err := ts.submit(t, "alice", alicePass, "alice@"+testDomain, []string{"bob@" + testDomain}, []byte("Subject: x\r\n\r\ny\r\n"))
+	require.NoError(t, err)
+	for path, want := range map[string]os.FileMode{
+		"":             0o700,
+		"mail":         0o700,
+		"mail/bob":     0o700,
+		"mail/bob/new": 0o700,
+		"tls":          0o700,
+		"tls/key.pem":  0o600,
+		"users":        0o600,
+		"tls/cert.pem": 0o644,
+	} {
+		fi, err := os.Stat(filepath.Join(ts.dir, path))
+		require.NoError(t, err, path)
+		assert.Equal(t, want, fi.Mode().Perm(), "%s: %v", path, fi.Mode())
+	}
+	d, err := os.ReadDir(filepath.Join(ts.dir, "mail", "bob", "new"))
+	require.NoError(t, err)
+	require.Len(t, d, 1)
+	fi, err := d[0].Info()
+	require.NoError(t, err)
+	assert.Zero(t, fi.Mode().Perm()&0o077, "a delivered message is private: %v", fi.Mode())
+}
