@@ -1,7 +1,6 @@
 package smtp
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -183,8 +182,6 @@ func (s *Server) maxErrors() int {
 	return s.MaxErrors
 }
 
-// tlsConfig returns TLSConfig with the TLS 1.2 minimum applied, made once so
-// that all connections share session ticket keys.
 func (s *Server) maxJunkCommands() int {
 	if s.MaxJunkCommands == 0 {
 		return DefaultMaxJunkCommands
@@ -192,6 +189,8 @@ func (s *Server) maxJunkCommands() int {
 	return s.MaxJunkCommands
 }
 
+// tlsConfig returns TLSConfig with the TLS 1.2 minimum applied, made once so
+// that all connections share session ticket keys.
 func (s *Server) tlsConfig() *tls.Config {
 	s.tlsOnce.Do(func() {
 		s.tlsCfg = s.TLSConfig.Clone()
@@ -411,6 +410,3 @@ func (l *onceCloseListener) Close() error {
 	l.once.Do(func() { l.err = l.Listener.Close() })
 	return l.err
 }
-
-// bufferedWriter is the part of bufio.Writer a Conn uses.
-var _ = bufio.NewWriter
