@@ -114,6 +114,17 @@ func TestSend(t *testing.T) {
 	assert.Equal(t, attData, attached)
 }
 
+// -from may hold a display name: it goes to the From field, the address
+// alone to MAIL FROM.
+func TestSendFromDisplayName(t *testing.T) {
+	srv := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+	code, _, errOut := runCmd(t, "", "send", "-server", srv.Addr, "-insecure", "-from", "Alice Liddell <alice@example.test>", "-to", "b@example.test", "-body", "x")
+	require.Equal(t, 0, code, errOut)
+	m := srv.Messages()[0]
+	assert.Equal(t, "alice@example.test", m.From)
+	assert.Contains(t, string(m.Data), "From: Alice Liddell <alice@example.test>\r\n")
+}
+
 func TestSendRaw(t *testing.T) {
 	srv := smtptest.NewServer(t, smtptest.WithImplicitTLS(), smtptest.WithAuth("alice", "pw"))
 	raw := "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\nBcc: hidden@example.test\r\nSubject: raw\r\n\r\nas is\r\n"

@@ -133,6 +133,11 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}); err != nil {
 			return err
 		}
+		// -from may carry a display name for the header ("Alice
+		// <alice@example.org>"); the envelope takes the address alone.
+		if a, err := message.ParseAddress(*from); err == nil {
+			*from = a.Addr
+		}
 	}
 	if len(rcpts) == 0 {
 		return usagef("send: no recipients (-to, -cc, -bcc)")
