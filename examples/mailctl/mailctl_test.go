@@ -293,6 +293,12 @@ func TestPOP3(t *testing.T) {
 	assert.NotEmpty(t, errOut)
 }
 
+func TestSplitList(t *testing.T) {
+	assert.Equal(t, []string{`"Doe, John" <john@example.test>`, "carol@example.test", "dave@example.test"},
+		splitList([]string{`"Doe, John" <john@example.test>, carol@example.test`, "dave@example.test"}))
+	assert.Equal(t, []string{"a@example.test", "not an address"}, splitList([]string{"a@example.test, not an address,"}))
+}
+
 func TestSafeName(t *testing.T) {
 	for in, want := range map[string]string{
 		"000000016B050B00": "000000016B050B00",

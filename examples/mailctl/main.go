@@ -11,9 +11,12 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/mailwire/mailwire/message"
 )
 
 const usage = `usage: mailctl <command> [flags] [arguments]
@@ -132,10 +135,20 @@ func (c *connFlags) tlsConfig() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// splitList splits repeated, comma-separated flag values.
+// splitList splits repeated, comma-separated flag values holding
+// addresses. A value that parses as an RFC 5322 address list is split by
+// that grammar, so that a comma in a quoted display name ("Doe, John"
+// <john@example.org>) does not split it; any other value is split at each
+// comma and its parts are checked later.
 func splitList(vals []string) []string {
 	var out []string
 	for _, v := range vals {
+		if list, err := message.ParseAddressList(v); err == nil && !slices.ContainsFunc(list, func(a *message.Address) bool { return a.IsGroup }) {
+			for _, a := range list {
+				out = append(out, a.String())
+			}
+			continue
+		}
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				out = append(out, s)
