@@ -458,6 +458,14 @@ func (c *Conn) hello(ehlo bool, arg string) {
 		return
 	}
 	name, _, _ := strings.Cut(arg, " ")
+	for i := 0; i < len(name); i++ {
+		// The name ends up in Conn.Hostname and, through Sessions, in
+		// Received: fields and logs: no control characters.
+		if b := name[i]; b < '!' || b == 0x7f {
+			c.reply(501, EnhancedCode{5, 5, 2}, "Control character in %s hostname", c.helloVerb())
+			return
+		}
+	}
 	c.reset()
 	c.helo, c.ehlo = name, ehlo
 	s := c.srv

@@ -57,6 +57,9 @@ func TestServerHostile(t *testing.T) {
 		{name: "SIZE beyond int64 and signed SIZE", steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test> SIZE=99999999999999999999\r\nMAIL FROM:<a@a.test> SIZE=+5\r\nMAIL FROM:<a@a.test> SIZE=123456789012345678901\r\n", []int{250, 552, 501, 501}},
 		}},
+		{name: "control characters in the EHLO name", steps: []step{
+			{"EHLO a\tb\r\nEHLO a\x1b[2Jb\r\nHELO a\x7f\r\nMAIL FROM:<a@a.test>\r\nEHLO ok\r\n", []int{501, 501, 501, 503, 250}},
+		}},
 		{name: "garbage bytes", mod: func(s *Server) { s.MaxErrors = 3 }, steps: []step{
 			{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\x00\x00\x00\r\n\xff\xff\r\n", []int{500, 500, 500, 421}},
 		}, closed: true},
