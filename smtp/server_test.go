@@ -922,19 +922,19 @@ func TestServerDataTimeoutTotal(t *testing.T) {
 				}
 			}()
 			defer func() { close(stop); <-done }()
-			if bdat {
-				// Each chunk is acknowledged until the transfer times out.
-				for {
-					r := c.read()
-					if r.Code != 250 {
-						require.Equal(t, 421, r.Code)
-						assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
-						break
-					}
+			// Each chunk is acknowledged until the transfer times out. The
+			// server closes with the trickle still coming, so the kernel
+			// may reset the connection before the 421 is read: the proof
+			// is that the connection ends at all, long before the trickle.
+			for {
+				r, err := ReadReply(c.br)
+				if err != nil {
+					break
 				}
-			} else {
-				r := c.expect(421)
-				assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
+				if r.Code != 250 || !bdat {
+					require.Equal(t, 421, r.Code)
+					assert.Equal(t, EnhancedCode{4, 4, 2}, r.EnhancedCode)
+				}
 			}
 			require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 10*time.Second, time.Millisecond)
 			assert.Empty(t, rec.messages())
