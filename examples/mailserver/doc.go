@@ -87,6 +87,7 @@
 // rewrites the users file, then fails to listen, and the running one does
 // not see the change until it restarts). Run one server per data
 // directory. -user puts the password on the command line, where other
-// local users may see it in the process list: change it afterwards through
-// a private channel, or use this server on a single-user machine.
+// local users can read it in the process list for as long as the server
+// runs: on a shared machine, start once with -user, stop, and run without
+// it (the users file keeps the user).
 package main
