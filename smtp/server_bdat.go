@@ -191,6 +191,14 @@ func (c *Conn) bdatCmd(arg string) {
 	if err == nil && !b.last {
 		err = errors.New("smtp: BDAT sequence ended early")
 	}
+	if c.srv.LMTP && !b.last {
+		// RFC 2033 §4.2 and RFC 3030 §2: only BDAT LAST earns a reply per
+		// recipient; a chunk failing before it gets one reply, as
+		// the client counts them.
+		c.replyErr(err)
+		c.reset()
+		return
+	}
 	c.finishMessage(status, err)
 }
 

@@ -60,6 +60,14 @@ func TestServerHostile(t *testing.T) {
 		{name: "control characters in the EHLO name", steps: []step{
 			{"EHLO a\tb\r\nEHLO a\x1b[2Jb\r\nHELO a\x7f\r\nMAIL FROM:<a@a.test>\r\nEHLO ok\r\n", []int{501, 501, 501, 503, 250}},
 		}},
+		{name: "LMTP: a failed chunk before LAST gets one reply", mod: func(s *Server) { s.LMTP = true; s.MaxMessageBytes = 5 }, steps: []step{
+			{"LHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nRCPT TO:<c@b.test>\r\nBDAT 10\r\n0123456789BDAT 1 LAST\r\nxNOOP\r\n",
+				[]int{250, 250, 250, 250, 552, 503, 250}},
+		}},
+		{name: "LMTP: a failed LAST chunk gets a reply per recipient", mod: func(s *Server) { s.LMTP = true; s.MaxMessageBytes = 5 }, steps: []step{
+			{"LHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nRCPT TO:<c@b.test>\r\nBDAT 2\r\n01BDAT 8 LAST\r\n23456789NOOP\r\n",
+				[]int{250, 250, 250, 250, 250, 552, 552, 250}},
+		}},
 		{name: "garbage bytes", mod: func(s *Server) { s.MaxErrors = 3 }, steps: []step{
 			{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\x00\x00\x00\r\n\xff\xff\r\n", []int{500, 500, 500, 421}},
 		}, closed: true},
