@@ -81,6 +81,7 @@ type Dovecot struct {
 	Users map[string]string
 
 	doveadm string
+	asRoot  bool // mail processes run as vmail, not as the current user
 	cmd     *exec.Cmd
 	done    chan error
 }
@@ -93,6 +94,9 @@ func (d *Dovecot) MailDir(user string) string { return filepath.Join(d.MailRoot,
 // into a user's mail directory while Dovecot runs.
 func (d *Dovecot) Chown(t testing.TB) {
 	t.Helper()
+	if !d.asRoot {
+		return // everything runs as the current user
+	}
 	if err := chownVmail(d.MailRoot); err != nil {
 		t.Fatal(err)
 	}
@@ -114,18 +118,29 @@ func (d *Dovecot) LogText() string {
 // StartDovecot writes a private configuration, starts Dovecot in the
 // foreground with it, waits until every listener accepts connections and
 // registers a cleanup that stops it (and dumps its log when the test failed).
-// Dovecot runs mail processes as the vmail user, so the test must run as root
-// and vmail must exist; otherwise the test is skipped (or fails under
-// MAILWIRE_REQUIRE_PEERS=1).
+// Run as root, Dovecot runs mail processes as the vmail user, which must
+// exist (otherwise the test is skipped, or fails under
+// MAILWIRE_REQUIRE_PEERS=1); run as another user, every Dovecot process runs
+// as that user.
 func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 	t.Helper()
 	bin := Path(t, "dovecot")
 	doveadm := Path(t, "doveadm")
-	if os.Geteuid() != 0 {
-		Missing(t, "root privileges for dovecot")
-	}
-	if _, err := user.Lookup("vmail"); err != nil {
-		Missing(t, "user vmail (useradd -r -M vmail)")
+	// As root, mail processes run as vmail (Dovecot refuses root for
+	// them). Otherwise, as in CI runners that use sudo only to install,
+	// every Dovecot process runs as the current user.
+	asRoot := os.Geteuid() == 0
+	var self *user.User
+	if asRoot {
+		if _, err := user.Lookup("vmail"); err != nil {
+			Missing(t, "user vmail (useradd -r -M vmail)")
+		}
+	} else {
+		u, err := user.Current()
+		if err != nil {
+			t.Fatalf("StartDovecot: current user: %v", err)
+		}
+		self = u
 	}
 
 	// A short private directory outside t.TempDir(): Dovecot's unix sockets
@@ -147,6 +162,7 @@ func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 		MailRoot: filepath.Join(dir, "mail"),
 		Users:    opts.Users,
 		doveadm:  doveadm,
+		asRoot:   asRoot,
 	}
 	if len(d.Users) == 0 {
 		d.Users = map[string]string{"user": "pass"}
@@ -196,8 +212,10 @@ func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 			}
 		}
 	}
-	if err := chownVmail(d.MailRoot); err != nil {
-		t.Fatal(err)
+	if asRoot {
+		if err := chownVmail(d.MailRoot); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	var conf bytes.Buffer
@@ -246,11 +264,23 @@ func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 		loc = "maildir:{mail}/%n"
 	}
 	w("mail_location = %s", strings.ReplaceAll(loc, "{mail}", d.MailRoot))
-	w("mail_uid = vmail")
-	w("mail_gid = vmail")
-	w("first_valid_uid = 100")
+	mailUser, mailGroup := "vmail", "vmail"
+	if !asRoot {
+		mailUser, mailGroup = self.Uid, self.Gid
+		w("default_internal_user = %s", self.Username)
+		w("default_login_user = %s", self.Username)
+		if g, err := user.LookupGroupId(self.Gid); err == nil {
+			w("default_internal_group = %s", g.Name)
+		}
+		w("first_valid_uid = 0")
+		w("first_valid_gid = 0")
+	} else {
+		w("first_valid_uid = 100")
+	}
+	w("mail_uid = %s", mailUser)
+	w("mail_gid = %s", mailGroup)
 	w("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%n %s/users\n}", dir)
-	w("userdb {\n  driver = static\n  args = uid=vmail gid=vmail home=%s/%%n\n}", d.MailRoot)
+	w("userdb {\n  driver = static\n  args = uid=%s gid=%s home=%s/%%n\n}", mailUser, mailGroup, d.MailRoot)
 
 	tls := opts.TLS || opts.RequireTLS
 	listener := func(name string, port int, ssl bool) {
