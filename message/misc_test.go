@@ -388,6 +388,14 @@ func FuzzWriteField(f *testing.F) {
 				if hasControl(line) {
 					t.Fatalf("control character in %q", line)
 				}
+				// RFC 2047 §2: lines holding the encoded words the
+				// writer made are at most 76 characters, unless a long
+				// run of white space in the value (which folding
+				// keeps) leaves no room.
+				if !strings.Contains(v, "=?") && strings.Contains(line, "=?UTF-8?") && len(line) > 76 &&
+					!(isWSP(line[0]) && isWSP(line[1])) {
+					t.Fatalf("line of %d characters with an encoded word: %q", len(line), line)
+				}
 			}
 			m, err := Read(&out)
 			if err != nil || m.Header.Len() != 1 || len(m.Header.Defects()) > 0 {

@@ -247,3 +247,23 @@ func TestWriterBareCRNoNewField(t *testing.T) {
 		assert.NotContains(t, strings.ReplaceAll(out.String(), "\r\n", ""), "\r")
 	}
 }
+
+func TestFoldWhiteSpaceRun(t *testing.T) {
+	// The run before a folded word stays on the line it ends, but for
+	// the one character that starts the next; the value is unchanged.
+	v := strings.Repeat("word ", 10) + "     " + strings.Repeat("é", 20)
+	out, err := writeOne(t, "Subject", v, false)
+	require.NoError(t, err)
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\r\n\r\n"), "\r\n") {
+		assert.LessOrEqual(t, len(l), PreferredLineLength, "%q", l)
+		if isEncodedWordLine(l) {
+			assert.LessOrEqual(t, len(l), 76, "%q", l)
+		}
+		assert.False(t, strings.HasPrefix(l, "  "), "%q", l)
+	}
+	m, err := Read(strings.NewReader(out))
+	require.NoError(t, err)
+	got, err := DecodeWords(m.Header.Get("Subject"))
+	require.NoError(t, err)
+	assert.Equal(t, v, got)
+}

@@ -202,6 +202,9 @@ func appendField(dst []byte, name, value string, opt WriteOptions) ([]byte, erro
 	if strings.ContainsAny(value, "\r\n") {
 		return dst, fmt.Errorf("field %s: %w", name, ErrNewline)
 	}
+	// As fold does, so that encoded words are sized for the column where
+	// they will start.
+	value = strings.Trim(value, " \t")
 	if hasControl(value) {
 		if nameIn(name, addressFields) || nameIn(name, structuredFields) {
 			return dst, fmt.Errorf("field %s: %w", name, ErrControl)
@@ -313,6 +316,22 @@ func fold(dst []byte, name, value string) ([]byte, error) {
 			limit = encodedLineLength
 		}
 		if lineLen+len(tok) > limit && lineLen > headLen && isWSP(tok[0]) {
+			// A run of white space stays at the end of the line, as far
+			// as the line has room, but for one character, which starts
+			// the next: unfolding gives the same run, and the next line
+			// keeps its room for the word.
+			ws := 0
+			for ws < len(tok) && isWSP(tok[ws]) {
+				ws++
+			}
+			lim := PreferredLineLength
+			if lineHasWord {
+				lim = encodedLineLength
+			}
+			if k := min(ws-1, lim-lineLen); k > 0 {
+				dst = append(dst, tok[:k]...)
+				tok = tok[k:]
+			}
 			dst = append(dst, crlf...)
 			lineStart = len(dst)
 			lineLen = 0
