@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"log/slog"
 	"net"
 	"sync"
@@ -300,29 +301,20 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	defer s.trackListener(&l, false)
-	var delay time.Duration
+	var backoff netutil.AcceptBackoff
 	for {
 		nc, err := l.Accept()
 		if err != nil {
 			if s.inShutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				// Temporary accept failures (such as too many open files):
-				// back off as net/http does.
-				if delay == 0 {
-					delay = 5 * time.Millisecond
-				} else if delay *= 2; delay > time.Second {
-					delay = time.Second
-				}
+			if delay, ok := backoff.Retry(err); ok {
 				s.logf(slog.LevelWarn, "smtp: accept error", "err", err, "retry", delay)
-				time.Sleep(delay)
 				continue
 			}
 			return err
 		}
-		delay = 0
+		backoff.Reset()
 		if max := s.maxConnections(); max > 0 && s.active.Load() >= int64(max) {
 			s.refuse(nc)
 			continue
