@@ -168,16 +168,7 @@ func (h *Header) All() iter.Seq2[string, string] {
 				}
 				b.Write(h.rawName(f))
 				ends = append(ends, int32(b.Len()))
-				v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
-				for len(v) > 0 {
-					k := bytes.IndexAny(v, "\r\n")
-					if k < 0 {
-						b.Write(v)
-						break
-					}
-					b.Write(v[:k])
-					v = v[k+1:]
-				}
+				appendUnfolded(&b, trimWSP(h.buf[f.start+f.colon+1:f.end]))
 			} else {
 				ends = append(ends, int32(b.Len()))
 			}
@@ -264,6 +255,27 @@ func trimBounds(b []byte) (i, j int) {
 		j--
 	}
 	return i, j
+}
+
+// appendUnfolded writes v with its CR and LF bytes removed, as unfold.
+func appendUnfolded(b *strings.Builder, v []byte) {
+	for len(v) > 0 {
+		k := bytes.IndexByte(v, '\n')
+		if k < 0 {
+			k = len(v)
+		}
+		line := v[:k]
+		for {
+			c := bytes.IndexByte(line, '\r')
+			if c < 0 {
+				break
+			}
+			b.Write(line[:c])
+			line = line[c+1:]
+		}
+		b.Write(line)
+		v = v[min(k+1, len(v)):]
+	}
 }
 
 // unfold removes line ends from v, which has no leading or trailing ones.
