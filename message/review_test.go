@@ -267,3 +267,12 @@ func TestFoldWhiteSpaceRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, v, got)
 }
+
+func TestFoldShortFirstTokenOnContinuation(t *testing.T) {
+	// A continuation line that starts with a word shorter than the field
+	// name still folds before the next word that does not fit.
+	v := strings.Repeat("x", 70) + " ab " + strings.Repeat("y", 76)
+	b, err := fold(nil, "X-Long-Name", v)
+	require.NoError(t, err)
+	assert.Equal(t, "X-Long-Name: "+strings.Repeat("x", 70)+"\r\n ab\r\n "+strings.Repeat("y", 76)+"\r\n", string(b))
+}

@@ -335,6 +335,7 @@ func fold(dst []byte, name, value string) ([]byte, error) {
 			dst = append(dst, crlf...)
 			lineStart = len(dst)
 			lineLen = 0
+			headLen = 0 // a later line may fold after its first token
 			lineHasWord = false
 		}
 		lineHasWord = lineHasWord || word
