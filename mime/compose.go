@@ -6,9 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	stdmime "mime"
-	"path"
-	"strings"
 
 	"github.com/mailwire/mailwire/message"
 )
@@ -52,8 +49,17 @@ type Attachment struct {
 	// RFC 2231 encoding when it is not plain ASCII, and as the
 	// Content-Type name parameter for old readers.
 	Filename string
-	// ContentType is the media type; when empty it is guessed from the
-	// file name's extension, else application/octet-stream.
+	// ContentType is the media type, used as given. When it is empty
+	// the type comes from the file name's extension (TypeByFilename),
+	// else from the content (net/http.DetectContentType on its first
+	// 512 bytes), else it is application/octet-stream; the result never
+	// depends on the host's mime.types, so it is the same on every
+	// machine (to use the host's table, set ContentType from the
+	// standard library's mime.TypeByExtension). A guessed text type gets
+	// charset=utf-8 when the content is valid UTF-8 (for a Reader, its
+	// first 32 KiB), as the Text and HTML bodies have, or utf-16be/le
+	// after a byte order mark; a file whose content only looks like
+	// text, in no charset found, is sent as application/octet-stream.
 	ContentType string
 	// ContentID identifies an inline part, without angle brackets; a
 	// random one is made when it is empty.
@@ -62,6 +68,10 @@ type Attachment struct {
 	Data   []byte
 	Reader io.Reader
 }
+
+// sampleSize is how much of an attachment given as a Reader is looked at
+// to choose its type, charset and transfer encoding.
+const sampleSize = 32 << 10
 
 // ErrNoBody is returned by Mail.WriteTo when there is nothing to send.
 var ErrNoBody = errors.New("mime: mail has no body")
@@ -200,25 +210,27 @@ func attachmentNode(a *Attachment, inline bool) (*node, error) {
 	if n.data == nil && n.reader == nil {
 		n.data = []byte{}
 	}
+	// Choose the type and encoding from the content, or from its first
+	// 32 KiB, peeked so that the reader loses nothing.
+	var sample []byte
+	complete := true
+	if n.data != nil {
+		sample = n.data
+	} else {
+		br := bufio.NewReaderSize(n.reader, sampleSize)
+		var err error
+		sample, err = br.Peek(sampleSize)
+		complete = err == io.EOF
+		n.reader = br
+	}
 	ct := a.ContentType
+	var charset string
 	if ct == "" {
-		ct = stdmime.TypeByExtension(strings.ToLower(path.Ext(a.Filename)))
-		if ct == "" {
-			ct = "application/octet-stream"
-		}
+		ct, charset = guessType(a.Filename, sample, complete)
 	}
 	mt, err := ParseMediaType(ct)
 	if err != nil {
 		return nil, fmt.Errorf("mime: attachment %q: bad content type %q", a.Filename, ct)
-	}
-	// Choose the encoding from the content (or its first 32 KiB).
-	var sample []byte
-	if n.data != nil {
-		sample = n.data
-	} else {
-		br := bufio.NewReaderSize(n.reader, 32<<10)
-		sample, _ = br.Peek(32 << 10)
-		n.reader = br
 	}
 	var st Stats
 	st.Write(sample)
@@ -234,6 +246,9 @@ func attachmentNode(a *Attachment, inline bool) (*node, error) {
 	params := map[string]string{}
 	for k, v := range mt.Params {
 		params[k] = v
+	}
+	if charset != "" {
+		params["charset"] = charset
 	}
 	if a.Filename != "" {
 		params["name"] = a.Filename

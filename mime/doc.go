@@ -60,7 +60,12 @@
 // (multipart/alternative), inline images (multipart/related, Content-ID)
 // and attachments (multipart/mixed, with RFC 2231 file names), choosing
 // each part's transfer encoding from its content; SevenBit restricts it to
-// 7bit for relays without 8BITMIME. Boundaries are random and start with
+// 7bit for relays without 8BITMIME. An attachment without a ContentType
+// gets one from its file name (TypeByFilename, a table built into the
+// package), else from its content (net/http.DetectContentType), else
+// application/octet-stream, with charset=utf-8 on text that is valid
+// UTF-8; the host's mime.types is never read, so a program composes the
+// same mail on every machine. Boundaries are random and start with
 // "=_", which quoted-printable and base64 cannot produce, and the
 // quoted-printable encoder never starts a line with "-", so a boundary can
 // never collide with encoded content. MultipartWriter writes a multipart

@@ -144,3 +144,16 @@ func ExampleAnalyze() {
 	fmt.Println(s.Is7bit(), s.LongestLine, s.Encoding(true, false))
 	// Output: false 1200 quoted-printable
 }
+
+// The built-in table gives the same answer on every host.
+func ExampleTypeByFilename() {
+	for _, name := range []string{"go.mod", "Report.PDF", "photo.heic", "slides.pptx", "Makefile"} {
+		fmt.Printf("%s: %q\n", name, mime.TypeByFilename(name))
+	}
+	// Output:
+	// go.mod: "text/plain"
+	// Report.PDF: "application/pdf"
+	// photo.heic: "image/heic"
+	// slides.pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	// Makefile: ""
+}
