@@ -265,13 +265,12 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 			h.Add("Message-ID", message.NewMessageID(s.sys.cfg.Hostname))
 		}
 	}
+	// The message's own header follows, so no blank line ends these fields.
 	var b bytes.Buffer
-	if _, err := h.WriteTo(&b); err != nil {
+	if _, err := h.WriteFields(&b); err != nil {
 		return nil, err
 	}
-	// WriteTo ends the header with the blank line; the message's own
-	// header follows instead.
-	return bytes.TrimSuffix(b.Bytes(), []byte("\r\n")), nil
+	return b.Bytes(), nil
 }
 
 func (s *session) Reset() {
