@@ -18,16 +18,29 @@ const (
 	DefaultTTL         = 5 * time.Minute
 	DefaultNegativeTTL = time.Minute
 	DefaultMaxEntries  = 10000
+	// DefaultMinTTL and DefaultMaxTTL bound the record TTLs reported by
+	// a TTLResolver: a zero TTL still spares the servers a burst of
+	// identical queries, and a day-long TTL does not hide a changed MX
+	// for long.
+	DefaultMinTTL = 5 * time.Second
+	DefaultMaxTTL = time.Hour
 )
 
 // Cache is a Resolver that remembers the answers of another Resolver.
 //
-// *net.Resolver does not report the TTLs of the records it returns, so a
-// Cache cannot honour them: it keeps a positive answer for TTL and a "no
-// such records" answer (NXDOMAIN or NODATA) for NegativeTTL, the same for
-// every name. Keep them shorter than the TTLs of the zones you send to (a
-// few minutes) so a changed MX is picked up soon. Temporary failures
-// (SERVFAIL, timeouts) are never cached, so a queue's retry asks again.
+// When Resolver is a TTLResolver, such as *Client, the Cache honours the
+// TTLs of the records, kept between MinTTL and MaxTTL, and keeps a "no
+// such records" answer (NXDOMAIN or NODATA) for the negative TTL derived
+// from the SOA record of the reply (RFC 2308 §5), bounded the same way; a
+// negative answer without SOA is not cached (RFC 2308 §5). TTL is then
+// unused, and NegativeTTL only disables negative caching when negative.
+//
+// *net.Resolver does not report the TTLs of the records it returns, so
+// with other Resolvers a Cache keeps a positive answer for TTL and a "no
+// such records" answer for NegativeTTL, the same for every name. Keep
+// them shorter than the TTLs of the zones you send to (a few minutes) so a
+// changed MX is picked up soon. Temporary failures (SERVFAIL, timeouts)
+// are never cached, so a queue's retry asks again.
 //
 // The cache holds at most MaxEntries answers and evicts the least recently
 // used. Concurrent misses for the same name each query the Resolver. Set the
@@ -37,6 +50,10 @@ type Cache struct {
 	TTL         time.Duration // 0 means DefaultTTL
 	NegativeTTL time.Duration // 0 means DefaultNegativeTTL; negative disables negative caching
 	MaxEntries  int           // 0 means DefaultMaxEntries
+	// MinTTL and MaxTTL bound the TTLs reported by a TTLResolver; 0
+	// means DefaultMinTTL and DefaultMaxTTL.
+	MinTTL time.Duration
+	MaxTTL time.Duration
 	// Now returns the current time; nil means time.Now. Tests set it.
 	Now func() time.Time
 
@@ -59,8 +76,13 @@ type cacheEntry struct {
 
 // LookupMX implements Resolver.
 func (c *Cache) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
-	v, err := cached(c, cacheKey{"mx", foldName(name)}, func() ([]*net.MX, error) {
-		return c.resolver().LookupMX(ctx, name)
+	v, err := cached(c, cacheKey{"mx", foldName(name)}, func() ([]*net.MX, time.Duration, bool, error) {
+		if r, ok := c.resolver().(TTLResolver); ok {
+			v, ttl, err := r.LookupMXTTL(ctx, name)
+			return v, ttl, true, err
+		}
+		v, err := c.resolver().LookupMX(ctx, name)
+		return v, 0, false, err
 	})
 	// Copies, so callers cannot change the cached records.
 	mxs := make([]*net.MX, len(v))
@@ -74,16 +96,26 @@ func (c *Cache) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 
 // LookupNetIP implements Resolver.
 func (c *Cache) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
-	v, err := cached(c, cacheKey{network, foldName(host)}, func() ([]netip.Addr, error) {
-		return c.resolver().LookupNetIP(ctx, network, host)
+	v, err := cached(c, cacheKey{network, foldName(host)}, func() ([]netip.Addr, time.Duration, bool, error) {
+		if r, ok := c.resolver().(TTLResolver); ok {
+			v, ttl, err := r.LookupNetIPTTL(ctx, network, host)
+			return v, ttl, true, err
+		}
+		v, err := c.resolver().LookupNetIP(ctx, network, host)
+		return v, 0, false, err
 	})
 	return slices.Clone(v), err
 }
 
 // LookupTXT implements Resolver.
 func (c *Cache) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	v, err := cached(c, cacheKey{"txt", foldName(name)}, func() ([]string, error) {
-		return c.resolver().LookupTXT(ctx, name)
+	v, err := cached(c, cacheKey{"txt", foldName(name)}, func() ([]string, time.Duration, bool, error) {
+		if r, ok := c.resolver().(TTLResolver); ok {
+			v, ttl, err := r.LookupTXTTTL(ctx, name)
+			return v, ttl, true, err
+		}
+		v, err := c.resolver().LookupTXT(ctx, name)
+		return v, 0, false, err
 	})
 	return slices.Clone(v), err
 }
@@ -120,7 +152,26 @@ func (c *Cache) now() time.Time {
 
 func foldName(name string) string { return rooted(strings.ToLower(name)) }
 
-func cached[T any](c *Cache, k cacheKey, fetch func() (T, error)) (T, error) {
+// ttlFor returns how long to keep an answer: for a TTLResolver's answer
+// (reported true), its TTL bounded by MinTTL and MaxTTL.
+func (c *Cache) ttlFor(ttl time.Duration, reported bool, err error) time.Duration {
+	minTTL, maxTTL := cmp.Or(c.MinTTL, DefaultMinTTL), cmp.Or(c.MaxTTL, DefaultMaxTTL)
+	switch {
+	case err == nil && reported:
+		return min(max(ttl, minTTL), maxTTL)
+	case err == nil:
+		return cmp.Or(c.TTL, DefaultTTL)
+	case !isNotFound(err) || c.NegativeTTL < 0:
+		return 0
+	case reported && ttl <= 0:
+		return 0 // RFC 2308 §5: no SOA, do not cache
+	case reported:
+		return min(max(ttl, minTTL), maxTTL)
+	}
+	return cmp.Or(c.NegativeTTL, DefaultNegativeTTL)
+}
+
+func cached[T any](c *Cache, k cacheKey, fetch func() (T, time.Duration, bool, error)) (T, error) {
 	c.mu.Lock()
 	if el, ok := c.entries[k]; ok {
 		e := el.Value.(*cacheEntry)
@@ -134,14 +185,8 @@ func cached[T any](c *Cache, k cacheKey, fetch func() (T, error)) (T, error) {
 	}
 	c.mu.Unlock()
 
-	v, err := fetch()
-	var ttl time.Duration
-	switch {
-	case err == nil:
-		ttl = cmp.Or(c.TTL, DefaultTTL)
-	case isNotFound(err):
-		ttl = cmp.Or(c.NegativeTTL, DefaultNegativeTTL)
-	}
+	v, rttl, reported, err := fetch()
+	ttl := c.ttlFor(rttl, reported, err)
 	if ttl <= 0 {
 		return v, err
 	}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,17 @@ import (
 // startDnsmasq runs dnsmasq on a free loopback port serving a local zone
 // under .test, and returns a Go resolver pointed at it.
 func startDnsmasq(t *testing.T) *net.Resolver {
+	t.Helper()
+	addr := startDnsmasqAddr(t)
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+}
+
+// startDnsmasqAddr runs dnsmasq as startDnsmasq does, with extra
+// arguments, and returns its address.
+func startDnsmasqAddr(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin := peer.Path(t, "dnsmasq")
 	port := peer.FreePort(t)
@@ -41,6 +53,7 @@ func startDnsmasq(t *testing.T) *net.Resolver {
 		"--txt-record=example.test,v=spf1 -all",
 		"--txt-record=_dmarc.example.test,v=DMARC1; ,p=reject",
 	)
+	cmd.Args = append(cmd.Args, extra...)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
@@ -53,10 +66,7 @@ func startDnsmasq(t *testing.T) *net.Resolver {
 	})
 	addr := peer.Addr(port)
 	peer.WaitListening(t, addr, 10*time.Second)
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, network, addr)
-	}}
+	return addr
 }
 
 func TestDnsmasq(t *testing.T) {
@@ -184,4 +194,61 @@ func TestDnsmasqAgreesWithDnsmxtest(t *testing.T) {
 			assert.Equal(t, q(real), q(fake), name)
 		}
 	}
+}
+
+// Client against dnsmasq: TTLs from --local-ttl, and the same outcomes
+// as through *net.Resolver.
+func TestDnsmasqClient(t *testing.T) {
+	addr := startDnsmasqAddr(t, "--local-ttl=77")
+	c := &Client{Servers: []string{addr}}
+	ctx := testCtx(t)
+
+	ips, ttl, err := c.LookupNetIPTTL(ctx, "ip", "mx1.example.test")
+	require.NoError(t, err)
+	assert.Equal(t, addrs("2001:db8::25", "192.0.2.25"), ips)
+	assert.Equal(t, 77*time.Second, ttl)
+
+	mxs, ttl, err := c.LookupMXTTL(ctx, "example.test")
+	require.NoError(t, err)
+	assert.Len(t, mxs, 3)
+	assert.Equal(t, 77*time.Second, ttl)
+
+	txts, _, err := c.LookupTXTTTL(ctx, "_dmarc.example.test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"v=DMARC1; p=reject"}, txts)
+
+	_, ttl, err = c.LookupMXTTL(ctx, "nothing.test")
+	require.True(t, isNotFound(err), "%v", err)
+	assert.Zero(t, ttl, "dnsmasq sends no SOA for --local names")
+
+	hosts, err := (&Locator{Resolver: c}).Locate(ctx, "implicit.test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"implicit.test/0: 192.0.2.80"}, summary(hosts))
+	_, err = (&Locator{Resolver: c}).Locate(ctx, "nullmx.test")
+	requireKind(t, err, ErrNullMX, false)
+	_, err = (&Locator{Resolver: c}).Locate(ctx, "nothing.test")
+	requireKind(t, err, ErrNoSuchDomain, false)
+
+	// The cache honours dnsmasq's TTL.
+	clk := newClock()
+	cc := &countingClient{Client: c}
+	cache := &Cache{Resolver: cc, Now: clk.Now}
+	for _, step := range []time.Duration{0, 76 * time.Second, time.Second} {
+		clk.Advance(step)
+		got, err := cache.LookupNetIP(ctx, "ip4", "mx2.example.test")
+		require.NoError(t, err)
+		assert.Equal(t, addrs("192.0.2.26"), got)
+	}
+	assert.Equal(t, int32(2), cc.n.Load(), "asked again once 77 s passed")
+}
+
+// countingClient counts the address lookups reaching the Client.
+type countingClient struct {
+	*Client
+	n atomic.Int32
+}
+
+func (c *countingClient) LookupNetIPTTL(ctx context.Context, network, host string) ([]netip.Addr, time.Duration, error) {
+	c.n.Add(1)
+	return c.Client.LookupNetIPTTL(ctx, network, host)
 }

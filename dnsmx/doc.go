@@ -57,18 +57,34 @@
 // The Resolver interface is the part of *net.Resolver that delivery needs,
 // so net.DefaultResolver, a &net.Resolver{PreferGo: true, Dial: ...} aimed
 // at a chosen server, and the test server of package dnsmxtest all serve.
-// Cache wraps a Resolver and is one itself. Since *net.Resolver does not
-// report TTLs, Cache keeps answers for a configured TTL (default 5 minutes)
-// and "not found" answers for a configured negative TTL (default 1 minute),
-// never caches temporary failures, and holds a bounded number of answers
-// (least recently used evicted first).
+//
+// Client is a Resolver that speaks DNS itself (RFC 1035) and reports
+// record TTLs through the TTLResolver interface: UDP with EDNS(0) (RFC
+// 6891, 1232 octets), a TCP retry when the reply is truncated (RFC 7766
+// §5), random query IDs, replies checked against the ID and question (RFC
+// 5452 §9.1), CNAME chains followed within the answer, and the
+// negative-caching TTL of RFC 2308 §5 taken from the SOA of NXDOMAIN and
+// NODATA replies. Its errors are *net.DNSError values flagged as those of
+// *net.Resolver are, so Locator and IsTemporary treat them alike. Servers
+// default to the nameserver lines of /etc/resolv.conf.
+//
+// Cache wraps a Resolver and is one itself. With a TTLResolver it keeps
+// each answer for its record TTL and each "not found" answer for its SOA
+// negative TTL, bounded by MinTTL (default 5 s) and MaxTTL (default 1
+// hour); a negative answer without SOA is not cached. *net.Resolver does
+// not report TTLs, so with it Cache keeps answers for a configured TTL
+// (default 5 minutes) and "not found" answers for a configured negative
+// TTL (default 1 minute). Either way it never caches temporary failures
+// and holds a bounded number of answers (least recently used evicted
+// first).
 //
 // # Not implemented
 //
 // DANE and MTA-STS (RFC 7672, RFC 8461: policy on top of the hosts found
 // here), DNSSEC validation, SRV-based submission lookup (RFC 6186), record
-// TTLs (see above), Happy Eyeballs interleaving of families (RFC 8305), and
-// general address literals with tags other than IPv6 (RFC 5321 §4.1.3).
+// TTLs through *net.Resolver (use Client), DNS over TLS or HTTPS,
+// resolv.conf options other than nameserver, Happy Eyeballs interleaving
+// of families (RFC 8305), and general address literals with tags other than IPv6 (RFC 5321 §4.1.3).
 // MX targets that are CNAMEs are followed although RFC 5321 §5.1 puts
 // them outside the standard. A null MX found beside other MX records, which
 // RFC 7505 §3 forbids, is skipped and the other records are used.

@@ -127,6 +127,43 @@ func ExampleCache() {
 	// Output: 1 3
 }
 
+func ExampleClient() {
+	srv := &dnsmxtest.Server{Zone: dnsmxtest.Zone{
+		"example.test": {
+			dnsmxtest.SOA("ns.example.test", "hostmaster.example.test", 60),
+			dnsmxtest.MX(10, "mx.example.test").WithTTL(3600),
+		},
+		"mx.example.test": {dnsmxtest.A("192.0.2.25").WithTTL(600)},
+	}}
+	if err := srv.Start(); err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+
+	// The zero Client asks the servers of /etc/resolv.conf.
+	c := &dnsmx.Client{Servers: []string{srv.Addr()}}
+	ctx := context.Background()
+	mxs, ttl, err := c.LookupMXTTL(ctx, "example.test")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(mxs[0].Host, mxs[0].Pref, ttl)
+	_, ttl, err = c.LookupMXTTL(ctx, "nothing.example.test")
+	fmt.Println(dnsmx.IsTemporary(err), ttl) // negative TTL from the SOA
+
+	// A Cache over a Client keeps answers as long as their TTLs say.
+	l := dnsmx.Locator{Resolver: &dnsmx.Cache{Resolver: c}}
+	hosts, err := l.Locate(ctx, "example.test")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(hosts[0].Name, hosts[0].Addrs)
+	// Output:
+	// mx.example.test. 10 1h0m0s
+	// false 1m0s
+	// mx.example.test [192.0.2.25]
+}
+
 func ExampleNormalize() {
 	for _, d := range []string{"Example.COM.", "Bücher.example", "例え.テスト", "bad_name.example"} {
 		n, err := dnsmx.Normalize(d)

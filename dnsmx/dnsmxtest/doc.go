@@ -22,8 +22,11 @@
 // 512 octets, or than the client's EDNS(0) buffer capped at MaxUDPSize, is
 // sent truncated so the client retries over TCP (RFC 1035 §4.2, RFC 6891,
 // RFC 7766). Malformed queries get FORMERR, or no answer when even the
-// header is unreadable.
+// header is unreadable. NXDOMAIN and NODATA answers carry, in the
+// authority section, the SOA record of the closest enclosing name that has
+// one (see SOA), with TTL the smaller of its TTL and MINIMUM (RFC 2308
+// §3), so negative caching can be tested.
 //
-// Not implemented: DNSSEC, zone transfers, wildcards, delegation, SOA
-// records in negative answers, dynamic update, and EDNS options.
+// Not implemented: DNSSEC, zone transfers, wildcards, delegation, dynamic
+// update, and EDNS options.
 package dnsmxtest

@@ -303,6 +303,10 @@ func (s *Server) answer(query []byte, udp bool) []byte {
 	s.mu.Lock()
 	s.queries[queryKey{qname, q.Type}]++
 	answers, rcode, drop := s.resolve(q.Name, q.Type)
+	var soa []dnsmessage.Resource
+	if !drop && (rcode == dnsmessage.RCodeNameError || rcode == dnsmessage.RCodeSuccess && !hasType(answers, q.Type)) {
+		soa = s.soaFor(answers, q.Name)
+	}
 	s.mu.Unlock()
 	if drop {
 		return nil
@@ -310,6 +314,7 @@ func (s *Server) answer(query []byte, udp bool) []byte {
 	resp.Header.Authoritative = true
 	resp.Header.RCode = rcode
 	resp.Answers = answers
+	resp.Authorities = soa
 	return pack(&resp, limit)
 }
 
@@ -358,6 +363,45 @@ func (s *Server) resolve(qname dnsmessage.Name, qtype dnsmessage.Type) (answers 
 	}
 	// CNAME loop or chain too long.
 	return nil, dnsmessage.RCodeServerFailure, false
+}
+
+// hasType reports whether answers hold a record of type t.
+func hasType(answers []dnsmessage.Resource, t dnsmessage.Type) bool {
+	for _, rr := range answers {
+		if rr.Header.Type == t || t == dnsmessage.TypeALL {
+			return true
+		}
+	}
+	return false
+}
+
+// soaFor returns the SOA for a negative answer (RFC 2308 §3): that of the
+// closest enclosing name of the last owner in the CNAME chain, with TTL
+// min(TTL, MINIMUM). Called with s.mu held.
+func (s *Server) soaFor(answers []dnsmessage.Resource, qname dnsmessage.Name) []dnsmessage.Resource {
+	owner := strings.ToLower(qname.String())
+	if n := len(answers); n > 0 {
+		if c, ok := answers[n-1].Body.(*dnsmessage.CNAMEResource); ok {
+			owner = strings.ToLower(c.CNAME.String())
+		}
+	}
+	for {
+		for _, rr := range s.zone[owner] {
+			if soa, ok := rr.Body.(*dnsmessage.SOAResource); ok {
+				res := resource(name(owner), rr)
+				res.Header.TTL = min(res.Header.TTL, soa.MinTTL)
+				return []dnsmessage.Resource{res}
+			}
+		}
+		if owner == "." {
+			return nil
+		}
+		_, rest, ok := strings.Cut(owner, ".")
+		if !ok || rest == "" {
+			rest = "."
+		}
+		owner = rest
+	}
 }
 
 // hasBelow reports whether some zone name is a subdomain of key. Called

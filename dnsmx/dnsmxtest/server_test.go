@@ -386,3 +386,53 @@ func FuzzAnswer(f *testing.F) {
 		}
 	})
 }
+
+// RFC 2308 §3: negative answers carry the SOA of the enclosing zone, with
+// TTL min(SOA TTL, MINIMUM).
+func TestNegativeAnswersCarrySOA(t *testing.T) {
+	srv := NewServer(t, Zone{
+		"zone.test":       {SOA("ns.zone.test", "hostmaster.zone.test", 30).WithTTL(600), MX(10, "mx.zone.test")},
+		"mx.zone.test":    {A("192.0.2.1")},
+		"cname.zone.test": {CNAME("gone.zone.test")},
+		"other.test":      {A("192.0.2.2")},
+	})
+	for _, tc := range []struct {
+		name  string
+		typ   dnsmessage.Type
+		rcode dnsmessage.RCode
+		soa   bool
+	}{
+		{"nothing.zone.test.", dnsmessage.TypeA, dnsmessage.RCodeNameError, true},
+		{"mx.zone.test.", dnsmessage.TypeMX, dnsmessage.RCodeSuccess, true},
+		{"cname.zone.test.", dnsmessage.TypeA, dnsmessage.RCodeNameError, true},
+		{"mx.zone.test.", dnsmessage.TypeA, dnsmessage.RCodeSuccess, false},
+		{"nothing.other.test.", dnsmessage.TypeA, dnsmessage.RCodeNameError, false},
+	} {
+		t.Run(tc.name+tc.typ.String(), func(t *testing.T) {
+			q := dnsmessage.Message{Header: dnsmessage.Header{ID: 9, RecursionDesired: true},
+				Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(tc.name), Type: tc.typ, Class: dnsmessage.ClassINET}}}
+			b, err := q.Pack()
+			require.NoError(t, err)
+			conn, err := net.Dial("udp", srv.Addr())
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.SetDeadline(time.Now().Add(5*time.Second)))
+			_, err = conn.Write(b)
+			require.NoError(t, err)
+			buf := make([]byte, 1500)
+			n, err := conn.Read(buf)
+			require.NoError(t, err)
+			var m dnsmessage.Message
+			require.NoError(t, m.Unpack(buf[:n]))
+			assert.Equal(t, tc.rcode, m.RCode)
+			if !tc.soa {
+				assert.Empty(t, m.Authorities)
+				return
+			}
+			require.Len(t, m.Authorities, 1)
+			assert.Equal(t, "zone.test.", m.Authorities[0].Header.Name.String())
+			assert.Equal(t, uint32(30), m.Authorities[0].Header.TTL)
+			assert.Equal(t, uint32(30), m.Authorities[0].Body.(*dnsmessage.SOAResource).MinTTL)
+		})
+	}
+}

@@ -141,6 +141,16 @@ func NS(host string) Record {
 	return Record{Body: &dnsmessage.NSResource{NS: name(host)}}
 }
 
+// SOA returns an SOA record whose MINIMUM field is minimum. When a query
+// ends in NXDOMAIN or NODATA, the server puts the SOA of the closest
+// enclosing name that has one into the authority section, with TTL the
+// smaller of the record's TTL and minimum, as RFC 2308 §3 asks, so that
+// clients can cache the negative answer (RFC 2308 §5).
+func SOA(ns, mbox string, minimum uint32) Record {
+	return Record{Body: &dnsmessage.SOAResource{NS: name(ns), MBox: name(mbox), Serial: 1,
+		Refresh: 3600, Retry: 600, Expire: 86400, MinTTL: minimum}}
+}
+
 // ServFail makes queries for the name fail with SERVFAIL, for the given
 // types only or, with none, for all types.
 func ServFail(types ...dnsmessage.Type) Record {
