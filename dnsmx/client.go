@@ -475,7 +475,7 @@ func (r *reply) result(name, server string) ([]dnsmessage.ResourceBody, time.Dur
 	owner := r.q.Name
 	var ttl uint32 = 1<<32 - 1
 	var rrs []dnsmessage.ResourceBody
-	for range maxCNAMEs {
+	for i := 0; ; i++ {
 		var cname *dnsmessage.Resource
 		for i, rr := range r.answers {
 			if !sameName(rr.Header.Name, owner) {
@@ -490,6 +490,10 @@ func (r *reply) result(name, server string) ([]dnsmessage.ResourceBody, time.Dur
 		}
 		if len(rrs) > 0 || cname == nil {
 			break
+		}
+		if i == maxCNAMEs {
+			// A loop, or a chain too long to follow.
+			return nil, 0, &net.DNSError{Err: "too many CNAMEs", Name: name, Server: server, IsTemporary: true}
 		}
 		ttl = min(ttl, cname.Header.TTL)
 		owner = cname.Body.(*dnsmessage.CNAMEResource).CNAME

@@ -2,6 +2,7 @@ package dnsmx
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -394,4 +395,55 @@ func FuzzParseReply(f *testing.F) {
 			t.Fatalf("error of type %T", err)
 		}
 	})
+}
+
+// The CNAME chain followed within one answer is bounded; a loop is a
+// temporary error, like the SERVFAIL a recursive resolver gives.
+func TestClientCNAMELimit(t *testing.T) {
+	chain := func(n int, loop bool) func(q dnsmessage.Message) []dnsmessage.Message {
+		return func(q dnsmessage.Message) []dnsmessage.Message {
+			m := answerTo(q, [4]byte{192, 0, 2, 9})
+			owner := q.Questions[0].Name
+			var rrs []dnsmessage.Resource
+			for i := range n {
+				target := dnsmessage.MustNewName(fmt.Sprintf("c%d.test.", i))
+				if loop && i == n-1 {
+					target = q.Questions[0].Name
+				}
+				rrs = append(rrs, dnsmessage.Resource{
+					Header: dnsmessage.ResourceHeader{Name: owner, Type: dnsmessage.TypeCNAME, Class: dnsmessage.ClassINET, TTL: 60},
+					Body:   &dnsmessage.CNAMEResource{CNAME: target},
+				})
+				owner = target
+			}
+			m.Answers[0].Header.Name = owner
+			if loop {
+				m.Answers[0].Header.Name = dnsmessage.MustNewName("elsewhere.test.")
+			}
+			m.Answers = append(rrs, m.Answers...)
+			return []dnsmessage.Message{m}
+		}
+	}
+	ctx := testCtx(t)
+	c := &Client{Servers: []string{fakeServer(t, chain(maxCNAMEs, false))}, Attempts: 1}
+	ips, err := c.LookupNetIP(ctx, "ip4", "start.test")
+	require.NoError(t, err)
+	assert.Equal(t, addrs("192.0.2.9"), ips)
+
+	for _, loop := range []bool{false, true} {
+		c = &Client{Servers: []string{fakeServer(t, chain(maxCNAMEs+1, loop))}, Attempts: 1}
+		ips, err = c.LookupNetIP(ctx, "ip4", "start.test")
+		require.Error(t, err, "loop %v: %v", loop, ips)
+		assert.True(t, IsTemporary(err), "%v", err)
+	}
+}
+
+// EDNS(0) lets answers up to 1232 octets come over UDP (RFC 6891).
+func TestClientEDNS(t *testing.T) {
+	srv := dnsmxtest.NewServer(t, dnsmxtest.Zone{"medium.test": {dnsmxtest.TXT(strings.Repeat("y", 900))}})
+	c := &Client{Servers: []string{srv.Addr()}}
+	txts, err := c.LookupTXT(testCtx(t), "medium.test")
+	require.NoError(t, err)
+	assert.Equal(t, []string{strings.Repeat("y", 900)}, txts)
+	assert.Equal(t, 1, srv.Queries("medium.test", dnsmessage.TypeTXT), "no TCP retry needed")
 }
