@@ -1,6 +1,7 @@
 package dnsmx
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -446,4 +447,34 @@ func TestClientEDNS(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{strings.Repeat("y", 900)}, txts)
 	assert.Equal(t, 1, srv.Queries("medium.test", dnsmessage.TypeTXT), "no TCP retry needed")
+}
+
+// A UDP reply longer than the read buffer (maxUDPReply) is cut, fails to
+// parse and counts as a temporary failure rather than a partial answer.
+func TestClientOversizedUDPReply(t *testing.T) {
+	addr := fakeServer(t, func(q dnsmessage.Message) []dnsmessage.Message {
+		m := answerTo(q, [4]byte{})
+		m.Answers = nil
+		for range 4 {
+			m.Answers = append(m.Answers, dnsmessage.Resource{
+				Header: dnsmessage.ResourceHeader{Name: q.Questions[0].Name, Type: dnsmessage.TypeTXT, Class: dnsmessage.ClassINET, TTL: 60},
+				Body:   &dnsmessage.TXTResource{TXT: []string{strings.Repeat("z", 255), strings.Repeat("z", 255), strings.Repeat("z", 255), strings.Repeat("z", 255)}},
+			})
+		}
+		return []dnsmessage.Message{m}
+	})
+	c := &Client{Servers: []string{addr}, Attempts: 1}
+	_, err := c.LookupTXT(testCtx(t), "big.test")
+	require.Error(t, err)
+	assert.True(t, IsTemporary(err), "%v", err)
+}
+
+// A cancelled context ends the lookup with a temporary error.
+func TestClientCancelled(t *testing.T) {
+	c, _ := ttlClient(t)
+	ctx, cancel := context.WithCancel(testCtx(t))
+	cancel()
+	_, err := c.LookupMX(ctx, "ttl.test")
+	require.Error(t, err)
+	assert.True(t, IsTemporary(err))
 }
