@@ -42,3 +42,26 @@ func BenchmarkLocateDNS(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLookupMX compares one MX query over loopback UDP through Client
+// and through Go's resolver.
+func BenchmarkLookupMX(b *testing.B) {
+	srv := dnsmxtest.NewServer(b, zone)
+	ctx := context.Background()
+	for _, r := range []struct {
+		name string
+		r    Resolver
+	}{
+		{"client", &Client{Servers: []string{srv.Addr()}}},
+		{"net.Resolver", srv.Resolver()},
+	} {
+		b.Run(r.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.r.LookupMX(ctx, "sorted.test."); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

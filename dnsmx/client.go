@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -297,7 +298,9 @@ func (c *Client) exchangeOver(ctx context.Context, network, server string, q dns
 	if _, err := conn.Write(query); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
-	buf := make([]byte, maxUDPReply)
+	bp := udpBufs.Get().(*[]byte)
+	defer udpBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := conn.Read(buf)
 		if err != nil {
@@ -348,6 +351,10 @@ func newQuery(q dnsmessage.Question, edns bool) (uint16, []byte, error) {
 	msg, err := b.Finish()
 	return id, msg, err
 }
+
+// udpBufs holds read buffers for UDP replies; parseReply copies what it
+// keeps, so a buffer is free again once the reply is parsed.
+var udpBufs = sync.Pool{New: func() any { b := make([]byte, maxUDPReply); return &b }}
 
 var errMismatch = errors.New("reply does not match the query")
 
