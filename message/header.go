@@ -16,11 +16,15 @@ import (
 // share memory); use Clone. Reading methods may be called from several
 // goroutines at once; editing needs exclusive access.
 type Header struct {
-	buf     []byte       // raw bytes of the fields that were read
-	f       []field      // fields in order
-	added   []addedField // names and values of fields added by Add and Set
-	sep     []byte       // the blank line that ended the header, as read
-	parsed  bool         // read from input (sep is then meaningful)
+	buf    []byte       // raw bytes of the fields that were read
+	f      []field      // fields in order
+	added  []addedField // names and values of fields added by Add and Set
+	sep    []byte       // the blank line that ended the header, as read
+	parsed bool         // read from input (sep is then meaningful)
+	// crlfs counts the lines in buf that end in CRLF. When buf holds no
+	// other CR, every CR ends a line, which lets unfolding look for LF
+	// alone.
+	crlfs   int32
 	defects []Defect
 }
 
@@ -156,37 +160,35 @@ func (h *Header) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		// The names and unfolded values of the fields read are written
 		// into one string, which is never longer than the raw bytes, and
-		// handed out as substrings: one allocation, not two a field.
+		// handed out as substrings: one allocation, not two a field. The
+		// bytes a Builder has written never change, so a field can be
+		// handed out as soon as it is written.
 		var b strings.Builder
-		var stack [128]int32
-		ends := stack[:0] // end of each name and value in b
-		for i := range h.f {
-			f := &h.f[i]
-			if f.add == 0 && f.colon >= 0 {
+		onlyCRLF := int(h.crlfs) == bytes.Count(h.buf, cr)
+		fs := h.f // as it is now, whatever the loop body does to h
+		for i := range fs {
+			f := &fs[i]
+			var name, value string
+			switch {
+			case f.add > 0:
+				a := h.addedOf(f)
+				name, value = a.name, a.value
+			case f.colon >= 0:
 				if b.Cap() == 0 {
 					b.Grow(len(h.buf))
 				}
+				from := b.Len()
 				b.Write(h.rawName(f))
-				ends = append(ends, int32(b.Len()))
-				appendUnfolded(&b, trimWSP(h.buf[f.start+f.colon+1:f.end]))
-			} else {
-				ends = append(ends, int32(b.Len()))
+				n := b.Len()
+				v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
+				if onlyCRLF {
+					appendUnfoldedLF(&b, v)
+				} else {
+					appendUnfolded(&b, v)
+				}
+				s := b.String()
+				name, value = s[from:n], s[n:]
 			}
-			ends = append(ends, int32(b.Len()))
-		}
-		str := b.String()
-		from := 0
-		for i := range h.f {
-			f := &h.f[i]
-			var name, value string
-			if f.add > 0 {
-				a := h.addedOf(f)
-				name, value = a.name, a.value
-			} else {
-				n, v := int(ends[2*i]), int(ends[2*i+1])
-				name, value = str[from:n], str[n:v]
-			}
-			from = int(ends[2*i+1])
 			if !yield(name, value) {
 				return
 			}
@@ -255,6 +257,24 @@ func trimBounds(b []byte) (i, j int) {
 		j--
 	}
 	return i, j
+}
+
+// appendUnfoldedLF is appendUnfolded for a v whose every CR is followed by
+// an LF, as in a header read whose only CRs end lines.
+func appendUnfoldedLF(b *strings.Builder, v []byte) {
+	for {
+		k := bytes.IndexByte(v, '\n')
+		if k < 0 {
+			b.Write(v)
+			return
+		}
+		e := k
+		if e > 0 && v[e-1] == '\r' {
+			e--
+		}
+		b.Write(v[:e])
+		v = v[k+1:]
+	}
 }
 
 // appendUnfolded writes v with its CR and LF bytes removed, as unfold.
@@ -407,6 +427,7 @@ func (h *Header) Clone() *Header {
 		sep:     bytes.Clone(h.sep),
 		parsed:  h.parsed,
 		defects: append([]Defect(nil), h.defects...),
+		crlfs:   h.crlfs,
 	}
 	return c
 }

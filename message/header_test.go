@@ -232,12 +232,37 @@ func TestZeroHeader(t *testing.T) {
 	assert.Equal(t, "\r\n", out.String())
 }
 
+// checkAll checks that All yields what Field does, and that it stops when
+// asked to.
+func checkAll(t *testing.T, h *Header) {
+	t.Helper()
+	k := 0
+	for name, value := range h.All() {
+		if f := h.Field(k); f.Name != name || f.Value != value {
+			t.Fatalf("All field %d: %q %q, Field %q %q", k, name, value, f.Name, f.Value)
+		}
+		k++
+	}
+	if k != h.Len() {
+		t.Fatalf("All yielded %d fields of %d", k, h.Len())
+	}
+	k = 0
+	for range h.All() {
+		k++
+		break
+	}
+	if h.Len() > 0 && k != 1 {
+		t.Fatalf("All went on after a break")
+	}
+}
+
 func FuzzReadHeader(f *testing.F) {
 	f.Add([]byte(sampleMsg))
 	f.Add([]byte(strings.ReplaceAll(sampleMsg, "\r\n", "\n")))
 	f.Add([]byte(" x\r\nA: 1\r\n\r\n"))
 	f.Add([]byte("A: 1\rB: 2\r\n\r\n"))
 	f.Add([]byte("A : 1\r\n\tfolded\r\n\r\nbody"))
+	f.Add([]byte("A: x\ry\r\n z\n\tw\r\nB: 2\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		br := bufio.NewReaderSize(bytes.NewReader(in), 16)
 		h, err := ReadHeader(br, Limits{MaxHeaderBytes: 1 << 16, MaxLineLength: 1 << 12})
@@ -273,14 +298,7 @@ func FuzzReadHeader(f *testing.F) {
 				t.Fatalf("canonical field %d: %q %q, read %q %q", i, b.Name, b.Value, a.Name, a.Value)
 			}
 		}
-		// All yields what Field does.
-		k := 0
-		for name, value := range h.All() {
-			if f := h.Field(k); f.Name != name || f.Value != value {
-				t.Fatalf("All field %d: %q %q, Field %q %q", k, name, value, f.Name, f.Value)
-			}
-			k++
-		}
+		checkAll(t, h)
 		// The buffered fast path and the line-by-line reader agree, except
 		// on names longer than the small reader's buffer, which it cannot
 		// see whole.
@@ -300,6 +318,10 @@ func FuzzReadHeader(f *testing.F) {
 			if !assert.ObjectsAreEqual(h.Field(i), h2.Field(i)) {
 				t.Fatalf("field %d: %#v != %#v", i, h.Field(i), h2.Field(i))
 			}
+		}
+		checkAll(t, h2)
+		if h.crlfs != h2.crlfs {
+			t.Fatalf("CRLF line count %d != %d on %q", h.crlfs, h2.crlfs, in)
 		}
 		for i, d := range h.Defects() {
 			if d != h2.Defects()[i] {
@@ -324,6 +346,7 @@ func FuzzReadHeader(f *testing.F) {
 			if !bytes.Equal(out1.Bytes(), out2.Bytes()) || m.Header.Len() != h2.Len() || len(m.Header.Defects()) != len(h2.Defects()) {
 				t.Fatalf("Read header differs on %q", in)
 			}
+			checkAll(t, &m.Header)
 		}
 	})
 }
@@ -405,4 +428,56 @@ func TestWriterPropagatesErrors(t *testing.T) {
 	require.Error(t, w.Close())
 	_, err = h.WriteTo(failWriter{})
 	require.Error(t, err)
+}
+
+func TestAllUnfolds(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string // name, value pairs
+	}{
+		{"CRLF", "A: 1\r\n 2\r\nB:\t3 \r\n\r\n", []string{"A", "1 2", "B", "3"}},
+		{"LF", "A: 1\n 2\n\t3\nB: 4\n\n", []string{"A", "1 2\t3", "B", "4"}},
+		{"mixed line ends", "A: 1\r\n 2\n 3\r\nB: 4\n\r\n", []string{"A", "1 2 3", "B", "4"}},
+		{"bare CR in a value", "A: 1\r2\r\n 3\r\nB: 4\r\n\r\n", []string{"A", "12 3", "B", "4"}},
+		{"bare CR in a later field", "A: 1\r\n 2\r\nB: x\ry\r\n\r\n", []string{"A", "1 2", "B", "xy"}},
+		{"nameless field first", " x\r\nA: 1\r\n\r\n", []string{"", "", "A", "1"}},
+		{"empty value", "A:\r\nB: \r\n \r\n\r\n", []string{"A", "", "B", ""}},
+		{"obsolete space before colon", "A : 1\r\n\r\n", []string{"A", "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, r := range []func() (*Header, error){
+				func() (*Header, error) {
+					return ReadHeader(bufio.NewReader(strings.NewReader(tt.in)), Limits{})
+				},
+				func() (*Header, error) {
+					// A tiny buffer makes the line-by-line reader do the work.
+					return ReadHeader(bufio.NewReaderSize(strings.NewReader(tt.in), 16), Limits{})
+				},
+				func() (*Header, error) {
+					m, err := Read(strings.NewReader(tt.in))
+					if err != nil {
+						return nil, err
+					}
+					return &m.Header, nil
+				},
+			} {
+				h, err := r()
+				require.NoError(t, err)
+				var got []string
+				for name, value := range h.All() {
+					got = append(got, name, value)
+				}
+				assert.Equal(t, tt.want, got)
+				checkAll(t, h)
+				c := h.Clone()
+				got = got[:0]
+				for name, value := range c.All() {
+					got = append(got, name, value)
+				}
+				assert.Equal(t, tt.want, got)
+			}
+		})
+	}
 }

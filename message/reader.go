@@ -304,6 +304,7 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 			content--
 			if content > 0 && buf[len(buf)-2] == '\r' {
 				content--
+				h.crlfs++
 			}
 		}
 		if content > lim.MaxLineLength {
@@ -337,6 +338,7 @@ func (h *Header) parseBuffered(data []byte, lim Limits, share bool) (int, parseS
 	var stack [64]field
 	fs := stack[:0]
 	pos, line, sep := 0, 0, 0
+	crlfs := 0
 scan:
 	for {
 		line++
@@ -397,6 +399,9 @@ scan:
 			}
 			fs = append(fs, field{start: int32(pos), end: end, nameEnd: int32(ne), colon: int32(colon)})
 		}
+		if content < nl {
+			crlfs++ // a line of the header that ends in CRLF
+		}
 		pos = int(end)
 		if pos > lim.MaxHeaderBytes {
 			return 0, overLimit
@@ -409,7 +414,7 @@ scan:
 	}
 	fields := make([]field, len(fs))
 	copy(fields, fs)
-	h.buf, h.f, h.defects = buf, fields, defects
+	h.buf, h.f, h.defects, h.crlfs = buf, fields, defects, int32(crlfs)
 	switch sep {
 	case 1:
 		h.sep = lf
@@ -430,6 +435,7 @@ const (
 var (
 	crlf = []byte("\r\n")
 	lf   = []byte("\n")
+	cr   = []byte("\r")
 )
 
 // findColon returns the offset of the first colon on the line at the head of
