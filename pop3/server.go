@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -174,19 +175,9 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	if s.closing.Load() {
 		return ErrServerClosed
 	}
-	cfg := s.tlsConfig()
-	if cfg == nil {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	if len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil {
-		return errors.New("pop3: ListenAndServeTLS needs a certificate (files or TLSConfig)")
+	cfg, err := netutil.ImplicitTLS(s.tlsConfig(), certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("pop3: ListenAndServeTLS: %w", err)
 	}
 	addr := s.Addr
 	if addr == "" {

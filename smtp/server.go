@@ -235,18 +235,13 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	if addr == "" {
 		addr = ":465"
 	}
-	var cfg *tls.Config
+	var base *tls.Config
 	if s.TLSConfig != nil {
-		cfg = s.tlsConfig().Clone()
-	} else {
-		cfg = &tls.Config{MinVersion: tls.VersionTLS12}
+		base = s.tlsConfig()
 	}
-	if certFile != "" || keyFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return err
-		}
-		cfg.Certificates = []tls.Certificate{cert}
+	cfg, err := netutil.ImplicitTLS(base, certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("smtp: ListenAndServeTLS: %w", err)
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/internal/netutil"
 )
 
 // emfileListener fails its first Accepts the way a process out of file
@@ -43,4 +45,12 @@ func TestServeSurvivesEMFILE(t *testing.T) {
 	greeting := c.expect(220)
 	assert.True(t, strings.HasPrefix(greeting.Lines[0], "mx.test"), greeting.Lines)
 	c.cmd("EHLO client.test", 250)
+}
+
+// Implicit TLS without a certificate is refused when the server starts, not
+// in every handshake.
+func TestListenAndServeTLSNeedsCertificate(t *testing.T) {
+	srv := &Server{Addr: "127.0.0.1:0", Backend: &recorder{}}
+	err := srv.ListenAndServeTLS("", "")
+	require.ErrorIs(t, err, netutil.ErrNoCertificate)
 }

@@ -1,0 +1,49 @@
+package netutil
+
+import (
+	"crypto/tls"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/internal/selfsigned"
+)
+
+func TestImplicitTLS(t *testing.T) {
+	certPEM, keyPEM, err := selfsigned.Generate([]string{"localhost"}, time.Hour)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	require.NoError(t, os.WriteFile(certFile, certPEM, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, keyPEM, 0o600))
+
+	_, err = ImplicitTLS(nil, "", "")
+	require.ErrorIs(t, err, ErrNoCertificate)
+
+	_, err = ImplicitTLS(nil, certFile, filepath.Join(dir, "missing.pem"))
+	require.Error(t, err)
+
+	cfg, err := ImplicitTLS(nil, certFile, keyFile)
+	require.NoError(t, err)
+	assert.Len(t, cfg.Certificates, 1)
+	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
+
+	// The caller's configuration is cloned, never changed, and an older
+	// minimum version is raised.
+	base := &tls.Config{MinVersion: tls.VersionTLS10, ServerName: "kept"}
+	cfg, err = ImplicitTLS(base, certFile, keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", cfg.ServerName)
+	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
+	assert.Equal(t, uint16(tls.VersionTLS10), base.MinVersion)
+	assert.Empty(t, base.Certificates)
+
+	// A configuration that finds its certificate itself needs no files.
+	cfg, err = ImplicitTLS(&tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, nil }}, "", "")
+	require.NoError(t, err)
+	assert.NotNil(t, cfg.GetCertificate)
+}
