@@ -70,6 +70,36 @@ func (c *Conn) TLS() *tls.ConnectionState {
 // Hostname returns the name the client gave with EHLO, HELO or LHLO, "" before.
 func (c *Conn) Hostname() string { return c.helo }
 
+// Protocol returns the keyword that names the protocol in the "with"
+// clause of a Received field: SMTP after HELO, ESMTP after EHLO, LMTP, with
+// S when the connection has TLS and A when the client authenticated
+// (RFC 3848), and a UTF8 prefix when the current transaction's MAIL had
+// SMTPUTF8 (RFC 6531 §4.3). It is "" before the client's greeting.
+func (c *Conn) Protocol() string {
+	switch {
+	case c.helo == "":
+		return ""
+	case !c.ehlo:
+		return "SMTP"
+	}
+	p := "ESMTP"
+	switch utf8 := c.mailOpts != nil && c.mailOpts.UTF8; {
+	case c.srv.LMTP && utf8:
+		p = "UTF8LMTP"
+	case c.srv.LMTP:
+		p = "LMTP"
+	case utf8:
+		p = "UTF8SMTP"
+	}
+	if c.tlsOK {
+		p += "S"
+	}
+	if c.ident != "" {
+		p += "A"
+	}
+	return p
+}
+
 // Identity returns the identity the client authenticated as with AUTH, or "".
 func (c *Conn) Identity() string { return c.ident }
 

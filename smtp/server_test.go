@@ -34,6 +34,7 @@ type recMessage struct {
 	Identity string
 	TLS      bool
 	Helo     string
+	Protocol string
 	Remote   string
 	Local    string
 }
@@ -118,6 +119,7 @@ func (s *recSession) Data(r io.Reader) error {
 	m.Identity = s.c.Identity()
 	m.TLS = s.c.TLS() != nil
 	m.Helo = s.c.Hostname()
+	m.Protocol = s.c.Protocol()
 	m.Remote = s.c.RemoteAddr().String()
 	m.Local = s.c.LocalAddr().String()
 	if s.c.Server() == nil {
@@ -293,6 +295,7 @@ func TestServerBasic(t *testing.T) {
 	assert.Equal(t, "bob@b.test", m.RcptOpts[0].OriginalRecipient)
 	assert.Equal(t, "Subject: hi\r\n\r\n.leading dot\r\nbody\r\n", m.Data)
 	assert.Equal(t, "client.test", m.Helo)
+	assert.Equal(t, "ESMTP", m.Protocol)
 	assert.Equal(t, c.nc.LocalAddr().String(), m.Remote)
 	assert.Equal(t, addr, m.Local)
 	require.Eventually(t, func() bool { rec.mu.Lock(); defer rec.mu.Unlock(); return rec.logouts == 1 }, 5*time.Second, time.Millisecond)
@@ -626,6 +629,7 @@ func TestServerSTARTTLS(t *testing.T) {
 	assert.Equal(t, Mailbox{"a", "a.test"}, msgs[0].From)
 	assert.True(t, msgs[0].TLS)
 	assert.Equal(t, "u", msgs[0].Identity)
+	assert.Equal(t, "ESMTPSA", msgs[0].Protocol, "RFC 3848")
 }
 
 func TestServerAuth(t *testing.T) {
@@ -702,7 +706,40 @@ func TestServerLMTP(t *testing.T) {
 	for _, code := range []int{250, 250, 250, 250, 250} {
 		c.expect(code)
 	}
-	require.Len(t, rec.messages(), 2)
+	msgs := rec.messages()
+	require.Len(t, msgs, 2)
+	assert.Equal(t, "LMTP", msgs[0].Protocol)
+}
+
+// TestServerProtocol: the Received "with" keyword follows the greeting and
+// the transaction's SMTPUTF8 (RFC 3848, RFC 6531 §4.3).
+func TestServerProtocol(t *testing.T) {
+	_, rec, addr := newTestServer(t, nil)
+	c := rawDial(t, addr)
+	c.expect(220)
+	c.send("HELO old.test\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
+	for _, code := range []int{250, 250, 250, 354} {
+		c.expect(code)
+	}
+	c.send("x\r\n.\r\n")
+	c.expect(250)
+	c.send("EHLO new.test\r\nMAIL FROM:<a@a.test> SMTPUTF8\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
+	for _, code := range []int{250, 250, 250, 354} {
+		c.expect(code)
+	}
+	c.send("x\r\n.\r\n")
+	c.expect(250)
+	c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
+	for _, code := range []int{250, 250, 354} {
+		c.expect(code)
+	}
+	c.send("x\r\n.\r\n")
+	c.expect(250)
+	var got []string
+	for _, m := range rec.messages() {
+		got = append(got, m.Protocol)
+	}
+	assert.Equal(t, []string{"SMTP", "UTF8SMTP", "ESMTP"}, got)
 }
 
 // TestServerLMTPPlainSession: without LMTPSession, every recipient gets the

@@ -234,20 +234,12 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 	if ta, ok := s.conn.RemoteAddr().(*net.TCPAddr); ok {
 		ip = ta.IP.String()
 	}
-	// RFC 3848: ESMTP, with S for TLS and A for authentication.
-	with := "ESMTP"
-	if s.conn.TLS() != nil {
-		with += "S"
-	}
-	if s.conn.Identity() != "" {
-		with += "A"
-	}
 	rcv := &message.Received{
 		From:        host,
 		FromComment: "([" + ip + "])",
 		By:          s.sys.cfg.Hostname,
 		ByComment:   "(mailwire mailserver)",
-		With:        with,
+		With:        s.conn.Protocol(),
 		ID:          id,
 		For:         forAddr,
 		Date:        time.Now(),
