@@ -86,6 +86,15 @@ type ExternalAuthorizer interface {
 	AuthorizeExternal(cs *tls.ConnectionState, authzid string) (identity string, err error)
 }
 
+// CredentialHolder is implemented by a store that can tell whether it
+// holds credentials for a mechanism for anyone at all. ServerConfig leaves
+// out of Mechanisms those it reports false for, so that a server does not
+// advertise a mechanism every login would fail. mech is a name from
+// ServerConfig's list without "-PLUS".
+type CredentialHolder interface {
+	HasCredentials(mech string) bool
+}
+
 // AnonymousPolicy allows ANONYMOUS logins (RFC 4505). trace is the client's
 // optional trace information (an email address or an opaque string).
 type AnonymousPolicy interface {
@@ -130,13 +139,55 @@ func authorize(mech string, creds any, authcid, authzid string) (string, error) 
 
 // MemoryStore is an in-memory credential store implementing PasswordChecker,
 // SCRAMStore, CRAMMD5Store and TokenVerifier, for tests, examples and small
-// servers that load a users file at start. It never keeps plaintext
+// servers that load a users file at start. As a CredentialHolder it offers
+// only the mechanisms some user has credentials for: a store filled from
+// password hashes alone offers neither CRAM-MD5 nor SCRAM-SHA-1. It never keeps plaintext
 // passwords. It is safe for concurrent use. The zero value is empty and
 // ready to use.
 type MemoryStore struct {
 	mu     sync.RWMutex
 	users  map[string]*memUser
 	tokens map[string]string // token -> user
+	held   heldCounts
+}
+
+// heldCounts counts the users holding each kind of credential.
+type heldCounts struct{ password, scram256, sha1, cram int }
+
+// tally adds d to the counts of what u holds; mutations call it with -1
+// before changing u and +1 after.
+func (s *MemoryStore) tally(u *memUser, d int) {
+	if u.hash != nil {
+		s.held.password += d
+		if _, ok := u.hash.SCRAMKeys(); ok {
+			s.held.scram256 += d
+		}
+	}
+	if u.sha1 != nil {
+		s.held.sha1 += d
+	}
+	if u.cram != nil {
+		s.held.cram += d
+	}
+}
+
+// HasCredentials implements CredentialHolder.
+func (s *MemoryStore) HasCredentials(mech string) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch mech {
+	case "PLAIN", "LOGIN":
+		return s.held.password > 0
+	case "SCRAM-SHA-256":
+		return s.held.scram256 > 0
+	case "SCRAM-SHA-1":
+		return s.held.sha1 > 0
+	case "CRAM-MD5":
+		return s.held.cram > 0
+	case "OAUTHBEARER", "XOAUTH2":
+		return len(s.tokens) > 0
+	}
+	return false
 }
 
 type memUser struct {
@@ -177,7 +228,9 @@ func (s *MemoryStore) SetPassword(username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.user(username)
+	s.tally(u, -1)
 	u.hash, u.sha1, u.cram = h, &k1, &cram
+	s.tally(u, +1)
 	return nil
 }
 
@@ -198,10 +251,12 @@ func (s *MemoryStore) setHash(username, encoded string, clear bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.user(username)
+	s.tally(u, -1)
 	u.hash = h
 	if clear {
 		u.sha1, u.cram = nil, nil
 	}
+	s.tally(u, +1)
 	return nil
 }
 
@@ -212,6 +267,8 @@ func (s *MemoryStore) SetSCRAMKeys(hash, username string, k SCRAMKeys) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.user(username)
+	s.tally(u, -1)
+	defer s.tally(u, +1)
 	switch hash {
 	case "SHA-1":
 		u.sha1 = &k
@@ -224,7 +281,10 @@ func (s *MemoryStore) SetSCRAMKeys(hash, username string, k SCRAMKeys) {
 func (s *MemoryStore) SetCRAMMD5Key(username string, k CRAMMD5Key) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.user(username).cram = &k
+	u := s.user(username)
+	s.tally(u, -1)
+	u.cram = &k
+	s.tally(u, +1)
 }
 
 // AddToken makes token a valid bearer token for username (OAUTHBEARER,
@@ -245,6 +305,7 @@ func (s *MemoryStore) Delete(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if u := s.users[username]; u != nil {
+		s.tally(u, -1)
 		for _, t := range u.tokens {
 			delete(s.tokens, t)
 		}

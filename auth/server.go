@@ -60,6 +60,15 @@ func (c *ServerConfig) serves(mech string, cs *tls.ConnectionState) bool {
 	if c.Allowed != nil && !slices.Contains(c.Allowed, mech) {
 		return false
 	}
+	if h, ok := c.Credentials.(CredentialHolder); ok {
+		switch base := strings.TrimSuffix(mech, "-PLUS"); base {
+		case "EXTERNAL", "ANONYMOUS":
+		default:
+			if !h.HasCredentials(base) {
+				return false
+			}
+		}
+	}
 	switch mech {
 	case "PLAIN", "LOGIN":
 		_, ok := c.Credentials.(PasswordChecker)

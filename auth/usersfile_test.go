@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/tls"
 	"os"
 	"strings"
 	"testing"
@@ -94,7 +95,12 @@ func TestSetPasswordHashClearsOldKeys(t *testing.T) {
 	require.NoError(t, st.SetPasswordHash("u", h))
 	assert.ErrorIs(t, run(NewCRAMMD5Client("u", "old"), NewCRAMMD5Server(st)), ErrAuthFailed)
 	c, _ := NewSCRAMClient("SCRAM-SHA-1", "u", "old", nil)
-	s, _ := NewServer("SCRAM-SHA-1", st, nil)
+	s, err := NewSCRAMServer("SCRAM-SHA-1", st, nil)
+	require.NoError(t, err)
 	assert.ErrorIs(t, run(c, s), ErrAuthFailed)
+	// No user holds CRAM-MD5 or SCRAM-SHA-1 keys any more: not offered.
+	_, err = NewServer("SCRAM-SHA-1", st, nil)
+	assert.ErrorIs(t, err, ErrNoMechanism)
+	assert.Equal(t, []string{"SCRAM-SHA-256", "PLAIN", "LOGIN"}, Mechanisms(st, &tls.ConnectionState{Version: tls.VersionTLS12}))
 	require.NoError(t, st.CheckPassword("u", "new"))
 }

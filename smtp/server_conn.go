@@ -821,6 +821,10 @@ func (c *Conn) auth(arg string) {
 		}
 	}
 	srv, err := as.Auth(mech)
+	if errors.Is(err, auth.ErrNoMechanism) {
+		c.reply(504, EnhancedCode{5, 5, 4}, "Unrecognized authentication type")
+		return
+	}
 	if err != nil {
 		c.replyErr(err)
 		return

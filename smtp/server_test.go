@@ -637,10 +637,13 @@ func TestServerAuth(t *testing.T) {
 		s.AllowInsecureAuth = true
 		s.MaxLineLength = 512 // the RFC 5321 §4.5.3.1.4 minimum
 	})
-	require.NoError(t, rec.users.SetPassword("user", "secret"))
 	c := rawGreet(t, addr)
 	r := c.cmd("EHLO c.test", 250)
 	assert.Contains(t, r.Lines, "AUTH PLAIN LOGIN")
+	// The session lists PLAIN, but the empty store cannot serve it.
+	r = c.cmd("AUTH PLAIN", 504)
+	assert.Equal(t, EnhancedCode{5, 5, 4}, r.EnhancedCode)
+	require.NoError(t, rec.users.SetPassword("user", "secret"))
 	c.cmd("AUTH CRAM-MD5", 504)
 	c.cmd("AUTH", 504)
 	c.cmd("AUTH PLAIN !!!", 501)
@@ -1064,7 +1067,9 @@ func TestServerCloseLeaksNoGoroutines(t *testing.T) {
 	}
 	count := func() int { return len(regexp.MustCompile(`(?m)^goroutine \d+ \[`).FindAllString(stacks(), -1)) }
 	before := count()
-	srv := &Server{Backend: &recorder{users: auth.NewMemoryStore()}, AllowInsecureAuth: true}
+	users := auth.NewMemoryStore()
+	require.NoError(t, users.SetPassword("u", "p"))
+	srv := &Server{Backend: &recorder{users: users}, AllowInsecureAuth: true}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	served := make(chan error, 1)
