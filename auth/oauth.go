@@ -13,6 +13,7 @@ import (
 // object of RFC 7628 §3.2.2. It counts as an authentication failure.
 type OAuthError struct {
 	Status              string `json:"status"`                         // e.g. "invalid_token"
+	Schemes             string `json:"schemes,omitempty"`              // token types taken (RFC 7628 §4.4's example)
 	Scope               string `json:"scope,omitempty"`                // scope the token needs
 	OpenIDConfiguration string `json:"openid-configuration,omitempty"` // discovery URL
 }
@@ -26,7 +27,9 @@ func (e *OAuthError) Is(target error) bool { return target == ErrAuthFailed }
 
 func (e *OAuthError) json() []byte {
 	if e.Status == "" {
-		e = &OAuthError{Status: "invalid_token", Scope: e.Scope, OpenIDConfiguration: e.OpenIDConfiguration}
+		c := *e
+		c.Status = "invalid_token"
+		e = &c
 	}
 	b, _ := json.Marshal(e)
 	return b
@@ -164,6 +167,10 @@ func (s *OAuthBearerServer) Next(resp []byte) ([]byte, bool, error) {
 	var user string
 	if az != "" {
 		v, ok := strings.CutPrefix(az, "a=")
+		if !ok {
+			// RFC 7628 §4.4's own SMTP example writes "user=" here.
+			v, ok = strings.CutPrefix(az, "user=")
+		}
 		if user, ok = decodeSASLName(v); !ok || v == "" {
 			return nil, true, malformed(mech, "bad authzid")
 		}
@@ -173,11 +180,17 @@ func (s *OAuthBearerServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, err
 	}
 	s.host, s.port = kv["host"], kv["port"]
-	token, ok := bearer(kv["auth"])
-	if !ok {
+	auth, has := kv["auth"]
+	token, ok := bearer(auth)
+	if !has || !ok && auth != "" {
 		return s.fail(mech, &OAuthError{Status: "invalid_request"})
 	}
+	// RFC 7628 §4.3: an empty auth value is how a client asks which scope
+	// it needs; the verifier's error for the empty token is the answer.
 	id, err := s.creds.VerifyToken(user, token)
+	if err == nil && token == "" {
+		err = &OAuthError{Status: "invalid_token"}
+	}
 	if err != nil {
 		return s.fail(mech, err)
 	}

@@ -55,9 +55,18 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 	chal, done, err = s.Next(ir)
 	require.NoError(t, err)
 	assert.False(t, done)
-	// With an empty auth value our server says invalid_request; a verifier
-	// seeing a bad token returns the RFC's object.
-	assert.JSONEq(t, `{"status":"invalid_request"}`, string(chal))
+	assert.Equal(t, string(wantErr), string(chal), "the verifier's answer to the empty token")
+	_, done, err = s.Next([]byte{1})
+	assert.True(t, done)
+	require.ErrorIs(t, err, ErrAuthFailed)
+
+	// A verifier that accepts the empty token still does not log anyone in.
+	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) { return user, nil }))
+	chal, done, err = s.Next(ir)
+	require.NoError(t, err)
+	assert.False(t, done)
+	assert.JSONEq(t, `{"status":"invalid_token"}`, string(chal))
+	assert.Empty(t, s.Identity())
 
 	ir = []byte("n,a=user@example.com,\x01host=server.example.com\x01port=143\x01auth=Bearer bad\x01\x01")
 	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) {
@@ -79,6 +88,24 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 	var oe *OAuthError
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, "invalid_token", oe.Status)
+
+	// §4.4, the SMTP example of a failed negotiation, with its "user=".
+	ir = b64d(t, "bix1c2VyPXNvbWV1c2VyQGV4YW1wbGUuY29tLAFhdXRoPUJlYXJlciB2RjlkZnQ0cW1UYzJOdmIzUmxja0JoZEhSaGRtbHpkR0V1WTI5dENnPT0BAQ==")
+	wantErr = b64d(t, "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NoZW1lcyI6ImJlYXJlciBtYWMiLCJzY29wZSI6Imh0dHBzOi8vbWFpbC5leGFtcGxlLmNvbS8ifQ==")
+	var gotUser, gotToken string
+	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) {
+		gotUser, gotToken = user, token
+		return "", &OAuthError{Status: "invalid_token", Schemes: "bearer mac", Scope: "https://mail.example.com/"}
+	}))
+	chal, done, err = s.Next(ir)
+	require.NoError(t, err)
+	assert.False(t, done)
+	assert.Equal(t, "someuser@example.com", gotUser)
+	assert.Equal(t, "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==", gotToken)
+	assert.JSONEq(t, string(wantErr), string(chal))
+	_, done, err = s.Next(b64d(t, "AQ=="))
+	assert.True(t, done)
+	require.ErrorIs(t, err, ErrAuthFailed)
 }
 
 type tokenFunc func(user, token string) (string, error)
