@@ -1,0 +1,118 @@
+package pop3
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/auth"
+)
+
+// recordingSASL is a SASL server that records the responses it is given and
+// logs bob in on an empty one.
+type recordingSASL struct {
+	mu    sync.Mutex
+	resps [][]byte
+}
+
+func (s *recordingSASL) Next(resp []byte) ([]byte, bool, error) {
+	s.mu.Lock()
+	s.resps = append(s.resps, resp)
+	n := len(s.resps)
+	s.mu.Unlock()
+	if resp == nil && n == 1 {
+		return []byte{}, false, nil
+	}
+	if len(resp) != 0 {
+		return nil, true, auth.ErrAuthFailed
+	}
+	return nil, true, nil
+}
+
+func (s *recordingSASL) Identity() string { return "bob" }
+
+func (s *recordingSASL) got() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resps
+}
+
+type emptyIRBackend struct {
+	*memBackend
+	mu   sync.Mutex
+	last *recordingSASL
+}
+
+func (b *emptyIRBackend) SASLMechanisms(*tls.ConnectionState) []string { return []string{"X-EMPTY"} }
+
+func (b *emptyIRBackend) NewSASLServer(_ context.Context, mech string, _ *tls.ConnectionState) (auth.Server, error) {
+	if mech != "X-EMPTY" {
+		return nil, auth.ErrNoMechanism
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last = &recordingSASL{}
+	return b.last, nil
+}
+
+func (b *emptyIRBackend) got() [][]byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last.got()
+}
+
+type emptyIRClient struct{}
+
+func (emptyIRClient) Start() (string, []byte, error) { return "X-EMPTY", []byte{}, nil }
+func (emptyIRClient) Next([]byte) ([]byte, error)    { return nil, errors.New("no challenge expected") }
+
+// TestAuthEmptyInitialResponse: "=" is an initial response of zero length,
+// unlike no initial response at all (RFC 5034 §4), both ways.
+func TestAuthEmptyInitialResponse(t *testing.T) {
+	mb := newMemBackend()
+	mb.addUser("bob", "hunter2")
+	b := &emptyIRBackend{memBackend: mb}
+	addr := startServer(t, &Server{Backend: b, AllowInsecureAuth: true, Hostname: "pop.test"})
+
+	w, _ := dialWire(t, addr)
+	assert.True(t, strings.HasPrefix(w.cmd("AUTH X-EMPTY ="), "+OK"))
+	got := b.got()
+	require.Len(t, got, 1)
+	assert.NotNil(t, got[0], "an empty initial response, not a missing one")
+	assert.Empty(t, got[0])
+	quit := func(w *wire) {
+		t.Helper()
+		assert.True(t, strings.HasPrefix(w.cmd("QUIT"), "+OK"))
+		require.True(t, w.closed())
+		require.Eventually(t, func() bool { return !mb.isLocked("bob") }, 10*time.Second, time.Millisecond)
+	}
+	quit(w)
+
+	w, _ = dialWire(t, addr)
+	assert.Equal(t, "+ ", w.cmd("AUTH X-EMPTY"), "an empty challenge")
+	assert.True(t, strings.HasPrefix(w.cmd(""), "+OK"))
+	got = b.got()
+	require.Len(t, got, 2)
+	assert.Nil(t, got[0], "no initial response")
+	assert.Equal(t, []byte{}, got[1])
+	quit(w)
+
+	ctx := context.Background()
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.Auth(ctx, emptyIRClient{}))
+	got = b.got()
+	require.Len(t, got, 1)
+	assert.Equal(t, []byte{}, got[0])
+	n, _, err := c.Stat(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "logged in as bob")
+}
