@@ -49,8 +49,9 @@ var weekdays = [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 // (§4.3): a missing day of the week or seconds, two- and three-digit years
 // (a two-digit year below 50 is in the 2000s, otherwise the 1900s; three
 // digits add 1900), alphabetic zones UT, GMT, EST, EDT, CST, CDT, MST, MDT,
-// PST and PDT, military single letters (all taken as -0000), comments and
-// white space anywhere. It also reads a time written as four digits without a
+// PST and PDT, military single letters in either case (all taken as -0000,
+// and so is J, which the grammar leaves out), comments and white space
+// anywhere. It also reads a time written as four digits without a
 // colon ("26 Aug 76 1429 EDT"), which old mail has, asctime-style dates
 // ("Fri Nov 21 09:55:06 1997") and zones written "+02:00". A missing or
 // unrecognised zone gives the -0000 location (see FormatDate). The day of the
@@ -307,10 +308,14 @@ func (p *dateParser) zone(tok string) (*time.Location, error) {
 			}
 			return time.FixedZone(u, h*3600), nil
 		}
-		if len(u) == 1 && u != "J" {
+		if len(u) == 1 {
 			// RFC 5322 §4.3: military zones were defined wrongly in
 			// RFC 822, so they "SHOULD all be considered equivalent to
-			// -0000", Z included.
+			// -0000", Z included. obs-zone leaves out J, the military
+			// letter for the observer's local time; it is read as -0000
+			// too, as §4.3 asks for any zone name whose meaning is not
+			// known, and -0000 is what local time of an unstated zone
+			// means (§3.3).
 			return unknownZone, nil
 		}
 		// An unrecognised name ("CEST", "MET DST"): no usable information.
