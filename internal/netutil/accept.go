@@ -1,5 +1,8 @@
-// Package netutil holds what the protocol servers share about accepting
-// connections.
+// Package netutil holds what the protocol servers and clients share about
+// connections: the accept loop and its backoff, the tracking of listeners and
+// connections for Shutdown and Close (Tracker), the gentle close after a last
+// reply (CloseLinger), a call's context applied to a connection (Deadline),
+// and the configuration of implicit TLS.
 package netutil
 
 import (
