@@ -5,12 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/mailwire/mailwire/internal/netutil"
 	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mailwire/mailwire/internal/netutil"
 )
 
 // Defaults for the Server's limits; a zero field means its default.
@@ -108,13 +109,10 @@ type Server struct {
 	// Logger, when set, receives connection events and errors.
 	Logger *slog.Logger
 
-	mu         sync.Mutex
-	listeners  map[*net.Listener]struct{}
-	conns      map[*Conn]struct{}
-	active     atomic.Int64
-	inShutdown atomic.Bool
-	tlsOnce    sync.Once
-	tlsCfg     *tls.Config
+	conns   netutil.Tracker
+	active  atomic.Int64 // connections served, as conns counts them
+	tlsOnce sync.Once
+	tlsCfg  *tls.Config
 }
 
 func (s *Server) domain() string {
@@ -210,7 +208,7 @@ func (s *Server) logf(level slog.Level, msg string, args ...any) {
 
 // ListenAndServe listens on s.Addr and serves connections.
 func (s *Server) ListenAndServe() error {
-	if s.inShutdown.Load() {
+	if s.shuttingDown() {
 		return ErrServerClosed
 	}
 	addr := s.Addr
@@ -228,7 +226,7 @@ func (s *Server) ListenAndServe() error {
 // TLS (RFC 8314 §3.3, port 465 for submission), with the certificate and key
 // in the given PEM files, or s.TLSConfig's certificates when both are "".
 func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
-	if s.inShutdown.Load() {
+	if s.shuttingDown() {
 		return ErrServerClosed
 	}
 	addr := s.Addr
@@ -250,38 +248,23 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	return s.Serve(tls.NewListener(l, cfg))
 }
 
-func (s *Server) trackListener(l *net.Listener, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = make(map[*net.Listener]struct{})
-	}
-	if add {
-		if s.inShutdown.Load() {
-			return false
-		}
-		s.listeners[l] = struct{}{}
-	} else {
-		delete(s.listeners, l)
-	}
-	return true
-}
+// shuttingDown reports whether Shutdown or Close has been called.
+func (s *Server) shuttingDown() bool { return s.conns.Closing() }
 
+// tracked is a Conn as the server's Tracker sees it.
+type tracked struct{ c *Conn }
+
+func (t tracked) CloseIdle()   { t.c.interruptIfIdle() }
+func (t tracked) Close() error { t.c.closeNet(); return nil }
+
+// trackConn adds c to the connections Shutdown and Close end, or removes it;
+// adding fails once the server is shutting down.
 func (s *Server) trackConn(c *Conn, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.conns == nil {
-		s.conns = make(map[*Conn]struct{})
+	if !add {
+		s.conns.Remove(tracked{c})
+		return true
 	}
-	if add {
-		if s.inShutdown.Load() {
-			return false
-		}
-		s.conns[c] = struct{}{}
-	} else {
-		delete(s.conns, c)
-	}
-	return true
+	return s.conns.Add(tracked{c}, 0) == nil
 }
 
 // Serve accepts connections on l and serves each in its own goroutine. It
@@ -290,52 +273,32 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.Backend == nil {
 		return errors.New("smtp: Server.Backend is nil")
 	}
-	l = &onceCloseListener{Listener: l}
-	defer l.Close()
-	if !s.trackListener(&l, true) {
+	err := s.conns.Serve(l, s.handle, func(err error, delay time.Duration) {
+		s.logf(slog.LevelWarn, "smtp: accept error", "err", err, "retry", delay)
+	})
+	if errors.Is(err, netutil.ErrClosed) {
 		return ErrServerClosed
 	}
-	defer s.trackListener(&l, false)
-	var backoff netutil.AcceptBackoff
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.inShutdown.Load() {
-				return ErrServerClosed
-			}
-			if delay, ok := backoff.Retry(err); ok {
-				s.logf(slog.LevelWarn, "smtp: accept error", "err", err, "retry", delay)
-				continue
-			}
-			return err
-		}
-		backoff.Reset()
-		if max := s.maxConnections(); max > 0 && s.active.Load() >= int64(max) {
-			s.refuse(nc)
-			continue
-		}
-		c := s.newConn(nc)
-		if !s.trackConn(c, true) {
-			nc.Close()
-			return ErrServerClosed
-		}
-		s.active.Add(1)
-		go c.serve()
-	}
+	return err
 }
 
-// refuse answers a connection over MaxConnections (RFC 5321 §3.8: 421). It
-// runs in the accept loop, so that a flood of connections cannot pile up
-// goroutines: a short write to a new socket does not block.
-func (s *Server) refuse(nc net.Conn) {
-	defer nc.Close()
-	nc.SetWriteDeadline(time.Now().Add(time.Second))
-	if _, isTLS := nc.(*tls.Conn); isTLS {
-		// The handshake would need the client's cooperation; just close.
+// handle starts serving a new connection, or refuses it.
+func (s *Server) handle(nc net.Conn) {
+	c := s.newConn(nc)
+	err := s.conns.Add(tracked{c}, s.maxConnections())
+	if err == nil {
+		s.active.Add(1)
+		go c.serve()
 		return
 	}
-	fmt.Fprintf(nc, "421 4.7.0 %s Too many connections, try again later\r\n", s.domain())
-	s.logf(slog.LevelWarn, "smtp: connection refused: too many connections", "remote", nc.RemoteAddr())
+	c.cancel()
+	if err == netutil.ErrLimit {
+		// RFC 5321 §3.8: 421.
+		s.logf(slog.LevelWarn, "smtp: connection refused: too many connections", "remote", nc.RemoteAddr())
+		s.conns.Refuse(nc, fmt.Appendf(nil, "421 4.7.0 %s Too many connections, try again later\r\n", s.domain()))
+	} else {
+		nc.Close()
+	}
 }
 
 // Shutdown stops the server gracefully: it closes the listeners, lets
@@ -343,57 +306,10 @@ func (s *Server) refuse(nc net.Conn) {
 // a command outside a transaction and closes them, and waits until all
 // connections are closed or ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.inShutdown.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		(*l).Close()
-	}
-	s.mu.Unlock()
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for {
-		s.mu.Lock()
-		n := len(s.conns)
-		for c := range s.conns {
-			c.interruptIfIdle()
-		}
-		s.mu.Unlock()
-		if n == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
+	return s.conns.Shutdown(ctx)
 }
 
 // Close closes the listeners and all connections at once.
 func (s *Server) Close() error {
-	s.inShutdown.Store(true)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var err error
-	for l := range s.listeners {
-		if e := (*l).Close(); e != nil && err == nil {
-			err = e
-		}
-	}
-	for c := range s.conns {
-		c.closeNet()
-	}
-	return err
-}
-
-// onceCloseListener lets Serve and Shutdown both close a listener.
-type onceCloseListener struct {
-	net.Listener
-	once sync.Once
-	err  error
-}
-
-func (l *onceCloseListener) Close() error {
-	l.once.Do(func() { l.err = l.Listener.Close() })
-	return l.err
+	return s.conns.Close()
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
@@ -233,8 +234,10 @@ func (c *Conn) serve() {
 		}
 		c.mu.Lock()
 		c.closed = true
-		c.nc.Close()
+		nc := c.nc
 		c.mu.Unlock()
+		// The last reply (a 421) must reach a client still sending.
+		netutil.CloseLinger(nc)
 		c.cancel()
 		defer func() {
 			s.trackConn(c, false)
@@ -324,7 +327,7 @@ func (c *Conn) readCommand() (string, readState) {
 	s := c.srv
 	inTx := c.from != nil
 	c.mu.Lock()
-	if s.inShutdown.Load() && !inTx {
+	if s.shuttingDown() && !inTx {
 		c.mu.Unlock()
 		c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", s.domain())
 		return "", readClose
@@ -384,7 +387,7 @@ func (c *Conn) readCommand() (string, readState) {
 func (c *Conn) readFailed(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		if c.srv.inShutdown.Load() && c.from == nil {
+		if c.srv.shuttingDown() && c.from == nil {
 			c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", c.srv.domain())
 		} else {
 			// RFC 5321 §4.5.3.2: the server may close after a timeout.

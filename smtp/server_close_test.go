@@ -1,0 +1,84 @@
+package smtp
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pipelineAll dials addr, writes script in one go before reading anything,
+// as a pipelining client may, then returns the lines it reads until the end
+// of the connection.
+func pipelineAll(t *testing.T, addr string, script []byte) []string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	// The whole script fits in the socket buffers, so the write does not
+	// wait for the server to read (which waits for this client to read).
+	nc.(*net.TCPConn).SetWriteBuffer(2 * len(script))
+	_, err = nc.Write(script)
+	require.NoError(t, err)
+	var lines []string
+	br := bufio.NewReader(nc)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			lines = append(lines, strings.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			return lines
+		}
+	}
+}
+
+// TestServerLastReplySurvivesPipelining: a client pipelines more commands
+// than the server takes before it hangs up with 421 (too many errors), and
+// only then reads. The replies before the 421 fill the client's receive
+// window, so the 421 is still queued on the server when it closes; a close
+// with the client's commands unread would send a TCP reset, which discards
+// it. The server half-closes and drains instead, and the 421 arrives.
+func TestServerLastReplySurvivesPipelining(t *testing.T) {
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = -1 })
+	var script []byte
+	// About 400 KiB of EHLO replies, more than a receive window holds.
+	script = append(script, bytes.Repeat([]byte("EHLO client.test\r\n"), 2000)...)
+	script = append(script, bytes.Repeat([]byte("JUNK\r\n"), DefaultMaxErrors)...)
+	// Commands the server never reads.
+	script = append(script, bytes.Repeat([]byte("NOOP\r\n"), 4000)...)
+	runs := 30
+	if testing.Short() {
+		runs = 5
+	}
+	lost := 0
+	for range runs {
+		lines := pipelineAll(t, addr, script)
+		require.NotEmpty(t, lines)
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "421 4.7.0 ") {
+			lost++
+			t.Logf("last line of %d: %q", len(lines), last)
+		}
+	}
+	assert.Zero(t, lost, "421 lost in %d of %d runs", lost, runs)
+}
+
+// TestServerRefusalSurvivesPipelining: a client over MaxConnections that has
+// already sent its commands still reads the 421.
+func TestServerRefusalSurvivesPipelining(t *testing.T) {
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 1 })
+	held := rawGreet(t, addr)
+	script := bytes.Repeat([]byte("EHLO client.test\r\n"), 4000)
+	for range 10 {
+		lines := pipelineAll(t, addr, script)
+		require.Len(t, lines, 1)
+		assert.Equal(t, "421 4.7.0 mx.test Too many connections, try again later", lines[0])
+	}
+	held.cmd("NOOP", 250)
+}
