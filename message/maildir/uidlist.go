@@ -205,18 +205,33 @@ func newValidity() uint32 {
 
 var errCorrupt = errors.New("maildir: corrupt UID list")
 
-// readUIDList parses:
-//
-//	mailwire-uidlist 1 VALIDITY NEXT
-//	UID KEY
-//	...
+// maxUIDLine bounds a line of the UID list with its line feed; a longer one
+// makes the list corrupt. Keys are file names, which no file system allows this long.
+const maxUIDLine = 64 << 10
+
+// readUIDList reads the UID list file at path (see parseUIDList).
 func readUIDList(path string) (*uidList, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	return parseUIDList(b)
+}
+
+// parseUIDList parses:
+//
+//	mailwire-uidlist 1 VALIDITY NEXT
+//	UID KEY
+//	...
+//
+// VALIDITY and UIDs are non-zero 32-bit numbers and every UID is below NEXT,
+// unless NEXT is 0, which means the UID space is used up. A key or a UID
+// appearing twice, a line longer than maxUIDLine or anything else out of
+// place makes the whole list corrupt (errCorrupt): UIDs that cannot be
+// trusted to be unique must not be served.
+func parseUIDList(b []byte) (*uidList, error) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 64<<10)
+	sc.Buffer(nil, maxUIDLine)
 	if !sc.Scan() {
 		return nil, errCorrupt
 	}
@@ -230,13 +245,18 @@ func readUIDList(path string) (*uidList, error) {
 		return nil, errCorrupt
 	}
 	ul := &uidList{validity: uint32(v), next: uint32(n), uids: map[string]uint32{}}
+	used := map[uint32]bool{}
 	for sc.Scan() {
 		uid, key, ok := strings.Cut(sc.Text(), " ")
 		u, err := strconv.ParseUint(uid, 10, 32)
 		if !ok || err != nil || u == 0 || (ul.next != 0 && uint32(u) >= ul.next) || !validKey(key) {
 			return nil, errCorrupt
 		}
+		if _, dup := ul.uids[key]; dup || used[uint32(u)] {
+			return nil, errCorrupt
+		}
 		ul.uids[key] = uint32(u)
+		used[uint32(u)] = true
 	}
 	if sc.Err() != nil {
 		return nil, errCorrupt
@@ -244,7 +264,8 @@ func readUIDList(path string) (*uidList, error) {
 	return ul, nil
 }
 
-func writeUIDList(dir string, ul *uidList) error {
+// marshal formats ul as parseUIDList reads it, in UID order.
+func (ul *uidList) marshal() []byte {
 	keys := make([]string, 0, len(ul.uids))
 	for k := range ul.uids {
 		keys = append(keys, k)
@@ -255,7 +276,11 @@ func writeUIDList(dir string, ul *uidList) error {
 	for _, k := range keys {
 		fmt.Fprintf(&buf, "%d %s\n", ul.uids[k], k)
 	}
-	return writeFileAtomic(dir, uidListFile, buf.Bytes())
+	return buf.Bytes()
+}
+
+func writeUIDList(dir string, ul *uidList) error {
+	return writeFileAtomic(dir, uidListFile, ul.marshal())
 }
 
 // writeFileAtomic replaces dir/name with data: temporary file, fsync, rename,
