@@ -153,6 +153,7 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if *toMaildir == "" && *toDir == "" && *toMbox == "" {
 			p.on = false // the messages themselves go to standard output
 		}
+		defer p.finish()
 		store, err := newStore(*toMaildir, *toDir, *toMbox, stdout)
 		if err != nil {
 			return err

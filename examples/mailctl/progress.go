@@ -50,12 +50,15 @@ func (p *progress) print() {
 	fmt.Fprintf(p.w, "\r%s %s / %s (%d%%)", p.label, size(p.done), size(p.total), pct)
 }
 
-// finish prints the final state and ends the line.
+// finish prints the final state and ends the line when progress was
+// shown, once: later calls do nothing, so that it can also be deferred for
+// the error paths (an error message must not continue the progress line).
 func (p *progress) finish() {
-	if p.on {
+	if p.on && !p.last.IsZero() {
 		p.print()
 		fmt.Fprintln(p.w)
 	}
+	p.on = false
 }
 
 // reader counts what is read through r.
