@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -124,6 +127,52 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 	require.NotNil(t, chunked)
 	splitTrace(t, chunked, []byte(chunk1+chunk2), "someone@elsewhere.example")
 	assert.Len(t, storedIn(t, filepath.Join(data, "mail", "alice")), 1, "DELE without QUIT deletes nothing")
+}
+
+// When the grace period of a shutdown ends (30 s after SIGTERM in main), a
+// transaction still in DATA is cut off: its connection is closed and
+// nothing of the message is delivered, in new or left behind in tmp.
+func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig(t)
+	logs := &syncBuffer{}
+	// Not startSystem: its cleanup expects a clean shutdown.
+	sys, err := newSystem(cfg, slog.New(slog.NewTextHandler(logs, nil)), io.Discard)
+	require.NoError(t, err)
+	require.NoError(t, sys.Start())
+
+	raw := dialRaw(t, sys.Addr(lnSMTP))
+	require.True(t, strings.HasPrefix(raw.cmd(""), "220"))
+	require.True(t, strings.HasPrefix(raw.cmd("EHLO client.example"), "250"))
+	require.True(t, strings.HasPrefix(raw.cmd("MAIL FROM:<someone@elsewhere.example>"), "250"))
+	require.True(t, strings.HasPrefix(raw.cmd("RCPT TO:<bob@"+testDomain+">"), "250"))
+	require.True(t, strings.HasPrefix(raw.cmd("DATA"), "354"))
+	_, err = io.WriteString(raw.c, "Subject: stuck\r\n\r\n"+strings.Repeat("never finished\r\n", 1000))
+	require.NoError(t, err)
+	// The message is being written to tmp.
+	tmp := filepath.Join(cfg.DataDir, "mail", "bob", "tmp")
+	require.Eventually(t, func() bool {
+		d, _ := os.ReadDir(tmp)
+		return len(d) == 1
+	}, 20*time.Second, 5*time.Millisecond, "a delivery in progress in tmp")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err = sys.Shutdown(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the transaction did not finish in time")
+
+	// The connection is closed, without a reply.
+	_, err = raw.br.ReadString('\n')
+	require.Error(t, err)
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the connection: %v", err)
+	// Nothing delivered; the partial message is removed from tmp.
+	require.Eventually(t, func() bool {
+		d, _ := os.ReadDir(tmp)
+		return len(d) == 0
+	}, 20*time.Second, 5*time.Millisecond, "tmp is emptied")
+	assert.Empty(t, storedIn(t, filepath.Join(cfg.DataDir, "mail", "bob")))
+	assert.NotContains(t, logs.String(), "msg=delivered")
 }
 
 // bdat sends chunk with BDAT (RFC 3030 §2) and returns the reply.
