@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
@@ -33,8 +34,10 @@ type conn struct {
 	srv *Server
 	log *slog.Logger
 
-	mu sync.Mutex // guards nc against Shutdown's kick
-	nc net.Conn
+	mu     sync.Mutex // guards nc and ending against Shutdown's kick
+	nc     net.Conn
+	ending bool // after the last response: no kick may cut closeLinger short
+
 	dw deadlineWriter
 	r  *textline.Reader
 	w  *bufio.Writer
@@ -86,7 +89,9 @@ func (s *Server) newConn(nc net.Conn) *conn {
 func (c *conn) kick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.nc.SetReadDeadline(time.Now())
+	if !c.ending {
+		c.nc.SetReadDeadline(time.Now())
+	}
 }
 
 func (c *conn) closeNow() {
@@ -96,13 +101,25 @@ func (c *conn) closeNow() {
 	c.nc.Close()
 }
 
+// closeLinger closes the connection after the last response so that a
+// client still sending reads it rather than a reset; closeNow (Server.Close)
+// cuts it short.
+func (c *conn) closeLinger() {
+	c.cancel()
+	c.mu.Lock()
+	c.ending = true
+	nc := c.nc
+	c.mu.Unlock()
+	netutil.CloseLinger(nc)
+}
+
 func (c *conn) connState() ConnState {
 	return ConnState{RemoteAddr: c.nc.RemoteAddr(), LocalAddr: c.nc.LocalAddr(), TLS: c.tls}
 }
 
 func (c *conn) serve() {
 	defer c.srv.untrackConn(c)
-	defer c.closeNow()
+	defer c.closeLinger()
 	defer c.cancel()
 	defer func() {
 		if c.drop != nil {
@@ -147,7 +164,7 @@ func (c *conn) serve() {
 		case errors.Is(err, ErrSyntax):
 			alive = c.fail("", "syntax error")
 		default:
-			if c.srv.closing.Load() {
+			if c.srv.shuttingDown() {
 				c.reply(false, CodeSysTemp, "server shutting down")
 			} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				// RFC 1939 §3: autologout, without entering UPDATE.
@@ -185,7 +202,7 @@ func (c *conn) handshake(tc *tls.Conn) error {
 func (c *conn) armRead() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.srv.closing.Load() {
+	if c.srv.shuttingDown() {
 		return ErrServerClosed
 	}
 	return c.nc.SetReadDeadline(time.Now().Add(durationOr(c.srv.IdleTimeout, DefaultIdleTimeout)))

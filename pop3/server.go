@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailwire/mailwire/internal/netutil"
@@ -102,11 +100,7 @@ type Server struct {
 	// silent.
 	Logger *slog.Logger
 
-	mu        sync.Mutex
-	listeners map[*net.Listener]struct{}
-	conns     map[*conn]struct{}
-	idle      chan struct{} // closed when conns empties during Shutdown
-	closing   atomic.Bool
+	conns netutil.Tracker
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -154,7 +148,7 @@ func (s *Server) tlsConfig() *tls.Config {
 // ListenAndServe listens on Addr (":pop3" when empty) and serves plain POP3,
 // with STLS when TLSConfig is set.
 func (s *Server) ListenAndServe() error {
-	if s.closing.Load() {
+	if s.shuttingDown() {
 		return ErrServerClosed
 	}
 	addr := s.Addr
@@ -172,7 +166,7 @@ func (s *Server) ListenAndServe() error {
 // over implicit TLS (port 995 style, RFC 8314). The certificate comes from
 // the files when they are given, else from TLSConfig.
 func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
-	if s.closing.Load() {
+	if s.shuttingDown() {
 		return ErrServerClosed
 	}
 	cfg, err := netutil.ImplicitTLS(s.tlsConfig(), certFile, keyFile)
@@ -198,142 +192,63 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("pop3: Server.Backend is nil")
 	}
-	if !s.trackListener(&l, true) {
-		l.Close()
+	err := s.conns.Serve(l, s.handle, func(err error, delay time.Duration) {
+		s.logger().Warn("pop3: accept error", "err", err, "retry", delay)
+	})
+	if errors.Is(err, netutil.ErrClosed) {
 		return ErrServerClosed
 	}
-	defer s.trackListener(&l, false)
-	defer l.Close()
-	var backoff netutil.AcceptBackoff
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			if s.closing.Load() {
-				return ErrServerClosed
-			}
-			if delay, ok := backoff.Retry(err); ok {
-				s.logger().Warn("pop3: accept error", "err", err, "retry", delay)
-				continue
-			}
-			return err
-		}
-		backoff.Reset()
-		c := s.newConn(nc)
-		if !s.trackConn(c) {
-			go s.refuse(nc)
-			continue
-		}
-		go c.serve()
-	}
+	return err
 }
 
-// refuse tells a client over the connection limit to come back later.
-func (s *Server) refuse(nc net.Conn) {
-	defer nc.Close()
-	if _, ok := nc.(*tls.Conn); ok {
-		// Answering would need a handshake; just close.
+// handle starts serving a new connection, or refuses it.
+func (s *Server) handle(nc net.Conn) {
+	c := s.newConn(nc)
+	err := s.addConn(c)
+	if err == nil {
+		go c.serve()
 		return
 	}
-	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	nc.Write([]byte("-ERR [SYS/TEMP] too many connections, try later\r\n"))
-}
-
-func (s *Server) trackListener(l *net.Listener, add bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if add {
-		if s.closing.Load() {
-			return false
-		}
-		if s.listeners == nil {
-			s.listeners = make(map[*net.Listener]struct{})
-		}
-		s.listeners[l] = struct{}{}
+	c.cancel()
+	if err == netutil.ErrLimit {
+		s.logger().Warn("pop3: connection refused: too many connections", "remote", nc.RemoteAddr())
+		s.conns.Refuse(nc, []byte("-ERR [SYS/TEMP] too many connections, try later\r\n"))
 	} else {
-		delete(s.listeners, l)
-	}
-	return true
-}
-
-func (s *Server) trackConn(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing.Load() {
-		return false
-	}
-	if limit := intOr(s.MaxConnections, DefaultMaxConnections); limit > 0 && len(s.conns) >= limit {
-		return false
-	}
-	if s.conns == nil {
-		s.conns = make(map[*conn]struct{})
-	}
-	s.conns[c] = struct{}{}
-	return true
-}
-
-func (s *Server) untrackConn(c *conn) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c)
-	if len(s.conns) == 0 && s.idle != nil {
-		close(s.idle)
-		s.idle = nil
+		nc.Close()
 	}
 }
 
-// closeListeners marks the server closing and closes its listeners.
-func (s *Server) closeListeners() {
-	s.closing.Store(true)
-	for l := range s.listeners {
-		(*l).Close()
-	}
+// shuttingDown reports whether Shutdown or Close has been called.
+func (s *Server) shuttingDown() bool { return s.conns.Closing() }
+
+// tracked is a conn as the server's Tracker sees it.
+type tracked struct{ c *conn }
+
+func (t tracked) CloseIdle()   { t.c.kick() }
+func (t tracked) Close() error { t.c.closeNow(); return nil }
+
+// addConn tracks c, unless the server is closing or has MaxConnections
+// already.
+func (s *Server) addConn(c *conn) error {
+	return s.conns.Add(tracked{c}, intOr(s.MaxConnections, DefaultMaxConnections))
 }
+
+// trackConn is addConn reporting success.
+func (s *Server) trackConn(c *conn) bool { return s.addConn(c) == nil }
+
+// untrackConn forgets c once it has ended.
+func (s *Server) untrackConn(c *conn) { s.conns.Remove(tracked{c}) }
 
 // Shutdown stops the server gracefully: it closes the listeners, then closes
 // each connection as soon as it is waiting for a command (a RETR in progress
 // completes), and waits for all of them to end or for ctx to be done. Sessions
 // ended this way delete nothing (RFC 1939 §6: only QUIT enters UPDATE).
 func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	s.closeListeners()
-	var idle chan struct{}
-	if len(s.conns) > 0 {
-		if s.idle == nil {
-			s.idle = make(chan struct{})
-		}
-		idle = s.idle
-	}
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.kick()
-	}
-	if idle == nil {
-		return nil
-	}
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return s.conns.Shutdown(ctx)
 }
 
 // Close closes the listeners and all connections at once. Maildrops are
 // closed without deleting anything.
 func (s *Server) Close() error {
-	s.mu.Lock()
-	s.closeListeners()
-	conns := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.closeNow()
-	}
-	return nil
+	return s.conns.Close()
 }

@@ -1,0 +1,85 @@
+package pop3
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pipelineAll dials addr, writes script in one go before reading anything,
+// as a pipelining client may (RFC 2449 §6.6), then returns the lines it reads
+// until the end of the connection.
+func pipelineAll(t *testing.T, addr string, script []byte) []string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	// The whole script fits in the socket buffers, so the write does not
+	// wait for the server to read (which waits for this client to read).
+	nc.(*net.TCPConn).SetWriteBuffer(2 * len(script))
+	_, err = nc.Write(script)
+	require.NoError(t, err)
+	var lines []string
+	br := bufio.NewReader(nc)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			lines = append(lines, strings.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			return lines
+		}
+	}
+}
+
+// TestLastResponseSurvivesPipelining: a client pipelines more commands than
+// the server takes before it hangs up (MaxErrors), and only then reads. The
+// responses before the last -ERR fill the client's receive window, so the
+// -ERR is still queued on the server when it closes; a close with the
+// client's commands unread would send a TCP reset, which discards it. The
+// server half-closes and drains instead, and the -ERR arrives.
+func TestLastResponseSurvivesPipelining(t *testing.T) {
+	_, _, addr := newTestServer(t)
+	var script []byte
+	// About 300 KiB of CAPA responses, more than a receive window holds.
+	script = append(script, bytes.Repeat([]byte("CAPA\r\n"), 2000)...)
+	script = append(script, bytes.Repeat([]byte("JUNK\r\n"), DefaultMaxErrors)...)
+	// Commands the server never reads.
+	script = append(script, bytes.Repeat([]byte("NOOP\r\n"), 4000)...)
+	runs := 30
+	if testing.Short() {
+		runs = 5
+	}
+	lost := 0
+	for range runs {
+		lines := pipelineAll(t, addr, script)
+		require.NotEmpty(t, lines)
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "-ERR ") || !strings.Contains(last, "too many errors") {
+			lost++
+			t.Logf("last line of %d: %q", len(lines), last)
+		}
+	}
+	assert.Zero(t, lost, "last -ERR lost in %d of %d runs", lost, runs)
+}
+
+// TestRefusalSurvivesPipelining: a client over MaxConnections that has
+// already sent its commands still reads the -ERR.
+func TestRefusalSurvivesPipelining(t *testing.T) {
+	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 1 })
+	held, _ := dialWire(t, addr)
+	script := bytes.Repeat([]byte("CAPA\r\n"), 10000)
+	for range 10 {
+		lines := pipelineAll(t, addr, script)
+		require.Len(t, lines, 1)
+		assert.Equal(t, "-ERR [SYS/TEMP] too many connections, try later", lines[0])
+	}
+	held.login("alice", "secret")
+	assert.Equal(t, "+OK", held.cmd("NOOP"))
+}
