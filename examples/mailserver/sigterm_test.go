@@ -52,9 +52,9 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 	require.NoError(t, pc.Dele(ctx, 1))
 
 	// An idle SMTP connection.
-	idle, err := smtp.Dial(ctx, pp.smtp, nil)
-	require.NoError(t, err)
-	defer idle.Close()
+	idle := dialRaw(t, pp.smtp)
+	require.True(t, strings.HasPrefix(idle.cmd(""), "220"))
+	require.True(t, strings.HasPrefix(idle.cmd("EHLO idle.example"), "250"))
 
 	// A submission in the middle of DATA.
 	sub, err := smtp.DialStartTLS(ctx, pp.submission, &smtp.ClientOptions{TLSConfig: tc, NoChunking: true})
@@ -95,8 +95,9 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 		return err != nil
 	}, 20*time.Second, 5*time.Millisecond, "the listeners close")
 
-	// RFC 5321 §3.8: the idle connection is told 421.
-	requireCode(t, idle.Noop(ctx), 421, "4.3.2")
+	// RFC 5321 §3.8: the idle connection is told 421, unasked.
+	reply = idle.cmd("")
+	assert.True(t, strings.HasPrefix(reply, "421 4.3.2 "), "idle connection: %q", reply)
 
 	// The transactions in progress complete.
 	_, err = io.WriteString(w, second)
