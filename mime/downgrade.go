@@ -30,7 +30,10 @@ const maxSpool = 1 << 20
 // say) makes To7bit fail with an error wrapping message.ErrNonASCII, as
 // such a message can only travel with SMTPUTF8.
 //
-// Memory use is bounded: at most 1 MiB of a part is read ahead.
+// Memory use is bounded: at most 1 MiB of a part is read ahead. A header
+// over the Reader's limits, which a Reader only records as a defect, makes
+// To7bit fail with an error wrapping the *message.HeaderError, since the
+// fields past the limit cannot be copied.
 func To7bit(dst io.Writer, src io.Reader) error {
 	bw := bufio.NewWriterSize(dst, 32<<10)
 	mr := NewReader(src)
@@ -66,6 +69,11 @@ func To7bit(dst io.Writer, src io.Reader) error {
 		}
 		if err != nil {
 			return err
+		}
+		if p.headerErr != nil {
+			// The fields past the limit are lost: the message cannot be
+			// copied faithfully.
+			return fmt.Errorf("mime: header of part %q: %w", p.Path.String(), p.headerErr)
 		}
 		for len(stack) > 0 && !isAncestor(stack[len(stack)-1].p, p) {
 			if err := closeTop(); err != nil {

@@ -134,6 +134,9 @@ type Part struct {
 	// including those of its header's Content-Type.
 	Defects []Defect
 
+	// headerErr is the limit the header exceeded, when it was cut.
+	headerErr error
+
 	r       *Reader
 	gen     int // r.gen when this part's body was current
 	frame   int // index in r.stack of the multipart holding the part; -1 at the top
@@ -364,6 +367,7 @@ type Reader struct {
 	CountLines bool
 
 	lim    Limits
+	hlim   message.Limits // lim.Header with its defaults
 	src    countReader
 	br     *bufio.Reader
 	stack  []frame
@@ -426,7 +430,7 @@ func NewReader(r io.Reader) *Reader { return NewReaderLimits(r, Limits{}) }
 
 // NewReaderLimits returns a Reader with the given limits.
 func NewReaderLimits(r io.Reader, lim Limits) *Reader {
-	mr := &Reader{lim: lim.withDefaults()}
+	mr := &Reader{lim: lim.withDefaults(), hlim: headerLimits(lim.Header)}
 	mr.src.r = r
 	mr.br = brPool.Get().(*bufio.Reader)
 	mr.br.Reset(&mr.src)
@@ -533,30 +537,30 @@ func (r *Reader) readPart() (*Part, error) {
 		p.Depth = f.part.Depth + 1
 		p.Path = append(append(Path(nil), f.part.Path...), f.n)
 	}
-	h, err := message.ReadHeader(r.br, r.lim.Header)
+	h, cut, err := r.readHeader()
 	if err != nil {
 		return nil, err
 	}
 	p.Header = h
 	p.BodyOffset = r.offset()
-	if r.CountLines {
-		var raw int64
-		for i := range h.Len() {
-			f := h.Field(i).Raw
-			raw += int64(len(f))
-			r.nl += int64(bytes.Count(f, []byte{'\n'}))
-		}
-		if p.BodyOffset-p.Offset > raw {
-			r.nl++ // the blank line, unless the header ended at EOF
-		}
-	}
 	p.nlStart = r.nl
 	r.open = append(r.open, p)
 	r.cur = p
+	if cut != nil {
+		p.Defects = append(p.Defects, cut.defect(h.Len()))
+		p.headerErr = cut.err
+	}
 
 	ct := h.Get("Content-Type")
 	mt, err := ParseMediaType(ct)
-	if err != nil {
+	switch {
+	case cut != nil && !h.Has("Content-Type"):
+		// The header was cut before a Content-Type, if it had one: the
+		// type is unknown, and RFC 2049 §2 (7) reads an unknown type
+		// as application/octet-stream. The default of RFC 2045 §5.2,
+		// text/plain, is for a header known to have no Content-Type.
+		mt = MediaType{Type: "application", Subtype: "octet-stream", Params: map[string]string{}}
+	case err != nil:
 		// RFC 2045 §5.2: default to text/plain; us-ascii. A multipart
 		// parent of type digest defaults its parts to message/rfc822
 		// (RFC 2046 §5.1.5).

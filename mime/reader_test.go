@@ -397,8 +397,18 @@ func TestHeaderLimit(t *testing.T) {
 	mr := NewReaderLimits(strings.NewReader(msg), Limits{Header: message.Limits{MaxHeaderBytes: 1000}})
 	_, err := mr.NextPart()
 	require.NoError(t, err)
+	// A part header over the limit is a defect of that part, not an
+	// error: its body and the rest of the message stay readable.
+	p, err := mr.NextPart()
+	require.NoError(t, err)
+	assert.Equal(t, []DefectKind{DefectHeader}, kinds(p.Defects))
+	assert.Contains(t, p.Defects[0].Detail, message.ErrHeaderTooLarge.Error())
+	assert.Equal(t, 0, p.Header.Len())
+	b, err := io.ReadAll(p.Body())
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(b))
 	_, err = mr.NextPart()
-	assert.ErrorIs(t, err, message.ErrHeaderTooLarge)
+	assert.Equal(t, io.EOF, err)
 }
 
 func TestStaleBody(t *testing.T) {
