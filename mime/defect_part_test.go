@@ -87,7 +87,7 @@ func TestPartHeaderOverLimit(t *testing.T) {
 			typ: "application/octet-stream", want: "caf=C3=A9", kept: 20, errIs: message.ErrTooManyFields,
 		},
 		{
-			name: "too many fields, default limit",
+			name:   "too many fields, default limit",
 			header: qp + fields(message.DefaultMaxFields+5, 30), body: "caf=C3=A9",
 			typ: "text/html", want: "café", kept: message.DefaultMaxFields, errIs: message.ErrTooManyFields,
 		},
@@ -284,10 +284,10 @@ func TestHeaderCutEnds(t *testing.T) {
 // line by line, with the same result as message.ReadHeader.
 func TestHeaderWithinLimitsLong(t *testing.T) {
 	for _, hdr := range []string{
-		"Content-Type: text/plain\r\n" + fields(900, 200) + "\r\n",                 // 180 KiB
+		"Content-Type: text/plain\r\n" + fields(900, 200) + "\r\n",                       // 180 KiB
 		"Content-Type: text/plain\r\nX-Long: " + strings.Repeat("x", 16000) + "\r\n\r\n", // within the line limit
-		"Content-Type: text/plain\r\n" + fields(10, 100),                             // ends at EOF
-		"Content-Type: text/plain\r\n" + fields(5000, 10) + "not a field\r\n",         // ends on a line that is no field
+		"Content-Type: text/plain\r\n" + fields(10, 100),                                 // ends at EOF
+		"Content-Type: text/plain\r\n" + fields(5000, 10) + "not a field\r\n",            // ends on a line that is no field
 	} {
 		msg := hdr + "body\r\n"
 		_, parts := walkAll(t, strings.NewReader(msg))
