@@ -39,7 +39,7 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		mech      = fs.String("mech", "", "log in with this SASL `mechanism` instead of USER/PASS")
 		toMaildir = fs.String("maildir", "", "fetch: deliver into the Maildir at `dir` (created if needed)")
 		toDir     = fs.String("dir", "", "fetch: write each message to `dir`/UIDL.eml")
-		toMbox    = fs.String("mbox", "", "fetch: append each message to the mbox `file` (locked, mboxrd)")
+		toMbox    = fs.String("mbox", "", "fetch: append each message to the mbox `file` (created, with its directory, if needed; locked, mboxrd)")
 		del       = fs.Bool("delete", false, "fetch: delete each message from the server once stored")
 	)
 	fs.Usage = func() {
@@ -187,6 +187,10 @@ func runPOP3(ctx context.Context, args []string, stdout, stderr io.Writer) error
 func newStore(maildirPath, dir, mboxPath string, stdout io.Writer) (func(r io.Reader, uid string) error, error) {
 	switch {
 	case mboxPath != "":
+		// As -maildir and -dir do, make the directory the file goes in.
+		if err := os.MkdirAll(filepath.Dir(mboxPath), 0o700); err != nil {
+			return nil, err
+		}
 		return func(r io.Reader, _ string) error {
 			br := bufio.NewReaderSize(r, 64<<10)
 			return mbox.Append(mboxPath, envelopeSender(br), time.Now(), br)

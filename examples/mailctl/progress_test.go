@@ -63,10 +63,7 @@ func TestFetchProgress(t *testing.T) {
 			}
 			return out
 		}},
-		{"mbox", func(dir string) []string {
-			require.NoError(t, os.MkdirAll(dir, 0o700)) // -mbox names a file in an existing directory
-			return []string{"-mbox", filepath.Join(dir, "inbox")}
-		}, func(t *testing.T, dir string) []string {
+		{"mbox", func(dir string) []string { return []string{"-mbox", filepath.Join(dir, "inbox")} }, func(t *testing.T, dir string) []string {
 			f, err := os.Open(filepath.Join(dir, "inbox"))
 			require.NoError(t, err)
 			defer f.Close()
