@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -62,7 +63,8 @@ func (d *Dir) lock() (unlock func(), err error) {
 // UIDVALIDITY, and persist across sessions. The list is replaced
 // atomically (temporary file, fsync, rename, directory fsync) under the
 // folder lock. If it is lost or unreadable, a new one is started with a new
-// UIDVALIDITY, which tells IMAP clients to discard what they cached.
+// UIDVALIDITY, which tells IMAP clients to discard what they cached; the
+// new value is above the old one whenever that can still be read.
 func (d *Dir) UIDValidity() (validity, next uint32, err error) {
 	unlock, err := d.lock()
 	if err != nil {
@@ -84,14 +86,19 @@ func (d *Dir) UIDValidity() (validity, next uint32, err error) {
 // discovery (sorted, so deliveries get UIDs in time order), drops keys that
 // are gone and writes the list back if it changed. The caller holds the lock.
 func (d *Dir) loadUIDs(ents map[string]entry) (*uidList, error) {
-	path := filepath.Join(d.path, uidListFile)
-	ul, err := readUIDList(path)
+	b, err := os.ReadFile(filepath.Join(d.path, uidListFile))
+	var ul *uidList
+	if err == nil {
+		ul, err = parseUIDList(b)
+	}
 	changed := false
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errCorrupt) {
 			return nil, err
 		}
-		ul = &uidList{validity: newValidity(), next: 1, uids: map[string]uint32{}}
+		// A corrupt list whose header is intact tells the UIDVALIDITY
+		// the new one must exceed.
+		ul = &uidList{validity: newValidity(headValidity(b)), next: 1, uids: map[string]uint32{}}
 		changed = true
 	}
 	// A key the list has but the scan lacks was removed, or renamed by a
@@ -130,7 +137,7 @@ func (d *Dir) loadUIDs(ents map[string]entry) (*uidList, error) {
 		sortKeys(fresh)
 		for _, k := range fresh {
 			if ul.next == 0 { // UID space exhausted: start over
-				ul = &uidList{validity: newValidity(), next: 1, uids: map[string]uint32{}}
+				ul = &uidList{validity: newValidity(ul.validity), next: 1, uids: map[string]uint32{}}
 				return d.restartUIDs(ul, ents)
 			}
 			ul.uids[k] = ul.next
@@ -193,30 +200,44 @@ func sortKeys(keys []string) {
 
 var validityClock = func() time.Time { return time.Now() }
 
-// newValidity returns a UIDVALIDITY from the clock, as most servers do; it
-// is never zero (RFC 3501 §9: nz-number).
-func newValidity() uint32 {
+// newValidity returns the UIDVALIDITY of a UID list started over, given
+// that of the list it replaces (0 when unknown). It comes from the clock, as
+// most servers do, but stays above old whatever the clock says (it may have
+// been set back, or the old list started in the same second): RFC 3501
+// §2.3.1.1 says that when UIDs fail to persist, the new value "MUST be
+// greater". It is never zero (RFC 3501 §9: nz-number).
+func newValidity(old uint32) uint32 {
 	v := uint32(validityClock().Unix())
+	if v <= old && old < math.MaxUint32 {
+		v = old + 1
+	}
 	if v == 0 {
 		v = 1
 	}
 	return v
 }
 
+// headValidity returns the UIDVALIDITY in the header line of a UID list
+// that may be corrupt further on, or 0.
+func headValidity(b []byte) uint32 {
+	line, _, _ := bytes.Cut(b[:min(len(b), maxUIDLine)], []byte("\n"))
+	head := strings.Fields(string(line))
+	if len(head) < 3 || head[0]+" "+head[1] != uidListHead {
+		return 0
+	}
+	v, err := strconv.ParseUint(head[2], 10, 32)
+	if err != nil {
+		return 0
+	}
+	return uint32(v)
+}
+
 var errCorrupt = errors.New("maildir: corrupt UID list")
 
 // maxUIDLine bounds a line of the UID list with its line feed; a longer one
-// makes the list corrupt. Keys are file names, which no file system allows this long.
+// makes the list corrupt. Keys are file names, which no file system allows
+// this long.
 const maxUIDLine = 64 << 10
-
-// readUIDList reads the UID list file at path (see parseUIDList).
-func readUIDList(path string) (*uidList, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return parseUIDList(b)
-}
 
 // parseUIDList parses:
 //

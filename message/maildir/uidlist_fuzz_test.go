@@ -58,6 +58,7 @@ func FuzzUIDList(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		head := headValidity(b)
 		ul, err := parseUIDList(b)
 		if err != nil {
 			if !errors.Is(err, errCorrupt) {
@@ -66,6 +67,9 @@ func FuzzUIDList(f *testing.F) {
 			return
 		}
 		checkUIDList(t, ul)
+		if head != ul.validity {
+			t.Fatalf("%q: header UIDVALIDITY %d, list %d", b, head, ul.validity)
+		}
 		for _, line := range bytes.Split(b, []byte("\n")) {
 			if len(line) >= maxUIDLine {
 				t.Fatalf("accepted a line of %d bytes", len(line))
