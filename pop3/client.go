@@ -10,10 +10,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
@@ -54,13 +54,8 @@ type Client struct {
 	timestamp string
 	tls       bool
 	busy      *messageReader
-	addr      string // as given to Dial, for STLS's server name
-
-	// Per-I/O deadlines for calls whose context has no deadline; mu orders
-	// them against a cancellation, which must win.
-	mu        sync.Mutex
-	perIO     bool
-	cancelled bool
+	addr      string           // as given to Dial, for STLS's server name
+	deadline  netutil.Deadline // each call's context on nc
 }
 
 // Dial connects to a POP3 server at addr (host:port) in cleartext and reads
@@ -150,52 +145,16 @@ func (c *Client) Conn() net.Conn { return c.nc }
 // called: its deadline, or Timeout for each read and write when it has none,
 // and its cancellation.
 func (c *Client) watch(ctx context.Context) func() {
-	nc := c.nc // STLS replaces c.nc while this may run
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = DefaultClientTimeout
 	}
-	c.mu.Lock()
-	c.cancelled, c.perIO = false, false
-	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
-	} else if timeout > 0 {
-		c.perIO = true
-		nc.SetDeadline(time.Now().Add(timeout))
-	} else {
-		nc.SetDeadline(time.Time{})
-	}
-	c.mu.Unlock()
-	fired := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		c.mu.Lock()
-		c.cancelled = true
-		nc.SetDeadline(time.Unix(1, 0))
-		c.mu.Unlock()
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			// The cancellation is running: let it finish before the next
-			// command sets its own deadline.
-			<-fired
-		}
-	}
+	return c.deadline.Watch(ctx, c.nc, timeout)
 }
 
 // refresh moves the deadline Timeout ahead before an I/O in a call without
 // a context deadline, unless the call was cancelled.
-func (c *Client) refresh() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.perIO && !c.cancelled {
-		timeout := c.Timeout
-		if timeout == 0 {
-			timeout = DefaultClientTimeout
-		}
-		c.nc.SetDeadline(time.Now().Add(timeout))
-	}
-}
+func (c *Client) refresh() { c.deadline.Refresh() }
 
 // timeoutIO reads and writes c's current connection, refreshing the
 // per-I/O deadline first.
@@ -342,9 +301,7 @@ func (c *Client) STLS(ctx context.Context, config *tls.Config) error {
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
 	c.nc = tc
-	c.mu.Unlock()
 	c.r.Reset(timeoutIO{c})
 	c.tls = true
 	return nil

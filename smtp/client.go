@@ -10,10 +10,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
@@ -107,15 +107,9 @@ type Client struct {
 	mechs      []string
 	authed     bool
 	err        error // sticky: the connection is unusable
-	deadline   bool  // a deadline is set on conn
 	line       []byte
-	chunkBuf   []byte // BDAT chunk buffer, reused
-
-	// Per-I/O timeouts for calls whose context has no deadline. mu orders
-	// the refreshes against a cancellation, which must win.
-	mu        sync.Mutex
-	perIO     bool
-	cancelled bool
+	chunkBuf   []byte           // BDAT chunk buffer, reused
+	deadline   netutil.Deadline // each call's context on conn
 
 	// Transaction state for Mail, Rcpt and Data.
 	inMail   bool
@@ -271,57 +265,15 @@ func startClient(ctx context.Context, conn net.Conn, host string, o *ClientOptio
 }
 
 // arm applies ctx to the connection for the duration of one call: its
-// deadline, and its cancellation, which sets a deadline in the past to
-// interrupt blocked I/O. The returned func disarms it.
+// deadline, or Timeout for each read and write when it has none, and its
+// cancellation, which interrupts blocked I/O. The returned func disarms it.
 func (c *Client) arm(ctx context.Context) func() {
-	c.mu.Lock()
-	c.cancelled, c.perIO = false, false
-	c.mu.Unlock()
-	if d, ok := ctx.Deadline(); ok {
-		c.conn.SetDeadline(d)
-		c.deadline = true
-	} else if c.opts.Timeout > 0 {
-		// timeoutIO sets a deadline before each read and write.
-		c.perIO = true
-		c.deadline = true
-	} else if c.deadline {
-		c.conn.SetDeadline(time.Time{})
-		c.deadline = false
-	}
-	if ctx.Done() == nil {
-		return func() {}
-	}
-	fired := make(chan struct{})
-	conn := c.conn // StartTLS replaces c.conn while this may run
-	stop := context.AfterFunc(ctx, func() {
-		c.mu.Lock()
-		c.cancelled = true
-		conn.SetDeadline(time.Unix(1, 0))
-		c.mu.Unlock()
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			// The deadline in the past may still be set; the next call
-			// resets it.
-			<-fired
-			c.deadline = true
-		}
-	}
+	return c.deadline.Watch(ctx, c.conn, c.opts.Timeout)
 }
 
 // refresh moves the deadline Timeout ahead before an I/O in a call without
 // a context deadline, unless the call was cancelled.
-func (c *Client) refresh() {
-	if !c.perIO {
-		return
-	}
-	c.mu.Lock()
-	if !c.cancelled {
-		c.conn.SetDeadline(time.Now().Add(c.opts.Timeout))
-	}
-	c.mu.Unlock()
-}
+func (c *Client) refresh() { c.deadline.Refresh() }
 
 // timeoutIO reads and writes the Client's current connection, with
 // per-I/O deadlines.

@@ -19,7 +19,7 @@ type Deadline struct {
 	conn      net.Conn
 	timeout   time.Duration // per read and write; 0 when ctx has a deadline
 	cancelled bool
-	set       bool // a deadline may be set on conn
+	cleared   bool // no deadline is set on conn (at first, one may be)
 }
 
 // Watch applies ctx to conn until the returned function is called. When ctx
@@ -31,14 +31,14 @@ func (d *Deadline) Watch(ctx context.Context, conn net.Conn, timeout time.Durati
 	d.conn, d.cancelled, d.timeout = conn, false, 0
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
-		d.set = true
+		d.cleared = false
 	} else if timeout > 0 {
 		d.timeout = timeout
 		conn.SetDeadline(time.Now().Add(timeout))
-		d.set = true
-	} else if d.set {
+		d.cleared = false
+	} else if !d.cleared {
 		conn.SetDeadline(time.Time{})
-		d.set = false
+		d.cleared = true
 	}
 	d.mu.Unlock()
 	if ctx.Done() == nil {
@@ -47,7 +47,7 @@ func (d *Deadline) Watch(ctx context.Context, conn net.Conn, timeout time.Durati
 	fired := make(chan struct{})
 	after := context.AfterFunc(ctx, func() {
 		d.mu.Lock()
-		d.cancelled = true
+		d.cancelled, d.cleared = true, false
 		conn.SetDeadline(time.Unix(1, 0))
 		d.mu.Unlock()
 		close(fired)

@@ -97,12 +97,36 @@ func TestDeadlineCancel(t *testing.T) {
 	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "the cancellation wins")
 	stop()
 
-	// The next call starts afresh.
-	stop = d.Watch(context.Background(), client, time.Hour)
-	defer stop()
-	go server.Write([]byte("x"))
-	_, err = client.Read(make([]byte, 1))
-	assert.NoError(t, err)
+	// The next call starts afresh, also without any timeout: the deadline
+	// in the past is cleared.
+	for _, timeout := range []time.Duration{time.Hour, 0} {
+		stop = d.Watch(context.Background(), client, timeout)
+		go server.Write([]byte("x"))
+		_, err = client.Read(make([]byte, 1))
+		assert.NoError(t, err)
+		stop()
+	}
+}
+
+// TestDeadlineCancelWithoutTimeout: a call cancelled without any timeout
+// leaves a deadline in the past, which the next call clears.
+func TestDeadlineCancelWithoutTimeout(t *testing.T) {
+	var d Deadline
+	c := &deadlineConn{}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := d.Watch(ctx, c, 0)
+	got, n := c.last()
+	assert.True(t, got.IsZero(), "a deadline the connection came with is cleared")
+	d.Watch(ctx, c, 0)()
+	_, n2 := c.last()
+	assert.Equal(t, n, n2, "but only once")
+	cancel()
+	stop()
+	got, _ = c.last()
+	assert.True(t, got.Before(time.Now()))
+	d.Watch(context.Background(), c, 0)()
+	got, _ = c.last()
+	assert.True(t, got.IsZero())
 }
 
 // TestDeadlineStopAfterCancel: stop waits for a cancellation under way, so
