@@ -1,7 +1,6 @@
 package dnsmx
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,40 +31,32 @@ func startDnsmasq(t *testing.T) *net.Resolver {
 }
 
 // startDnsmasqAddr runs dnsmasq as startDnsmasq does, with extra
-// arguments, and returns its address.
+// arguments, and returns its address. peer.StartServer waits until dnsmasq
+// has bound both the UDP and the TCP socket, and starts it again on a new
+// port when another process took the port first.
 func startDnsmasqAddr(t *testing.T, extra ...string) string {
 	t.Helper()
 	bin := peer.Path(t, "dnsmasq")
-	port := peer.FreePort(t)
-	cmd := exec.Command(bin, "-k", "--port="+strconv.Itoa(port), "--listen-address=127.0.0.1",
-		"--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file=",
-		"--local=/test/", // names under .test not configured here are NXDOMAIN
-		"--mx-host=example.test,mx2.example.test,20",
-		"--mx-host=example.test,mx1.example.test,10",
-		"--mx-host=example.test,mx3.example.test,20",
-		"--mx-host=nullmx.test,.,0",
-		"--host-record=mx1.example.test,192.0.2.25,2001:db8::25",
-		"--host-record=mx2.example.test,192.0.2.26",
-		"--host-record=mx3.example.test,192.0.2.27",
-		"--host-record=implicit.test,192.0.2.80",
-		"--host-record=xn--bcher-kva.test,192.0.2.81",
-		"--txt-record=example.test,v=spf1 -all",
-		"--txt-record=_dmarc.example.test,v=DMARC1; ,p=reject",
-	)
-	cmd.Args = append(cmd.Args, extra...)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("dnsmasq output:\n%s", out.String())
-		}
+	_, ports := peer.StartServer(t, peer.ServerOptions{UDP: true}, func(ports []int) *exec.Cmd {
+		cmd := exec.Command(bin, "-k", "--port="+strconv.Itoa(ports[0]), "--listen-address=127.0.0.1",
+			"--bind-interfaces", "--no-resolv", "--no-hosts", "--pid-file=",
+			"--local=/test/", // names under .test not configured here are NXDOMAIN
+			"--mx-host=example.test,mx2.example.test,20",
+			"--mx-host=example.test,mx1.example.test,10",
+			"--mx-host=example.test,mx3.example.test,20",
+			"--mx-host=nullmx.test,.,0",
+			"--host-record=mx1.example.test,192.0.2.25,2001:db8::25",
+			"--host-record=mx2.example.test,192.0.2.26",
+			"--host-record=mx3.example.test,192.0.2.27",
+			"--host-record=implicit.test,192.0.2.80",
+			"--host-record=xn--bcher-kva.test,192.0.2.81",
+			"--txt-record=example.test,v=spf1 -all",
+			"--txt-record=_dmarc.example.test,v=DMARC1; ,p=reject",
+		)
+		cmd.Args = append(cmd.Args, extra...)
+		return cmd
 	})
-	addr := peer.Addr(port)
-	peer.WaitListening(t, addr, 10*time.Second)
-	return addr
+	return peer.Addr(ports[0])
 }
 
 func TestDnsmasq(t *testing.T) {
@@ -122,24 +112,6 @@ func TestDnsmasq(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"v=DMARC1; p=reject"}, txt, "two character-strings, joined")
 	})
-}
-
-// lockedBuffer collects a process's output safely.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestDnsmasqAgreesWithDnsmxtest asks dnsmasq and dnsmxtest, serving the

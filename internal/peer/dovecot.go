@@ -3,7 +3,6 @@ package peer
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -11,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -82,8 +80,7 @@ type Dovecot struct {
 
 	doveadm string
 	asRoot  bool // mail processes run as vmail, not as the current user
-	cmd     *exec.Cmd
-	done    chan error
+	proc    *Process
 }
 
 // MailDir returns the directory that holds user's mail (the Maildir root
@@ -116,8 +113,10 @@ func (d *Dovecot) LogText() string {
 }
 
 // StartDovecot writes a private configuration, starts Dovecot in the
-// foreground with it, waits until every listener accepts connections and
-// registers a cleanup that stops it (and dumps its log when the test failed).
+// foreground with it, waits until it listens on every port and registers a
+// cleanup that stops it (and dumps its log when the test failed). A port
+// taken by another process before Dovecot binds it makes StartDovecot start
+// again on new ports, as StartServer does.
 // Run as root, Dovecot runs mail processes as the vmail user, which must
 // exist (otherwise the test is skipped, or fails under
 // MAILWIRE_REQUIRE_PEERS=1); run as another user, every Dovecot process runs
@@ -283,75 +282,90 @@ func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 	w("userdb {\n  driver = static\n  args = uid=%s gid=%s home=%s/%%n\n}", mailUser, mailGroup, d.MailRoot)
 
 	tls := opts.TLS || opts.RequireTLS
-	listener := func(name string, port int, ssl bool) {
-		if port == 0 {
-			w("  inet_listener %s {\n    port = 0\n  }", name)
-			return
+	common := conf.String()
+	// The listeners come last, on ports that StartServer picks for each
+	// attempt: one of them may be taken before Dovecot binds it.
+	n := 0
+	for _, p := range []string{"imap", "pop3"} {
+		if has[p] {
+			n++
+			if tls {
+				n++
+			}
 		}
-		w("  inet_listener %s {\n    address = 127.0.0.1\n    port = %d", name, port)
-		if ssl {
-			w("    ssl = yes")
-		}
-		w("  }")
-	}
-	if has["imap"] {
-		d.IMAPPort = FreePort(t)
-		if tls {
-			d.IMAPSPort = FreePort(t)
-		}
-		w("service imap-login {\n  chroot =")
-		listener("imap", d.IMAPPort, false)
-		listener("imaps", d.IMAPSPort, true)
-		w("}")
-	}
-	if has["pop3"] {
-		d.POP3Port = FreePort(t)
-		if tls {
-			d.POP3SPort = FreePort(t)
-		}
-		w("service pop3-login {\n  chroot =")
-		listener("pop3", d.POP3Port, false)
-		listener("pop3s", d.POP3SPort, true)
-		w("}")
 	}
 	if has["lmtp"] {
-		d.LMTPPort = FreePort(t)
-		w("service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = %d\n  }\n}", d.LMTPPort)
+		n++
 	}
-	w("service anvil {\n  chroot =\n}")
-	w("namespace inbox {\n  inbox = yes\n  separator = /\n}")
-	if opts.Extra != "" {
-		w("%s", opts.Extra)
+	var config string
+	command := func(ports []int) *exec.Cmd {
+		conf.Reset()
+		conf.WriteString(common)
+		listener := func(name string, port int, ssl bool) {
+			if port == 0 {
+				w("  inet_listener %s {\n    port = 0\n  }", name)
+				return
+			}
+			w("  inet_listener %s {\n    address = 127.0.0.1\n    port = %d", name, port)
+			if ssl {
+				w("    ssl = yes")
+			}
+			w("  }")
+		}
+		next := func() int { p := ports[0]; ports = ports[1:]; return p }
+		d.IMAPPort, d.IMAPSPort, d.POP3Port, d.POP3SPort, d.LMTPPort = 0, 0, 0, 0, 0
+		if has["imap"] {
+			d.IMAPPort = next()
+			if tls {
+				d.IMAPSPort = next()
+			}
+			w("service imap-login {\n  chroot =")
+			listener("imap", d.IMAPPort, false)
+			listener("imaps", d.IMAPSPort, true)
+			w("}")
+		}
+		if has["pop3"] {
+			d.POP3Port = next()
+			if tls {
+				d.POP3SPort = next()
+			}
+			w("service pop3-login {\n  chroot =")
+			listener("pop3", d.POP3Port, false)
+			listener("pop3s", d.POP3SPort, true)
+			w("}")
+		}
+		if has["lmtp"] {
+			d.LMTPPort = next()
+			w("service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = %d\n  }\n}", d.LMTPPort)
+		}
+		w("service anvil {\n  chroot =\n}")
+		w("namespace inbox {\n  inbox = yes\n  separator = /\n}")
+		if opts.Extra != "" {
+			w("%s", opts.Extra)
+		}
+		config = conf.String()
+		if err := os.WriteFile(d.Config, conf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// A failed attempt leaves its fatal error for the next start to
+		// report; it is in the log already.
+		os.Remove(filepath.Join(dir, "run", "master-fatal.lastlog"))
+		// -F keeps the master in the foreground, so the test owns the process.
+		return exec.Command(bin, "-F", "-c", d.Config)
 	}
-	if err := os.WriteFile(d.Config, conf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	// The master binds every listener before it starts any service, and
+	// exits when one bind fails.
+	p, _, err := startServer(t, ServerOptions{Ports: n}, command)
+	if err != nil {
+		t.Fatalf("dovecot: %v\nlog:\n%s\nconfig:\n%s", err, d.LogText(), config)
 	}
-
-	// -F keeps the master in the foreground, so the test owns the process.
-	d.cmd = exec.Command(bin, "-F", "-c", d.Config)
-	var out bytes.Buffer
-	d.cmd.Stdout = &out
-	d.cmd.Stderr = &out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatalf("start dovecot: %v", err)
-	}
-	d.done = make(chan error, 1)
-	go func() { d.done <- d.cmd.Wait() }()
+	d.proc = p
 	t.Cleanup(func() {
 		d.stop()
 		if t.Failed() {
-			t.Logf("dovecot output:\n%s\ndovecot log (%s):\n%s", out.String(), d.Log, d.LogText())
+			t.Logf("dovecot log (%s):\n%s", d.Log, d.LogText())
 		}
 	})
-
-	for _, port := range []int{d.IMAPPort, d.IMAPSPort, d.POP3Port, d.POP3SPort, d.LMTPPort} {
-		if port == 0 {
-			continue
-		}
-		if err := waitOrExit(Addr(port), 15*time.Second, d.done); err != nil {
-			t.Fatalf("dovecot: %v\noutput:\n%s\nlog:\n%s\nconfig:\n%s", err, out.String(), d.LogText(), conf.String())
-		}
-	}
 	return d
 }
 
@@ -360,31 +374,9 @@ func StartDovecot(t testing.TB, opts DovecotOptions) *Dovecot {
 func (d *Dovecot) stop() {
 	_, _ = RunErr(10*time.Second, nil, d.doveadm, "-c", d.Config, "stop")
 	select {
-	case <-d.done:
+	case <-d.proc.Exited():
 	case <-time.After(10 * time.Second):
-		_ = d.cmd.Process.Signal(syscall.SIGKILL)
-		<-d.done
-	}
-}
-
-// waitOrExit is WaitListening that gives up as soon as the process exits.
-func waitOrExit(addr string, timeout time.Duration, done chan error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return nil
-		}
-		select {
-		case err := <-done:
-			done <- err
-			return fmt.Errorf("exited before listening on %s: %v", addr, err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("nothing listening on %s after %v", addr, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
+		d.proc.Kill()
 	}
 }
 

@@ -6,12 +6,14 @@ package peer
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,15 +84,83 @@ func canImport(py string, modules []string) bool {
 	return true
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a port of 127.0.0.1 that was free for TCP and UDP a moment
+// ago, and that the test binary was not given before.
+//
+// Where the kernel tells its range of ephemeral ports (Linux), the port is
+// picked at random below that range. Listeners on port 0 and the outgoing
+// connections of tests running at the same time get their ports from the
+// range, so they cannot take this one between FreePort and the peer's bind;
+// only another test's FreePort could, which is rarer still. StartServer
+// copes with that too.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	if len(portsGiven) > 10000 {
+		clear(portsGiven)
+	}
+	if lo, ok := ephemeralLow(); ok && lo-portFloor >= 1000 {
+		for range 100 {
+			port := portFloor + rand.IntN(lo-portFloor)
+			if !portsGiven[port] && bindable(port) {
+				portsGiven[port] = true
+				return port
+			}
+		}
+	}
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portsGiven[port] && bindable(port) {
+			portsGiven[port] = true
+			return port
+		}
+	}
+	t.Fatal("FreePort: no free port found")
+	return 0
+}
+
+// portFloor is the lowest port FreePort picks itself, above the ports of
+// common services.
+const portFloor = 10000
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
+
+// ephemeralLow returns the first port of the kernel's ephemeral range.
+func ephemeralLow() (int, bool) {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
 	if err != nil {
-		t.Fatal(err)
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, false
+	}
+	lo, err := strconv.Atoi(f[0])
+	return lo, err == nil
+}
+
+// bindable reports whether port can be bound on 127.0.0.1 for TCP and UDP.
+func bindable(port int) bool {
+	l, err := net.Listen("tcp", Addr(port))
+	if err != nil {
+		return false
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	u, err := net.ListenPacket("udp", Addr(port))
+	if err != nil {
+		return false
+	}
+	u.Close()
+	return true
 }
 
 // Addr returns "127.0.0.1:port".
