@@ -1,43 +1,15 @@
 package smtp
 
 import (
-	"bufio"
 	"bytes"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// pipelineAll dials addr, writes script in one go before reading anything,
-// as a pipelining client may, then returns the lines it reads until the end
-// of the connection.
-func pipelineAll(t *testing.T, addr string, script []byte) []string {
-	t.Helper()
-	nc, err := net.Dial("tcp", addr)
-	require.NoError(t, err)
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(30 * time.Second))
-	// The whole script fits in the socket buffers, so the write does not
-	// wait for the server to read (which waits for this client to read).
-	nc.(*net.TCPConn).SetWriteBuffer(2 * len(script))
-	_, err = nc.Write(script)
-	require.NoError(t, err)
-	var lines []string
-	br := bufio.NewReader(nc)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			lines = append(lines, strings.TrimRight(line, "\r\n"))
-		}
-		if err != nil {
-			return lines
-		}
-	}
-}
+	"github.com/mailwire/mailwire/internal/netutil/netutiltest"
+)
 
 // TestServerLastReplySurvivesPipelining: a client pipelines more commands
 // than the server takes before it hangs up with 421 (too many errors), and
@@ -59,7 +31,7 @@ func TestServerLastReplySurvivesPipelining(t *testing.T) {
 	}
 	lost := 0
 	for range runs {
-		lines := pipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, script)
 		require.NotEmpty(t, lines)
 		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "421 4.7.0 ") {
 			lost++
@@ -76,7 +48,7 @@ func TestServerRefusalSurvivesPipelining(t *testing.T) {
 	held := rawGreet(t, addr)
 	script := bytes.Repeat([]byte("EHLO client.test\r\n"), 4000)
 	for range 10 {
-		lines := pipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, script)
 		require.Len(t, lines, 1)
 		assert.Equal(t, "421 4.7.0 mx.test Too many connections, try again later", lines[0])
 	}

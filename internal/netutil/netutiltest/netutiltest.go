@@ -1,0 +1,43 @@
+// Package netutiltest holds test helpers for the protocol servers.
+package netutiltest
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// PipelineAll dials addr, writes script in one go before reading anything,
+// as a pipelining client may, then returns the lines it reads (without their
+// line ends) until the server ends the connection, or fails with a reset.
+//
+// A server that stops reading and closes in the middle of script, after
+// replies that fill the client's receive window, still has its last reply
+// queued when it closes: the test sees whether that reply arrives.
+func PipelineAll(t testing.TB, addr string, script []byte) []string {
+	t.Helper()
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	// The whole script fits in the socket buffers, so the write does not
+	// wait for the server to read (which waits for this client to read).
+	nc.(*net.TCPConn).SetWriteBuffer(2 * len(script))
+	_, err = nc.Write(script)
+	require.NoError(t, err)
+	var lines []string
+	br := bufio.NewReader(nc)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			lines = append(lines, strings.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			return lines
+		}
+	}
+}
