@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,32 +80,15 @@ func buildBinary(t *testing.T, pkgDir string) string {
 
 // proc is a mailserver running as a subprocess.
 type proc struct {
+	*peer.Process
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
-	exited         chan struct{}
-	err            error
+	stdout, stderr fmt.Stringer
 }
 
-func startProc(t *testing.T, bin, dir string, args ...string) *proc {
-	t.Helper()
-	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Dir = dir
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	require.NoError(t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("mailserver stdout:\n%s\nstderr (last 8 KiB):\n%s", p.stdout.String(), tail(p.stderr.String(), 8<<10))
-		}
-	})
-	return p
-}
+// output makes a Process's collected output a fmt.Stringer.
+type output func() string
+
+func (o output) String() string { return o() }
 
 func tail(s string, n int) string {
 	if len(s) > n {
@@ -116,69 +98,30 @@ func tail(s string, n int) string {
 }
 
 // wait waits for the process to exit.
-func (p *proc) wait(t *testing.T) error {
-	select {
-	case <-p.exited:
-		return p.err
-	case <-time.After(30 * time.Second):
-		t.Fatal("mailserver did not exit")
-		return nil
-	}
-}
+func (p *proc) wait(t *testing.T) error { return p.Wait(t, 30*time.Second) }
 
 // ports are free loopback addresses for the five listeners.
 type ports struct{ smtp, submission, submissions, pop3, pop3s string }
-
-func freePorts(t *testing.T) ports {
-	return ports{peer.Addr(peer.FreePort(t)), peer.Addr(peer.FreePort(t)), peer.Addr(peer.FreePort(t)), peer.Addr(peer.FreePort(t)), peer.Addr(peer.FreePort(t))}
-}
 
 func (p ports) args() []string {
 	return []string{"-smtp", p.smtp, "-submission", p.submission, "-submissions", p.submissions, "-pop3", p.pop3, "-pop3s", p.pop3s}
 }
 
 // startServer starts the mailserver binary on free ports with the extra
-// arguments and waits until every listener accepts connections. A port
-// taken by another process between peer.FreePort and the start (tests of
-// other packages run at the same time) makes it retry with new ports.
+// arguments and waits until it listens on all five. A port taken by another
+// process between peer.FreePort and the start (tests of other packages run
+// at the same time) makes peer.StartServer start it again on new ports;
 // dir returns the working directory for each attempt.
 func startServer(t *testing.T, bin string, dir func() string, extra ...string) (*proc, ports) {
 	t.Helper()
-	for attempt := 0; ; attempt++ {
-		pp := freePorts(t)
-		p := startProc(t, bin, dir(), append(pp.args(), extra...)...)
-		if p.waitListening(t, pp) {
-			return p, pp
-		}
-		if attempt == 2 || !strings.Contains(p.stderr.String(), "address already in use") {
-			t.Fatalf("mailserver did not start: %v\n%s", p.err, p.stderr.String())
-		}
-	}
-}
-
-// waitListening polls until every listener accepts connections (true) or
-// the process exits (false).
-func (p *proc) waitListening(t *testing.T, pp ports) bool {
-	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range []string{pp.smtp, pp.submission, pp.submissions, pp.pop3, pp.pop3s} {
-		for {
-			select {
-			case <-p.exited:
-				return false
-			default:
-			}
-			c, err := net.DialTimeout("tcp", a, time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("mailserver does not listen on %s", a)
-			}
-			time.Sleep(10 * time.Millisecond) // polling a subprocess, which gives no other sign
-		}
-	}
-	return true
+	var pp ports
+	p, _ := peer.StartServer(t, peer.ServerOptions{Ports: 5}, func(port []int) *exec.Cmd {
+		pp = ports{peer.Addr(port[0]), peer.Addr(port[1]), peer.Addr(port[2]), peer.Addr(port[3]), peer.Addr(port[4])}
+		cmd := exec.Command(bin, append(pp.args(), extra...)...)
+		cmd.Dir = dir()
+		return cmd
+	})
+	return &proc{Process: p, cmd: p.Cmd, stdout: output(p.Stdout), stderr: output(p.Stderr)}, pp
 }
 
 func clientTLS(t *testing.T, certFile string) *tls.Config {
