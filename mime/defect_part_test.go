@@ -11,6 +11,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/mailwire/mailwire/message"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -270,7 +271,17 @@ func TestHeaderCutEnds(t *testing.T) {
 				require.Len(t, got, 1)
 				assert.Equal(t, tt.body, got[0].Body, wname)
 				assert.Equal(t, "application/octet-stream", got[0].Type, wname)
-				assert.Equal(t, []DefectKind{DefectHeader}, got[0].Defects, wname)
+				// The cut, and the repairs message.ReadHeader made.
+				want := []DefectKind{DefectHeader}
+				for range tt.hdefects {
+					want = append(want, DefectHeader)
+				}
+				assert.Equal(t, want, got[0].Defects, wname)
+				assert.Contains(t, parts[0].Defects[0].Detail, "header line 3: message: too many header fields", wname)
+				if tt.hdefects > 0 {
+					// The line number is that of the whole header.
+					assert.Contains(t, parts[0].Defects[1].Detail, "line 4: ", wname)
+				}
 				assert.Equal(t, 2, parts[0].Header.Len(), wname)
 				assert.Len(t, parts[0].Header.Defects(), tt.hdefects, wname)
 				assert.Equal(t, int64(len(tt.msg)-len(tt.body)), parts[0].BodyOffset, wname)
@@ -294,13 +305,18 @@ func TestHeaderWithinLimitsLong(t *testing.T) {
 		want, err := message.ReadHeader(bufio.NewReaderSize(strings.NewReader(msg), bufSize), message.Limits{MaxFields: 10000})
 		require.NoError(t, err)
 		_ = want
+		require.Len(t, parts, 1)
+		hd := want.Defects()
 		if strings.Count(hdr, "\n") <= message.DefaultMaxFields {
-			require.Len(t, parts, 1)
-			assert.Empty(t, parts[0].Defects)
+			assert.Len(t, parts[0].Defects, len(hd))
 			assert.Equal(t, want.Len(), parts[0].Header.Len())
 			assert.Equal(t, "text", parts[0].MediaType.Type)
 		} else {
-			assert.Equal(t, []DefectKind{DefectHeader}, kinds(parts[0].Defects))
+			assert.Len(t, parts[0].Defects, 1+len(hd))
+			assert.Equal(t, message.DefaultMaxFields, parts[0].Header.Len())
+		}
+		for _, d := range parts[0].Defects {
+			assert.Equal(t, DefectHeader, d.Kind)
 		}
 	}
 }
@@ -342,6 +358,64 @@ func TestTo7bitHeaderCut(t *testing.T) {
 	assert.Contains(t, err.Error(), `part "2"`)
 }
 
+// TestHeaderEndsAtDelimiter checks that a part header ended by a
+// delimiter line, with no blank line, is no defect (RFC 2046 §5.1.1 allows
+// a part with no body), while one ended by any other line that is no field
+// is.
+func TestHeaderEndsAtDelimiter(t *testing.T) {
+	msg := "Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/html\r\n" + // header, no body
+		"--b\r\nContent-Type: text/html\r\nnot a field\r\n" + // a line read as body
+		"--b  \r\nContent-Type: multipart/alternative; boundary=c\r\n--b--\r\n"
+	got, parts := walkAll(t, strings.NewReader(msg))
+	assert.Equal(t, []walked{
+		{Path: "", Type: "multipart/mixed"},
+		{Path: "1", Type: "text/html"},
+		{Path: "2", Type: "text/html", Body: "not a field", Defects: []DefectKind{DefectHeader}},
+		{Path: "3", Type: "multipart/alternative", Defects: []DefectKind{DefectMissingEndBoundary, DefectNoParts}},
+	}, got)
+	assert.Contains(t, parts[2].Defects[0].Detail, "line 2: line is not a header field")
+}
+
+// TestInteropDovecotHeaderCut compares with Dovecot, which has no limit on
+// part headers, the structure of messages whose part headers are over the
+// default limits, with their Content-* fields before the limit: sizes, line
+// counts and types agree, and the parts after them are all there.
+func TestInteropDovecotHeaderCut(t *testing.T) {
+	peer.Path(t, "dovecot")
+	ct := "Content-Type: text/plain; charset=utf-8; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\nContent-ID: <c@example.org>\r\n"
+	inner := "From: a@example.org\r\nSubject: inner\r\nContent-Type: multipart/alternative; boundary=in\r\n" + fields(1500, 40) +
+		"\r\n--in\r\nContent-Type: text/plain\r\n\r\nplain\r\n--in\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--in--\r\n"
+	msgs := map[string][]byte{
+		"fields":    []byte(threeParts(ct+fields(1500, 40), "café\r\nline two\r\n")),
+		"line":      []byte(threeParts(ct+"X-Long: "+strings.Repeat("a", 40000)+"\r\n", "café\r\nline two\r\n")),
+		"bytes":     []byte(threeParts(ct+fields(900, 400), "café\r\nline two\r\n")),
+		"rfc822":    []byte(threeParts("Content-Type: message/rfc822\r\n", inner)),
+		"top+parts": []byte(strings.Replace(threeParts(ct+fields(1200, 30), "x"), "\r\n\r\n", "\r\n"+fields(1200, 30)+"\r\n", 1)),
+	}
+	for name, dv := range dovecotStructures(t, msgs) {
+		s, err := ReadStructure(bytes.NewReader(msgs[name]))
+		require.NoError(t, err, name)
+		for _, diff := range compareStructure(name, dv, s) {
+			t.Error(diff)
+		}
+		var cut int
+		var count func(*Structure)
+		count = func(s *Structure) {
+			for _, d := range s.Defects {
+				if d.Kind == DefectHeader {
+					cut++
+				}
+			}
+			for _, c := range s.Children {
+				count(c)
+			}
+		}
+		count(s)
+		assert.NotZero(t, cut, name)
+	}
+}
+
 // hugeHeader is an io.Reader of a message whose second part has a header
 // of size bytes, made on the fly.
 type hugeHeader struct {
@@ -354,6 +428,9 @@ type hugeHeader struct {
 }
 
 func newHugeHeader(size int64, line []byte, w *heapWatcher) *hugeHeader {
+	if len(line) < 64<<10 {
+		size -= size % int64(len(line)) // whole lines, then the blank line
+	}
 	return &hugeHeader{
 		head: []byte("Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\nContent-Type: text/plain\r\n"),
 		line: line,

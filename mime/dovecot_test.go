@@ -157,6 +157,18 @@ func TestInteropDovecotBodyStructure(t *testing.T) {
 	require.NoError(t, err)
 	msgs["composed"] = buf.Bytes()
 
+	for name, dv := range dovecotStructures(t, msgs) {
+		s, err := ReadStructure(bytes.NewReader(msgs[name]))
+		require.NoError(t, err)
+		for _, diff := range compareStructure(name, dv, s) {
+			t.Error(diff)
+		}
+	}
+}
+
+// dovecotStructures delivers msgs to a real Dovecot and returns the
+// BODYSTRUCTURE it computes for each, by name.
+func dovecotStructures(t *testing.T, msgs map[string][]byte) map[string][]any {
 	names := map[int]string{}
 	d := peer.StartDovecot(t, peer.DovecotOptions{Protocols: []string{"imap"}, Prefill: func(user, dir string) error {
 		for _, sub := range []string{"new", "cur", "tmp"} {
@@ -177,8 +189,8 @@ func TestInteropDovecotBodyStructure(t *testing.T) {
 		return nil
 	}})
 	out := d.Doveadm(t, "fetch", "-u", "user", "uid imap.bodystructure", "all")
+	got := map[string][]any{}
 	var uid int
-	seen := 0
 	for line := range strings.SplitSeq(out, "\n") {
 		if v, ok := strings.CutPrefix(line, "uid: "); ok {
 			uid, _ = strconv.Atoi(strings.TrimSpace(v))
@@ -190,14 +202,9 @@ func TestInteropDovecotBodyStructure(t *testing.T) {
 		}
 		name := names[uid]
 		require.NotEmpty(t, name, "uid %d", uid)
-		seen++
 		p := imapParser{s: "(" + v + ")"}
-		dv := p.value().([]any)
-		s, err := ReadStructure(bytes.NewReader(msgs[name]))
-		require.NoError(t, err)
-		for _, diff := range compareStructure(name, dv, s) {
-			t.Error(diff)
-		}
+		got[name] = p.value().([]any)
 	}
-	require.Equal(t, len(msgs), seen, out)
+	require.Equal(t, len(msgs), len(got), out)
+	return got
 }

@@ -29,8 +29,64 @@ func headerLimits(l message.Limits) message.Limits {
 // headerCut records a header that exceeded a limit: the error
 // message.ReadHeader would have returned, and how much was dropped.
 type headerCut struct {
-	err     *message.HeaderError
-	skipped int64 // header bytes read and not kept
+	err       *message.HeaderError
+	skipped   int64 // header bytes read and not kept
+	keptLines int   // lines of the fields kept
+	endLine   int   // the line that ended the header
+}
+
+// appendHeaderDefects appends to ds, in line order, the repairs
+// message.ReadHeader made in h (a line that is not a field ending the
+// header, say) and the limit that cut it.
+func appendHeaderDefects(ds []Defect, hd []message.Defect, fields int, cut *headerCut) []Defect {
+	pending := cut != nil
+	for _, d := range hd {
+		if cut != nil && d.Line > cut.keptLines {
+			// What ended a cut header was read past the fields
+			// kept: give its line in the whole header.
+			d.Line = cut.endLine
+		}
+		if pending && d.Line > cut.err.Line {
+			ds = append(ds, cut.defect(fields))
+			pending = false
+		}
+		ds = append(ds, Defect{Kind: DefectHeader, Detail: d.String()})
+	}
+	if pending {
+		ds = append(ds, cut.defect(fields))
+	}
+	return ds
+}
+
+// headerDefects returns the repairs message.ReadHeader made in h, the
+// header just read, but one: a header that ends on the delimiter line of an
+// open multipart, without a blank line, is no defect, as RFC 2046 §5.1.1
+// allows a body part with neither header nor body ("--b" CRLF "--b").
+func (r *Reader) headerDefects(h *message.Header) []message.Defect {
+	hd := h.Defects()
+	if len(hd) == 0 || len(r.stack) == 0 {
+		return hd
+	}
+	lines := 0
+	for i := range h.Len() {
+		lines += bytes.Count(h.Field(i).Raw, []byte{'\n'})
+	}
+	if hd[len(hd)-1].Line <= lines || !r.atDelimiter() {
+		return hd
+	}
+	return hd[:len(hd)-1]
+}
+
+// atDelimiter reports whether the line at the head of the buffer is a
+// delimiter of an open multipart.
+func (r *Reader) atDelimiter() bool {
+	n := 0
+	for _, f := range r.stack {
+		n = max(n, len(f.delim))
+	}
+	buf, err := r.br.Peek(n + 4) // "--", padding or a line break
+	st, _, _ := r.matchAt(buf, 0, err != nil)
+	return st == matchYes
 }
 
 func (c *headerCut) defect(kept int) Defect {
@@ -249,6 +305,8 @@ lines:
 		return nil, nil, fmt.Errorf("mime: reading header again: %w", err)
 	}
 	if cut != nil {
+		cut.keptLines = bytes.Count(kept, []byte{'\n'})
+		cut.endLine = line
 		cut.skipped = r.offset() - start - int64(len(kept))
 		if end == "\n" || end == "\r\n" {
 			cut.skipped -= int64(len(end))

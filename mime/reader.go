@@ -546,8 +546,8 @@ func (r *Reader) readPart() (*Part, error) {
 	p.nlStart = r.nl
 	r.open = append(r.open, p)
 	r.cur = p
+	p.Defects = appendHeaderDefects(p.Defects, r.headerDefects(h), h.Len(), cut)
 	if cut != nil {
-		p.Defects = append(p.Defects, cut.defect(h.Len()))
 		p.headerErr = cut.err
 	}
 
@@ -1002,6 +1002,9 @@ func (r *Reader) afterHit() error {
 		for k := len(r.stack) - 1; k > h.frame; k-- {
 			f := r.stack[k]
 			f.part.Defects = append(f.part.Defects, Defect{Kind: DefectMissingEndBoundary, Detail: f.part.Boundary})
+			if f.n == 0 {
+				f.part.Defects = append(f.part.Defects, Defect{Kind: DefectNoParts})
+			}
 		}
 		r.stack = r.stack[:h.frame+1]
 		r.endParts(h.frame)
