@@ -40,9 +40,9 @@ type Tracker struct {
 	mu        sync.Mutex
 	listeners map[*onceCloseListener]struct{}
 	conns     map[Conn]struct{}
-	gone      chan struct{} // closed when conns empties after Shutdown
+	refused   map[net.Conn]struct{} // being answered by Refuse
+	gone      chan struct{}         // closed when conns empties after Shutdown
 	closing   atomic.Bool
-	refusing  atomic.Int32
 }
 
 // Closing reports whether Shutdown or Close has been called.
@@ -157,6 +157,10 @@ func (t *Tracker) closeListeners() (conns []Conn, gone chan struct{}, err error)
 	for c := range t.conns {
 		conns = append(conns, c)
 	}
+	// A refusal's reply is written already: end its wait.
+	for nc := range t.refused {
+		nc.Close()
+	}
 	return conns, gone, err
 }
 
@@ -195,8 +199,8 @@ func (t *Tracker) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Close closes the listeners and every active connection at once. It
-// returns the first error from closing a listener.
+// Close closes the listeners, every active connection and every refusal
+// at once. It returns the first error from closing a listener.
 func (t *Tracker) Close() error {
 	conns, _, err := t.closeListeners()
 	for _, c := range conns {
@@ -210,19 +214,14 @@ func (t *Tracker) Close() error {
 // loop goes on. It reports whether it answered: at most MaxRefusing
 // refusals run at once, so that a flood of connections cannot pile up
 // goroutines, and past that nc is closed at once, as is a TLS connection
-// (answering would need a handshake).
+// (answering would need a handshake) and any connection after Close.
 func (t *Tracker) Refuse(nc net.Conn, reply []byte) bool {
-	if _, isTLS := nc.(*tls.Conn); isTLS {
-		nc.Close()
-		return false
-	}
-	if t.refusing.Add(1) > MaxRefusing {
-		t.refusing.Add(-1)
+	if _, isTLS := nc.(*tls.Conn); isTLS || !t.addRefused(nc) {
 		nc.Close()
 		return false
 	}
 	go func() {
-		defer t.refusing.Add(-1)
+		defer t.removeRefused(nc)
 		// A short write to a new socket does not block unless the client
 		// has stopped reading; then it may as well fail.
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
@@ -233,6 +232,25 @@ func (t *Tracker) Refuse(nc net.Conn, reply []byte) bool {
 		CloseLinger(nc)
 	}()
 	return true
+}
+
+func (t *Tracker) addRefused(nc net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.Closing() || len(t.refused) >= MaxRefusing {
+		return false
+	}
+	if t.refused == nil {
+		t.refused = make(map[net.Conn]struct{})
+	}
+	t.refused[nc] = struct{}{}
+	return true
+}
+
+func (t *Tracker) removeRefused(nc net.Conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.refused, nc)
 }
 
 // onceCloseListener lets Serve and Shutdown both close a listener.

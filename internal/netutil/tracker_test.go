@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"syscall"
 	"testing"
@@ -202,6 +203,8 @@ func TestTrackerRefuse(t *testing.T) {
 	assert.Equal(t, "421 busy\r\n", line)
 	_, err = br.ReadByte()
 	assert.ErrorIs(t, err, io.EOF)
+	client.Close()
+	waitRefusals(t, &tr)
 
 	// TLS: no handshake, no reply.
 	client, server = tcpPair(t)
@@ -209,11 +212,46 @@ func TestTrackerRefuse(t *testing.T) {
 	_, err = client.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF)
 
-	// Too many refusals at once: closed without a reply.
+	// Too many refusals at once: closed without a reply. The clients
+	// neither read nor close, so the refusals wait until Close.
+	var clients []net.Conn
+	for range MaxRefusing {
+		client, server = tcpPair(t)
+		clients = append(clients, client)
+		require.True(t, tr.Refuse(server, []byte("421 busy\r\n")))
+	}
 	client, server = tcpPair(t)
-	tr.refusing.Store(MaxRefusing)
 	assert.False(t, tr.Refuse(server, []byte("421 busy\r\n")))
 	_, err = client.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF)
-	assert.Equal(t, int32(MaxRefusing), tr.refusing.Load())
+
+	require.NoError(t, tr.Close())
+	for _, c := range clients {
+		br := bufio.NewReader(c)
+		line, err := br.ReadString('\n')
+		require.NoError(t, err)
+		assert.Equal(t, "421 busy\r\n", line)
+		_, err = br.ReadByte()
+		assert.ErrorIs(t, err, io.EOF)
+	}
+	// Close ended the waits.
+	waitRefusals(t, &tr)
+	client, server = tcpPair(t)
+	assert.False(t, tr.Refuse(server, []byte("421 busy\r\n")), "after Close")
+}
+
+// waitRefusals waits until tr has no refusal left.
+func waitRefusals(t *testing.T, tr *Tracker) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; runtime.Gosched() {
+		tr.mu.Lock()
+		n := len(tr.refused)
+		tr.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d refusals left", n)
+		}
+	}
 }
