@@ -157,10 +157,6 @@ func (t *Tracker) closeListeners() (conns []Conn, gone chan struct{}, err error)
 	for c := range t.conns {
 		conns = append(conns, c)
 	}
-	// A refusal's reply is written already: end its wait.
-	for nc := range t.refused {
-		nc.Close()
-	}
 	return conns, gone, err
 }
 
@@ -206,6 +202,11 @@ func (t *Tracker) Close() error {
 	for _, c := range conns {
 		c.Close()
 	}
+	t.mu.Lock()
+	for nc := range t.refused {
+		nc.Close()
+	}
+	t.mu.Unlock()
 	return err
 }
 

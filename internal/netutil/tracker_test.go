@@ -212,8 +212,7 @@ func TestTrackerRefuse(t *testing.T) {
 	_, err = client.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF)
 
-	// Too many refusals at once: closed without a reply. The clients
-	// neither read nor close, so the refusals wait until Close.
+	// Too many refusals at once: closed without a reply.
 	var clients []net.Conn
 	for range MaxRefusing {
 		client, server = tcpPair(t)
@@ -225,7 +224,8 @@ func TestTrackerRefuse(t *testing.T) {
 	_, err = client.Read(make([]byte, 1))
 	assert.ErrorIs(t, err, io.EOF)
 
-	require.NoError(t, tr.Close())
+	// The refusals have answered and wait for the clients to close; Close
+	// ends the waits.
 	for _, c := range clients {
 		br := bufio.NewReader(c)
 		line, err := br.ReadString('\n')
@@ -234,7 +234,7 @@ func TestTrackerRefuse(t *testing.T) {
 		_, err = br.ReadByte()
 		assert.ErrorIs(t, err, io.EOF)
 	}
-	// Close ended the waits.
+	require.NoError(t, tr.Close())
 	waitRefusals(t, &tr)
 	client, server = tcpPair(t)
 	assert.False(t, tr.Refuse(server, []byte("421 busy\r\n")), "after Close")
