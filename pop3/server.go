@@ -233,7 +233,8 @@ func (s *Server) addConn(c *conn) error {
 	return s.conns.Add(tracked{c}, intOr(s.MaxConnections, DefaultMaxConnections))
 }
 
-// trackConn is addConn reporting success.
+// trackConn is addConn reporting success, for a conn served without Serve
+// (the fuzz test).
 func (s *Server) trackConn(c *conn) bool { return s.addConn(c) == nil }
 
 // untrackConn forgets c once it has ended.
