@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"iter"
 	"strings"
+	"unsafe"
 )
 
 // Header is an ordered list of header fields (RFC 5322 §2.2). Fields read from
@@ -12,9 +13,12 @@ import (
 // regard to case. The zero Header is empty and ready to use.
 //
 // Parsed fields live as offsets into one buffer and are unfolded only when a
-// value is asked for. A Header should not be copied once used (copies would
-// share memory); use Clone. Reading methods may be called from several
-// goroutines at once; editing needs exclusive access.
+// value is asked for. That buffer is never written once the header is read,
+// so the names and values handed out share its memory where they can: a name,
+// or the value of a field written on one line, costs no copy. A Header should
+// not be copied once used (copies would share memory); use Clone. Reading
+// methods may be called from several goroutines at once; editing needs
+// exclusive access.
 type Header struct {
 	buf    []byte       // raw bytes of the fields that were read
 	f      []field      // fields in order
@@ -54,7 +58,9 @@ type Field struct {
 	Name  string // as written, without any white space before the colon
 	Value string // unfolded, with leading and trailing white space removed
 	// Raw holds the field exactly as read, folding and line endings
-	// included; it is nil for a field added or changed after reading.
+	// included; it is nil for a field added or changed after reading. It
+	// shares the header's memory, as Name and Value may: it must not be
+	// modified.
 	Raw []byte
 }
 
@@ -151,21 +157,40 @@ func (h *Header) Field(i int) Field {
 		return Field{Name: a.name, Value: a.value}
 	}
 	raw := h.buf[f.start:f.end:f.end]
-	return Field{Name: string(h.rawName(f)), Value: h.value(f), Raw: raw}
+	return Field{Name: view(h.rawName(f)), Value: h.value(f), Raw: raw}
+}
+
+// view returns b, which lies in a Header's buffer, as a string sharing its
+// memory. That is safe because the buffer is never written once read (see
+// Header), and it makes names and one-line values free.
+func view(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // All iterates over the fields in order, yielding each name and unfolded
 // value.
 func (h *Header) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
-		// The names and unfolded values of the fields read are written
-		// into one string, which is never longer than the raw bytes, and
-		// handed out as substrings: one allocation, not two a field. The
-		// bytes a Builder has written never change, so a field can be
-		// handed out as soon as it is written.
+		// Names, and the values of fields written on one line, are
+		// views of the buffer. The unfolded values of the others are
+		// written into one string, sized for them all before the first
+		// is written, and handed out as substrings: one allocation
+		// however many fields are folded. The bytes a Builder has
+		// written never change, so a value can be handed out as soon as
+		// it is written.
+		fs, buf := h.f, h.buf // as they are now, whatever yield does to h
+		onlyCRLF := int(h.crlfs) == bytes.Count(buf, cr)
+		size := 0
+		for i := range fs {
+			if v, folded := h.rawValue(&fs[i], onlyCRLF); folded {
+				size += len(v)
+			}
+		}
 		var b strings.Builder
-		onlyCRLF := int(h.crlfs) == bytes.Count(h.buf, cr)
-		fs := h.f // as it is now, whatever the loop body does to h
+		b.Grow(size)
 		for i := range fs {
 			f := &fs[i]
 			var name, value string
@@ -174,26 +199,38 @@ func (h *Header) All() iter.Seq2[string, string] {
 				a := h.addedOf(f)
 				name, value = a.name, a.value
 			case f.colon >= 0:
-				if b.Cap() == 0 {
-					b.Grow(len(h.buf))
+				name = view(buf[f.start : f.start+f.nameEnd])
+				v, folded := h.rawValue(f, onlyCRLF)
+				if !folded {
+					value = view(v)
+					break
 				}
 				from := b.Len()
-				b.Write(h.rawName(f))
-				n := b.Len()
-				v := trimWSP(h.buf[f.start+f.colon+1 : f.end])
 				if onlyCRLF {
 					appendUnfoldedLF(&b, v)
 				} else {
 					appendUnfolded(&b, v)
 				}
-				s := b.String()
-				name, value = s[from:n], s[n:]
+				value = b.String()[from:]
 			}
 			if !yield(name, value) {
 				return
 			}
 		}
 	}
+}
+
+// rawValue returns the value of a field that was read, without white space
+// and line ends at either end, and whether it holds line ends (or CRs) to be
+// removed. With onlyCRLF, the header's only CRs end lines, and an LF alone
+// tells.
+func (h *Header) rawValue(f *field, onlyCRLF bool) (v []byte, folded bool) {
+	if f.add > 0 || f.colon < 0 {
+		return nil, false
+	}
+	v = trimWSP(h.buf[f.start+f.colon+1 : f.end])
+	folded = bytes.IndexByte(v, '\n') >= 0 || !onlyCRLF && bytes.IndexByte(v, '\r') >= 0
+	return v, folded
 }
 
 // Defects returns the problems found while reading the header.
@@ -209,12 +246,14 @@ func (h *Header) value(f *field) string {
 	if f.colon < 0 {
 		return ""
 	}
-	v := h.buf[f.start+f.colon+1 : f.end]
-	v = trimWSP(v)
-	if bytes.IndexByte(v, '\n') < 0 && bytes.IndexByte(v, '\r') < 0 {
-		return string(v)
+	v, folded := h.rawValue(f, false)
+	if !folded {
+		return view(v)
 	}
-	return string(unfold(v))
+	var b strings.Builder
+	b.Grow(len(v))
+	appendUnfolded(&b, v)
+	return b.String()
 }
 
 // ValueBytes is like Get but returns the unfolded value of the first field

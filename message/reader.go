@@ -101,7 +101,12 @@ func ReadWithLimits(r io.Reader, lim Limits) (*Message, error) {
 // runs into a limit, or that the input ends inside, is read again by the
 // line reader, which reports such cases.
 func readDirect(r io.Reader, lim Limits) (*Message, error) {
-	m := new(Message)
+	// The message and the reader of its body are allocated together.
+	mb := new(struct {
+		Message
+		body bodyReader
+	})
+	m := &mb.Message
 	buf := make([]byte, 0, 8192)
 	lastTry, empty := 0, 0
 	for {
@@ -131,7 +136,8 @@ func readDirect(r io.Reader, lim Limits) (*Message, error) {
 			switch st {
 			case parsed:
 				m.Header.parsed = true
-				m.Body = &bodyReader{rest: buf[k:], r: r}
+				mb.body = bodyReader{rest: buf[k:], r: r}
+				m.Body = &mb.body
 				return m, nil
 			case overLimit:
 				return m.readSlow(buf, r, lim)
