@@ -26,7 +26,7 @@ const (
 	DefectMissingEndBoundary                       // a multipart not closed by its close-delimiter
 	DefectNoParts                                  // a multipart with no body part at all
 	DefectDepth                                    // nesting deeper than the limit; the rest is read as a leaf
-	DefectHeader                                   // a header that could not be read completely
+	DefectHeader                                   // a header repaired, or cut at Limits.Header (the rest skipped)
 	DefectTruncated                                // a preamble or epilogue longer than its limit was cut
 	DefectBadEncoding                              // an unknown Content-Transfer-Encoding, read as binary
 )

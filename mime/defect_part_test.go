@@ -144,7 +144,7 @@ func TestPartHeaderOverLimit(t *testing.T) {
 				assert.Equal(t, tt.want, got[2].Body, wname)
 				assert.Equal(t, []DefectKind{DefectHeader}, got[2].Defects, wname)
 				assert.Equal(t, tt.kept, p.Header.Len(), wname)
-				assert.Contains(t, p.Defects[0].Detail, tt.errIs.Error(), wname)
+				assert.Contains(t, p.Defects[0].Detail, strings.TrimPrefix(tt.errIs.Error(), "message: "), wname)
 				assert.Contains(t, p.Defects[0].Detail, fmt.Sprintf("%d fields kept", tt.kept), wname)
 				assert.ErrorIs(t, p.headerErr, tt.errIs, wname)
 				// The fields kept are whole and unchanged.
@@ -277,7 +277,7 @@ func TestHeaderCutEnds(t *testing.T) {
 					want = append(want, DefectHeader)
 				}
 				assert.Equal(t, want, got[0].Defects, wname)
-				assert.Contains(t, parts[0].Defects[0].Detail, "header line 3: message: too many header fields", wname)
+				assert.Contains(t, parts[0].Defects[0].Detail, "line 3: too many header fields; 2 fields kept", wname)
 				if tt.hdefects > 0 {
 					// The line number is that of the whole header.
 					assert.Contains(t, parts[0].Defects[1].Detail, "line 4: ", wname)
@@ -356,6 +356,82 @@ func TestTo7bitHeaderCut(t *testing.T) {
 	var he *message.HeaderError
 	assert.True(t, errors.As(err, &he))
 	assert.Contains(t, err.Error(), `part "2"`)
+}
+
+// TestPartMalformations checks that other malformations of one part are
+// defects of that part: the walk, and ReadStructure, reach the parts after
+// it with their bodies.
+func TestPartMalformations(t *testing.T) {
+	tests := []struct {
+		name, header, body string
+		// part 2 and what comes inside it
+		want []walked
+	}{
+		{"unparsable Content-Type", "Content-Type: garbage\r\n", "abc",
+			[]walked{{"2", "text/plain", "abc", []DefectKind{DefectSyntax}}}},
+		{"Content-Type without subtype", "Content-Type: image/\r\n", "abc",
+			[]walked{{"2", "text/plain", "abc", []DefectKind{DefectSyntax}}}},
+		{"unknown transfer encoding", "Content-Transfer-Encoding: x-uuencode\r\n", "begin 644 x",
+			[]walked{{"2", "text/plain", "begin 644 x", []DefectKind{DefectBadEncoding}}}},
+		{"base64 with garbage", "Content-Transfer-Encoding: base64\r\n", "aGVs!!bG8*\x00\xff",
+			[]walked{{"2", "text/plain", "hello", []DefectKind{DefectBadBase64, DefectBase64Padding}}}},
+		{"base64 cut short", "Content-Transfer-Encoding: base64\r\n", "aGVsbG8",
+			[]walked{{"2", "text/plain", "hello", []DefectKind{DefectBase64Padding}}}},
+		{"bad quoted-printable", "Content-Transfer-Encoding: quoted-printable\r\n", "a=ZZb=4",
+			[]walked{{"2", "text/plain", "a=ZZb=4", []DefectKind{DefectBadQuotedPrintable, DefectBadQuotedPrintable}}}},
+		{"unknown charset", "Content-Type: text/plain; charset=x-klingon\r\n", "abc",
+			[]walked{{"2", "text/plain", "abc", nil}}},
+		{"multipart without boundary", "Content-Type: multipart/mixed\r\n", "abc",
+			[]walked{{"2", "multipart/mixed", "abc", []DefectKind{DefectMissingBoundary}}}},
+		{"multipart never closed", "Content-Type: multipart/mixed; boundary=in\r\n", "--in\r\n\r\ninner",
+			[]walked{{"2", "multipart/mixed", "", []DefectKind{DefectMissingEndBoundary}}, {"2.1", "text/plain", "inner", nil}}},
+		{"invalid field name", "Content-Type: text/html\r\nBad Name: x\r\n", "abc",
+			[]walked{{"2", "text/html", "Bad Name: x\r\n\r\nabc", []DefectKind{DefectHeader}}}},
+		{"continuation first", " folded\r\nContent-Type: text/html\r\n", "abc",
+			[]walked{{"2", "text/html", "abc", []DefectKind{DefectHeader}}}},
+		{"NUL and 8-bit in a header", "Content-Type: text/plain\r\nSubject: \x00\xff\r\n", "abc",
+			[]walked{{"2", "text/plain", "abc", nil}}},
+		{"base64 message/rfc822", "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n", "U3ViamVjdDogeA0KDQpi",
+			[]walked{{"2", "message/rfc822", "Subject: x\r\n\r\nb", nil}}},
+		{"message/rfc822 that is no message", "Content-Type: message/rfc822\r\n", "no header here",
+			[]walked{{"2", "message/rfc822", "", nil}, {"2.1", "text/plain", "no header here", []DefectKind{DefectHeader}}}},
+		{"boundary too long", "Content-Type: multipart/mixed; boundary=" + strings.Repeat("x", maxBoundary+1) + "\r\n", "abc",
+			[]walked{{"2", "multipart/mixed", "abc", []DefectKind{DefectBadBoundary}}}},
+		{"parameters in a mess", "Content-Type: text/plain; a=1 b=2; a=3; name==?utf-8?q?x?=;\r\n", "abc",
+			[]walked{{"2", "text/plain", "abc", []DefectKind{DefectMissingSemicolon, DefectUnquotedSpecials, DefectTrailingSemicolon, DefectDuplicateParam, DefectEncodedWordParam}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := threeParts(tt.header, tt.body)
+			for wname, wrap := range readerWraps {
+				got, parts := walkAll(t, wrap(strings.NewReader(msg)))
+				require.Len(t, got, 3+len(tt.want), wname)
+				assert.Equal(t, walked{Path: "1", Type: "text/plain", Body: "first part"}, got[1], wname)
+				assert.Equal(t, tt.want, got[2:len(got)-1], wname)
+				assert.Equal(t, walked{Path: "3", Type: "application/octet-stream", Body: "third part"}, got[len(got)-1], wname)
+				assert.Equal(t, "epilogue\r\n", string(parts[0].Epilogue), wname)
+			}
+			s, err := ReadStructure(strings.NewReader(msg))
+			require.NoError(t, err)
+			require.Len(t, s.Children, 3)
+			assert.Equal(t, Path{3}, s.Children[2].Path)
+		})
+	}
+	// An unknown charset leaves the bytes reachable.
+	msg := threeParts("Content-Type: text/plain; charset=x-klingon\r\n", "abc")
+	n := 0
+	require.NoError(t, Walk(strings.NewReader(msg), func(p *Part) error {
+		n++
+		if p.Path.String() == "2" {
+			r, err := p.Text()
+			var ce *CharsetError
+			assert.ErrorAs(t, err, &ce)
+			b, _ := io.ReadAll(r)
+			assert.Equal(t, "abc", string(b))
+		}
+		return nil
+	}))
+	assert.Equal(t, 4, n)
 }
 
 // TestHeaderEndsAtDelimiter checks that a part header ended by a

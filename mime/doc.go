@@ -22,12 +22,39 @@
 //
 // Reading is lenient, as RFC 2045 §2 and RFC 2049 ask, but never silent: a
 // missing close-delimiter, a multipart without a boundary, bad base64 or
-// quoted-printable, unquoted specials or duplicate parameters, an unknown
-// charset... are repaired and recorded in Part.Defects (see DefectKind).
-// Limits (Limits, with defaults) bound the header size, the nesting depth
-// (DefaultMaxDepth, beyond which a part is read as an opaque body), the
-// number of parts (DefaultMaxParts) and the preamble and epilogue kept
-// (DefaultMaxPreamble).
+// quoted-printable, an unknown transfer encoding, unquoted specials or
+// duplicate parameters, an unknown charset... are repaired and recorded in
+// Part.Defects (see DefectKind).
+//
+// Limits (Limits, with defaults) bound the header of each entity, the
+// nesting depth (DefaultMaxDepth, beyond which a part is read as an opaque
+// body), the number of parts (DefaultMaxParts) and the preamble and
+// epilogue kept (DefaultMaxPreamble).
+//
+// # Defects of one part
+//
+// Trouble confined to one part is a defect of that part, never an error of
+// the walk, so that one broken or hostile part cannot take the others with
+// it. A part whose header exceeds Limits.Header (too many fields, too many
+// bytes, a line too long) keeps the fields that came before the limit,
+// whole, and gets a DefectHeader saying which limit and how much was
+// skipped; the rest of the header is read through the fixed buffer and
+// dropped, so a header of any size costs no more memory than the limits.
+// Its body is then read as usual: with its own Content-Type and
+// Content-Transfer-Encoding when they came before the limit, and as
+// application/octet-stream otherwise, since the type is then unknown, not
+// absent (RFC 2049 §2 (7); the text/plain default of RFC 2045 §5.2 is for
+// a header without Content-Type, and stays for it). The parts after it, the
+// epilogue, message/rfc822 parts (whose message is read the same way) and
+// ReadStructure all go on. The repairs of message.ReadHeader (a line that
+// is not a field ends the header and starts the body, say) are
+// DefectHeader defects too, except a header that ends directly on a
+// delimiter line, which RFC 2046 §5.1.1 allows.
+//
+// What bounds the work on the whole message still stops it: NextPart
+// returns ErrTooManyParts past Limits.MaxParts, and any error reading the
+// input. To7bit, which must copy every field, fails on a part whose header
+// was cut, with an error wrapping the *message.HeaderError.
 //
 // # Media types
 //

@@ -21,15 +21,23 @@ const (
 // itself. An unknown encoding also returns r itself, with ok false:
 // RFC 2045 §6.4 says to treat such a body as application/octet-stream.
 func NewDecoder(cte string, r io.Reader) (dec io.Reader, ok bool) {
-	switch normalizeCTE(cte) {
+	switch cte = normalizeCTE(cte); cte {
 	case QuotedPrintable:
 		return NewQPDecoder(r), true
 	case Base64:
 		return NewBase64Decoder(r), true
-	case SevenBit, EightBit, Binary, "":
-		return r, true
 	}
-	return r, false
+	return r, knownCTE(cte)
+}
+
+// knownCTE reports whether cte, normalised, is a transfer encoding of
+// RFC 2045 §6.1.
+func knownCTE(cte string) bool {
+	switch cte {
+	case QuotedPrintable, Base64, SevenBit, EightBit, Binary, "":
+		return true
+	}
+	return false
 }
 
 // NewEncoder returns a writer that encodes to the transfer encoding cte and

@@ -157,3 +157,33 @@ func ExampleTypeByFilename() {
 	// slides.pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 	// Makefile: ""
 }
+
+// A part with a broken or hostile header does not stop the walk: it comes
+// with its defects, and the other parts are read as usual.
+func ExampleWalk_defects() {
+	msg := "Content-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nfirst\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n" + strings.Repeat("X-Spam: yes\r\n", 5000) + "\r\nsecond\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nthird\r\n" +
+		"--b--\r\n"
+	err := mime.Walk(strings.NewReader(msg), func(p *mime.Part) error {
+		body, err := io.ReadAll(p.Body())
+		if err != nil {
+			return err
+		}
+		fmt.Printf("part %q %s %q, %d fields\n", p.Path, p.MediaType, body, p.Header.Len())
+		for _, d := range p.Defects {
+			fmt.Println("  defect:", d)
+		}
+		return nil
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// part "" multipart/mixed "", 1 fields
+	// part "1" text/plain "first", 1 fields
+	// part "2" text/plain "second", 1000 fields
+	//   defect: bad header: line 1001: too many header fields; 1000 fields kept, 52013 bytes skipped
+	// part "3" text/plain "third", 1 fields
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/mailwire/mailwire/message"
 )
@@ -90,7 +91,8 @@ func (r *Reader) atDelimiter() bool {
 }
 
 func (c *headerCut) defect(kept int) Defect {
-	return Defect{Kind: DefectHeader, Detail: fmt.Sprintf("%v: %d fields kept, %d bytes of header skipped", c.err, kept, c.skipped)}
+	what := strings.TrimPrefix(c.err.Err.Error(), "message: ")
+	return Defect{Kind: DefectHeader, Detail: fmt.Sprintf("line %d: %s; %d fields kept, %d bytes skipped", c.err.Line, what, kept, c.skipped)}
 }
 
 // readHeader reads a part's header. A header over a limit is not an error:

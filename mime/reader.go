@@ -31,7 +31,10 @@ const bufSize = 64 << 10
 
 // Limits bound what a Reader accepts. A zero field means its default.
 type Limits struct {
-	// Header bounds each header (the message's and every part's).
+	// Header bounds each header (the message's and every part's), with
+	// the defaults of message.Limits. A header over it is not an error:
+	// the fields before the limit are kept, the rest is skipped, and the
+	// part gets a DefectHeader (see the package documentation).
 	Header message.Limits
 	// MaxDepth bounds nesting of multiparts and message/rfc822 parts
 	// (DefaultMaxDepth). A part deeper than this is read as an opaque
@@ -130,8 +133,10 @@ type Part struct {
 	// set.
 	Size, Lines int64
 
-	// Defects lists malformations tolerated while reading this part,
-	// including those of its header's Content-Type.
+	// Defects lists malformations tolerated while reading this part:
+	// its header's (DefectHeader, including a header cut at
+	// Limits.Header), its Content-Type's and, once the body has been
+	// read through Body, its transfer encoding's.
 	Defects []Defect
 
 	// headerErr is the limit the header exceeded, when it was cut.
@@ -234,9 +239,7 @@ func (p *Part) Body() io.Reader {
 		d.Reset(raw)
 		p.dec = &defectReader{d, p, d.Defects}
 	default:
-		if _, ok := NewDecoder(cte, raw); !ok {
-			p.Defects = append(p.Defects, Defect{Kind: DefectBadEncoding, Detail: cte})
-		}
+		// An unknown encoding (DefectBadEncoding) reads as it is.
 		p.dec = raw
 	}
 	return p.dec
@@ -479,6 +482,10 @@ func (r *Reader) offset() int64 { return r.src.n - int64(r.br.Buffered()) }
 // its own parts, and for a message/rfc822 part the message it holds. The
 // body of the previous part is skipped if it was not read. At the end it
 // returns io.EOF.
+//
+// A malformed part, or one whose header exceeds Limits.Header, is returned
+// with its Defects; only ErrTooManyParts and errors reading the input stop
+// the walk, and the error then sticks.
 func (r *Reader) NextPart() (*Part, error) {
 	if r.err != nil {
 		return nil, r.err
@@ -577,6 +584,12 @@ func (r *Reader) readPart() (*Part, error) {
 	}
 	p.MediaType = mt
 	p.Defects = append(p.Defects, mt.Defects...)
+	// RFC 2049 §2 (3): a body in an unknown transfer encoding cannot be
+	// decoded; Body reads it as it is. Recorded here, so that a walk that
+	// reads no body (ReadStructure) sees it too.
+	if cte := p.ContentTransferEncoding(); !knownCTE(cte) {
+		p.Defects = append(p.Defects, Defect{Kind: DefectBadEncoding, Detail: cte})
+	}
 
 	tooDeep := p.Depth >= r.lim.MaxDepth
 	switch {
@@ -1052,7 +1065,9 @@ func (r *Reader) endParts(k int) {
 
 // Walk reads the message in r and calls fn for each part, depth first, as
 // NextPart returns them. fn may read the part's body; what it leaves is
-// skipped. An error from fn stops the walk and is returned.
+// skipped. An error from fn stops the walk and is returned, as is an error
+// of NextPart (ErrTooManyParts or an error reading r); a malformed part is
+// passed to fn with its Defects.
 func Walk(r io.Reader, fn func(p *Part) error) error {
 	mr := NewReader(r)
 	for {

@@ -90,7 +90,10 @@ func EnvelopeOf(h *message.Header) *Envelope {
 }
 
 // ReadStructure reads a whole message from r and returns the structure of
-// its body, without keeping any body in memory.
+// its body, without keeping any body in memory. As with Walk, a malformed
+// part (a header over the limits included) is described with its Defects
+// and does not stop the reading; only ErrTooManyParts and errors reading r
+// are returned.
 func ReadStructure(r io.Reader) (*Structure, error) {
 	return ReadStructureLimits(r, Limits{})
 }
