@@ -135,6 +135,7 @@ func (r *Reader) readHeader() (h *message.Header, cut *headerCut, err error) {
 func (r *Reader) headerFits() (bool, error) {
 	lim := r.hlim
 	pos, lines := 0, 0
+	searched := 0 // data[pos:searched] has no line feed
 	for {
 		data, _ := r.br.Peek(r.br.Buffered())
 		for pos < len(data) {
@@ -144,10 +145,17 @@ func (r *Reader) headerFits() (bool, error) {
 				// starting with a bare CR.
 				return true, nil
 			}
-			nl := bytes.IndexByte(data[pos:], '\n')
+			// Input trickling in must not make the search of a long
+			// line quadratic: search only what is new.
+			nl := bytes.IndexByte(data[max(pos, searched):], '\n')
 			if nl < 0 {
+				searched = len(data)
+				if len(data)-pos > lim.MaxLineLength+1 || len(data) > lim.MaxHeaderBytes {
+					return false, nil // over a limit, or about to be
+				}
 				break
 			}
+			nl += max(pos, searched) - pos
 			if c != ' ' && c != '\t' && bytes.IndexByte(data[pos:pos+nl], ':') < 0 {
 				// Not a field: the header ends before this line.
 				return true, nil
