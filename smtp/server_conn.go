@@ -236,10 +236,11 @@ func (c *Conn) serve() {
 		c.closed = true
 		nc := c.nc
 		c.mu.Unlock()
-		// The last reply (a 421) must reach a client still sending.
-		netutil.CloseLinger(nc)
 		c.cancel()
 		defer func() {
+			// After Logout: the last reply (a 421) must reach a client
+			// still sending, which may take a while.
+			netutil.CloseLinger(nc)
 			s.trackConn(c, false)
 			s.active.Add(-1)
 		}()
