@@ -31,7 +31,7 @@ func TestLastResponseSurvivesPipelining(t *testing.T) {
 	}
 	lost := 0
 	for range runs {
-		lines := netutiltest.PipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, nil, script)
 		require.NotEmpty(t, lines)
 		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "-ERR ") || !strings.Contains(last, "too many errors") {
 			lost++
@@ -48,7 +48,7 @@ func TestRefusalSurvivesPipelining(t *testing.T) {
 	held, _ := dialWire(t, addr)
 	script := bytes.Repeat([]byte("CAPA\r\n"), 10000)
 	for range 10 {
-		lines := netutiltest.PipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, nil, script)
 		require.Len(t, lines, 1)
 		assert.Equal(t, "-ERR [SYS/TEMP] too many connections, try later", lines[0])
 	}

@@ -2,6 +2,8 @@ package smtp
 
 import (
 	"bytes"
+	"crypto/tls"
+	"net"
 	"strings"
 	"testing"
 
@@ -18,7 +20,26 @@ import (
 // with the client's commands unread would send a TCP reset, which discards
 // it. The server half-closes and drains instead, and the 421 arrives.
 func TestServerLastReplySurvivesPipelining(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = -1 })
+	t.Run("TCP", func(t *testing.T) {
+		_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = -1 })
+		lastReplySurvives(t, addr, nil)
+	})
+	t.Run("TLS", func(t *testing.T) {
+		srvTLS, cliTLS := testTLS(t)
+		srv := &Server{Domain: "mx.test", Backend: &recorder{}, TLSConfig: srvTLS, MaxJunkCommands: -1}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(tls.NewListener(l, srv.tlsConfig())) }()
+		t.Cleanup(func() {
+			srv.Close()
+			assert.ErrorIs(t, <-done, ErrServerClosed)
+		})
+		lastReplySurvives(t, l.Addr().String(), cliTLS)
+	})
+}
+
+func lastReplySurvives(t *testing.T, addr string, config *tls.Config) {
 	var script []byte
 	// About 400 KiB of EHLO replies, more than a receive window holds.
 	script = append(script, bytes.Repeat([]byte("EHLO client.test\r\n"), 2000)...)
@@ -31,7 +52,7 @@ func TestServerLastReplySurvivesPipelining(t *testing.T) {
 	}
 	lost := 0
 	for range runs {
-		lines := netutiltest.PipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, config, script)
 		require.NotEmpty(t, lines)
 		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "421 4.7.0 ") {
 			lost++
@@ -48,7 +69,7 @@ func TestServerRefusalSurvivesPipelining(t *testing.T) {
 	held := rawGreet(t, addr)
 	script := bytes.Repeat([]byte("EHLO client.test\r\n"), 4000)
 	for range 10 {
-		lines := netutiltest.PipelineAll(t, addr, script)
+		lines := netutiltest.PipelineAll(t, addr, nil, script)
 		require.Len(t, lines, 1)
 		assert.Equal(t, "421 4.7.0 mx.test Too many connections, try again later", lines[0])
 	}

@@ -3,6 +3,7 @@ package netutiltest
 
 import (
 	"bufio"
+	"crypto/tls"
 	"net"
 	"strings"
 	"testing"
@@ -11,22 +12,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// PipelineAll dials addr, writes script in one go before reading anything,
-// as a pipelining client may, then returns the lines it reads (without their
-// line ends) until the server ends the connection, or fails with a reset.
+// PipelineAll dials addr (over TLS when config is not nil), writes script in
+// one go before reading anything, as a pipelining client may, then returns
+// the lines it reads (without their line ends) until the server ends the
+// connection, or fails with a reset.
 //
 // A server that stops reading and closes in the middle of script, after
 // replies that fill the client's receive window, still has its last reply
 // queued when it closes: the test sees whether that reply arrives.
-func PipelineAll(t testing.TB, addr string, script []byte) []string {
+func PipelineAll(t testing.TB, addr string, config *tls.Config, script []byte) []string {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
+	raw, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(30 * time.Second))
+	defer raw.Close()
+	raw.SetDeadline(time.Now().Add(30 * time.Second))
 	// The whole script fits in the socket buffers, so the write does not
 	// wait for the server to read (which waits for this client to read).
-	nc.(*net.TCPConn).SetWriteBuffer(2 * len(script))
+	raw.(*net.TCPConn).SetWriteBuffer(2 * len(script))
+	nc := raw
+	if config != nil {
+		tc := tls.Client(raw, config)
+		require.NoError(t, tc.Handshake())
+		nc = tc
+	}
 	_, err = nc.Write(script)
 	require.NoError(t, err)
 	var lines []string
