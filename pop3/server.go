@@ -82,8 +82,9 @@ type Server struct {
 	// TLSHandshakeTimeout bounds a TLS handshake (DefaultTLSHandshakeTimeout).
 	TLSHandshakeTimeout time.Duration
 	// MaxConnections bounds concurrent connections; more are greeted with
-	// -ERR [SYS/TEMP] and closed (DefaultMaxConnections when zero; negative:
-	// no limit).
+	// -ERR [SYS/TEMP] and closed (closed at once past 64 such refusals in
+	// progress, and on implicit TLS). DefaultMaxConnections when zero;
+	// negative: no limit.
 	MaxConnections int
 	// MaxErrors is the number of unknown, malformed or out-of-state commands
 	// after which the connection is closed (DefaultMaxErrors).

@@ -87,7 +87,8 @@ type Server struct {
 	MaxLineLength int
 	// MaxConnections is the most connections served at once; 0 means
 	// DefaultMaxConnections, negative means no limit. Further connections get
-	// 421 4.7.0 and are closed.
+	// 421 4.7.0 and are closed (closed at once past 64 such refusals in
+	// progress, and on implicit TLS).
 	MaxConnections int
 	// MaxErrors is how many error replies a connection may get before it is
 	// closed with 421 4.7.0; 0 means DefaultMaxErrors, negative no limit.
