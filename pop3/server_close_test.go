@@ -25,20 +25,10 @@ func TestLastResponseSurvivesPipelining(t *testing.T) {
 	script = append(script, bytes.Repeat([]byte("JUNK\r\n"), DefaultMaxErrors)...)
 	// Commands the server never reads.
 	script = append(script, bytes.Repeat([]byte("NOOP\r\n"), 4000)...)
-	runs := 30
-	if testing.Short() {
-		runs = 5
-	}
-	lost := 0
-	for range runs {
-		lines := netutiltest.PipelineAll(t, addr, nil, script)
-		require.NotEmpty(t, lines)
-		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "-ERR ") || !strings.Contains(last, "too many errors") {
-			lost++
-			t.Logf("last line of %d: %q", len(lines), last)
-		}
-	}
-	assert.Zero(t, lost, "last -ERR lost in %d of %d runs", lost, runs)
+	lost := netutiltest.LastLineLost(t, 30, addr, nil, script, func(last string) bool {
+		return strings.HasPrefix(last, "-ERR ") && strings.Contains(last, "too many errors")
+	})
+	assert.Zero(t, lost, "last -ERR lost in %d of 30 runs", lost)
 }
 
 // TestRefusalSurvivesPipelining: a client over MaxConnections that has

@@ -49,3 +49,21 @@ func PipelineAll(t testing.TB, addr string, config *tls.Config, script []byte) [
 		}
 	}
 }
+
+// LastLineLost runs PipelineAll runs times (5 with -short) and returns in how
+// many of them the last line read does not satisfy ok, the server's last
+// reply having been lost. Each loss is logged.
+func LastLineLost(t testing.TB, runs int, addr string, config *tls.Config, script []byte, ok func(last string) bool) (lost int) {
+	t.Helper()
+	if testing.Short() {
+		runs = min(runs, 5)
+	}
+	for range runs {
+		lines := PipelineAll(t, addr, config, script)
+		if len(lines) == 0 || !ok(lines[len(lines)-1]) {
+			lost++
+			t.Logf("run lost its last reply after %d lines: %q", len(lines), lines[max(len(lines)-1, 0):])
+		}
+	}
+	return lost
+}
