@@ -141,6 +141,7 @@ type Part struct {
 
 	// headerErr is the limit the header exceeded, when it was cut.
 	headerErr error
+	cte       string // ContentTransferEncoding as the header was read
 
 	r       *Reader
 	gen     int // r.gen when this part's body was current
@@ -221,7 +222,7 @@ func (p *Part) Body() io.Reader {
 		return p.dec
 	}
 	raw := p.Raw()
-	switch cte := p.ContentTransferEncoding(); cte {
+	switch p.cte {
 	case Base64:
 		d := p.r.b64
 		if d == nil {
@@ -587,8 +588,9 @@ func (r *Reader) readPart() (*Part, error) {
 	// RFC 2049 §2 (3): a body in an unknown transfer encoding cannot be
 	// decoded; Body reads it as it is. Recorded here, so that a walk that
 	// reads no body (ReadStructure) sees it too.
-	if cte := p.ContentTransferEncoding(); !knownCTE(cte) {
-		p.Defects = append(p.Defects, Defect{Kind: DefectBadEncoding, Detail: cte})
+	p.cte = p.ContentTransferEncoding()
+	if !knownCTE(p.cte) {
+		p.Defects = append(p.Defects, Defect{Kind: DefectBadEncoding, Detail: p.cte})
 	}
 
 	tooDeep := p.Depth >= r.lim.MaxDepth
@@ -646,7 +648,7 @@ func (p *Part) numberSingle() {
 // quoted-printable (not allowed by RFC 2046 §5.2.1, but seen): it is then
 // read as an opaque body.
 func isEncodedCTE(p *Part) bool {
-	switch p.ContentTransferEncoding() {
+	switch p.cte {
 	case Base64, QuotedPrintable:
 		return true
 	}
