@@ -585,6 +585,23 @@ func TestHugePartHeaderMemory(t *testing.T) {
 			// The fields kept (256 KiB at most) and their parse, not the
 			// header's size.
 			assert.Less(t, growth, int64(4<<20), "heap grew with the header size")
+
+			// ReadStructure, which counts lines, reads it as well.
+			src = newHugeHeader(size, append([]byte("X-Start: 1\r\n"), line...), nil)
+			if name == "one line" {
+				src.line = line
+				src.head = append(src.head, "X-Long: "...)
+				src.tail = append([]byte("\r\n"), src.tail...)
+			}
+			s, err := ReadStructure(src)
+			require.NoError(t, err)
+			require.Len(t, s.Children, 3)
+			c := s.Children[1]
+			assert.Equal(t, Path{2}, c.Path)
+			assert.Equal(t, "text", c.Type)
+			assert.Equal(t, int64(len("two")), c.Size)
+			assert.Equal(t, int64(0), c.Lines)
+			assert.Equal(t, []DefectKind{DefectHeader}, kinds(c.Defects))
 		})
 	}
 }
