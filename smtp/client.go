@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
@@ -334,9 +335,33 @@ func (c *Client) readReply(ctx context.Context) (*Reply, error) {
 // flush writes the buffered commands.
 func (c *Client) flush(ctx context.Context) error {
 	if err := c.w.Flush(); err != nil {
-		return c.fail(ctx, err)
+		return c.writeFailed(ctx, err)
 	}
 	return nil
+}
+
+// maxRepliesAfterWriteError bounds the replies writeFailed reads: those of
+// pipelined commands or chunks, then the one that explains the close.
+const maxRepliesAfterWriteError = 16
+
+// writeFailed records an error writing to the server. A server that ends a
+// transaction early (421 when it times out or shuts down, 552 for a message
+// too large) may reply and close while the client is still sending. When
+// the write failed because the server closed the connection, its reply is
+// the better error; reading it cannot block, as the connection is gone.
+func (c *Client) writeFailed(ctx context.Context, err error) error {
+	if c.err == nil && (errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		for range maxRepliesAfterWriteError {
+			rep, rerr := readReply(c.r)
+			if rerr != nil {
+				break
+			}
+			if rep.Code >= 400 {
+				return c.fail(ctx, clientReplyError(rep))
+			}
+		}
+	}
+	return c.fail(ctx, err)
 }
 
 // writeLine buffers one command line, refusing any CR, LF or NUL in it so that

@@ -309,7 +309,7 @@ func (d *dataCloser) Write(p []byte) (int, error) {
 	}
 	n, err := d.dw.Write(p)
 	if err != nil {
-		err = d.c.fail(d.ctx, err)
+		err = d.c.writeFailed(d.ctx, err)
 	}
 	return n, err
 }
@@ -332,7 +332,7 @@ func (d *dataCloser) Close() error {
 		_, perRcpt, err = d.bw.close()
 	} else {
 		if err := d.dw.Close(); err != nil {
-			return c.fail(d.ctx, err)
+			return c.writeFailed(d.ctx, err)
 		}
 		if err := c.flush(d.ctx); err != nil {
 			return err
@@ -493,7 +493,7 @@ func (b *bdatWriter) chunk(data []byte, last bool) error {
 	b.hdr = append(b.hdr, "\r\n"...)
 	c.w.Write(b.hdr)
 	if _, err := c.w.Write(data); err != nil {
-		b.err = c.fail(b.ctx, err)
+		b.err = c.writeFailed(b.ctx, err)
 		return b.err
 	}
 	if last {
@@ -789,7 +789,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		dw := NewDotWriter(ew)
 		if _, err := io.Copy(dw, r); err != nil {
 			if ew.err != nil {
-				return failAll(c.fail(ctx, ew.err))
+				return failAll(c.writeFailed(ctx, ew.err))
 			}
 			// A message cut short must not be delivered, and DATA has no
 			// way to abort but closing the connection.
@@ -798,7 +798,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 			return failAll(fmt.Errorf("smtp: reading the message: %w", err))
 		}
 		if err := dw.Close(); err != nil {
-			return failAll(c.fail(ctx, err))
+			return failAll(c.writeFailed(ctx, err))
 		}
 		if err := c.flush(ctx); err != nil {
 			return failAll(err)
