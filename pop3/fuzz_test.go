@@ -136,7 +136,7 @@ func FuzzSession(f *testing.F) {
 			Logger: slog.New(panicLog{t})}
 		cn, sn := net.Pipe()
 		c := srv.newConn(sn)
-		require.True(t, srv.trackConn(c))
+		require.NoError(t, srv.addConn(c))
 		done := make(chan struct{})
 		go func() { c.serve(); close(done) }()
 		go io.Copy(io.Discard, cn)

@@ -234,10 +234,6 @@ func (s *Server) addConn(c *conn) error {
 	return s.conns.Add(tracked{c}, intOr(s.MaxConnections, DefaultMaxConnections))
 }
 
-// trackConn is addConn reporting success, for a conn served without Serve
-// (the fuzz test).
-func (s *Server) trackConn(c *conn) bool { return s.addConn(c) == nil }
-
 // untrackConn forgets c once it has ended.
 func (s *Server) untrackConn(c *conn) { s.conns.Remove(tracked{c}) }
 

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mailwire/mailwire/internal/netutil"
@@ -111,7 +110,6 @@ type Server struct {
 	Logger *slog.Logger
 
 	conns   netutil.Tracker
-	active  atomic.Int64 // connections served, as conns counts them
 	tlsOnce sync.Once
 	tlsCfg  *tls.Config
 }
@@ -258,16 +256,6 @@ type tracked struct{ c *Conn }
 func (t tracked) CloseIdle()   { t.c.interruptIfIdle() }
 func (t tracked) Close() error { t.c.closeNet(); return nil }
 
-// trackConn adds c to the connections Shutdown and Close end, or removes it;
-// adding fails once the server is shutting down.
-func (s *Server) trackConn(c *Conn, add bool) bool {
-	if !add {
-		s.conns.Remove(tracked{c})
-		return true
-	}
-	return s.conns.Add(tracked{c}, 0) == nil
-}
-
 // Serve accepts connections on l and serves each in its own goroutine. It
 // closes l when it returns; after Shutdown or Close it returns ErrServerClosed.
 func (s *Server) Serve(l net.Listener) error {
@@ -288,7 +276,6 @@ func (s *Server) handle(nc net.Conn) {
 	c := s.newConn(nc)
 	err := s.conns.Add(tracked{c}, s.maxConnections())
 	if err == nil {
-		s.active.Add(1)
 		go c.serve()
 		return
 	}

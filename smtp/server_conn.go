@@ -241,8 +241,7 @@ func (c *Conn) serve() {
 			// After Logout: the last reply (a 421) must reach a client
 			// still sending, which may take a while.
 			netutil.CloseLinger(nc)
-			s.trackConn(c, false)
-			s.active.Add(-1)
+			s.conns.Remove(tracked{c})
 		}()
 		if c.session != nil {
 			c.logout()

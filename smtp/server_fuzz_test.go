@@ -34,8 +34,9 @@ func FuzzServerSession(f *testing.F) {
 			LMTP: len(in) > 0 && in[0]&1 == 1}
 		cli, sc := net.Pipe()
 		c := srv.newConn(sc)
-		srv.trackConn(c, true)
-		srv.active.Add(1)
+		if err := srv.conns.Add(tracked{c}, 0); err != nil {
+			t.Fatal(err)
+		}
 		done := make(chan struct{})
 		go func() { defer close(done); c.serve() }()
 		replies := make(chan error, 1)

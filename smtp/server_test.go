@@ -885,7 +885,7 @@ func TestServerSessionPanic(t *testing.T) {
 	c.cmd("QUIT", 221)
 	c.closed()
 	// Both connections were untracked despite the panics in Logout.
-	require.Eventually(t, func() bool { return srv.active.Load() == 0 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.conns.Len() == 0 }, 10*time.Second, time.Millisecond)
 }
 
 func TestServerImplicitTLS(t *testing.T) {
@@ -1012,7 +1012,7 @@ func TestServerWriteTimeout(t *testing.T) {
 			break
 		}
 	}
-	require.Eventually(t, func() bool { return srv.active.Load() == 0 }, 20*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return srv.conns.Len() == 0 }, 20*time.Second, time.Millisecond)
 }
 
 func TestServerListenAndServe(t *testing.T) {
@@ -1106,5 +1106,5 @@ func TestServerCloseLeaksNoGoroutines(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	assert.Zero(t, srv.active.Load())
+	assert.Zero(t, srv.conns.Len())
 }
