@@ -76,6 +76,14 @@ func TestComposeRoundTrip(t *testing.T) {
 	assert.Equal(t, "report.pdf", parts[6].Filename())
 	assert.Equal(t, "a\nb\r\nc\rd\x00", got[7].Body)
 	assert.Equal(t, m.Attachments[1].Filename, parts[7].Filename())
+	// RFC 2231 §3-4 on the wire: charset-tagged, percent-encoded
+	// continuations, not an RFC 2047 encoded word (RFC 2047 §5 forbids one
+	// in a parameter).
+	disp := parts[7].Header.Get("Content-Disposition")
+	assert.Contains(t, disp, `filename*0*=utf-8''%C3%9Cbersicht`)
+	assert.Contains(t, disp, "filename*1*=")
+	assert.NotContains(t, disp, "=?")
+	assert.Equal(t, "attachment; filename=report.pdf", parts[6].Header.Get("Content-Disposition"))
 	assert.Equal(t, string(randomBytes(3, 70_000)), got[8].Body)
 	assert.Equal(t, "plain ascii\r\nlines\r\n", got[9].Body)
 	assert.Equal(t, SevenBit, parts[9].ContentTransferEncoding())
