@@ -183,10 +183,16 @@ func (h *Header) All() iter.Seq2[string, string] {
 		// it is written.
 		fs, buf := h.f, h.buf // as they are now, whatever yield does to h
 		onlyCRLF := int(h.crlfs) == bytes.Count(buf, cr)
+		// The first pass sizes the string and notes the folded fields
+		// (of the first 64; the others are looked at again).
+		var folds uint64
 		size := 0
 		for i := range fs {
 			if v, folded := h.rawValue(&fs[i], onlyCRLF); folded {
 				size += len(v)
+				if i < 64 {
+					folds |= 1 << i
+				}
 			}
 		}
 		var b strings.Builder
@@ -200,7 +206,13 @@ func (h *Header) All() iter.Seq2[string, string] {
 				name, value = a.name, a.value
 			case f.colon >= 0:
 				name = view(buf[f.start : f.start+f.nameEnd])
-				v, folded := h.rawValue(f, onlyCRLF)
+				var v []byte
+				folded := i >= 64 || folds&(1<<i) != 0
+				if folded {
+					v, folded = h.rawValue(f, onlyCRLF)
+				} else {
+					v = trimWSP(buf[f.start+f.colon+1 : f.end])
+				}
 				if !folded {
 					value = view(v)
 					break

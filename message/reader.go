@@ -107,7 +107,14 @@ func readDirect(r io.Reader, lim Limits) (*Message, error) {
 		body bodyReader
 	})
 	m := &mb.Message
-	buf := make([]byte, 0, 8192)
+	// A reader that knows how much it holds (bytes.Reader, strings.Reader,
+	// bytes.Buffer) gets a buffer no larger than its input, and one byte
+	// more, so that the read that finds the end needs no larger buffer.
+	size := 8192
+	if l, ok := r.(interface{ Len() int }); ok {
+		size = max(min(size, l.Len()+1), 64)
+	}
+	buf := make([]byte, 0, size)
 	lastTry, empty := 0, 0
 	for {
 		if len(buf) == cap(buf) {
