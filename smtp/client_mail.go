@@ -547,6 +547,11 @@ func (b *bdatWriter) close() (last *Reply, perRcpt []error, err error) {
 	}
 	for b.pending > 0 {
 		if err := b.readChunkReply(); err != nil && c.err != nil {
+			if b.refused != nil {
+				// A server that refused a chunk may close at once:
+				// the refusal says more than the lost connection.
+				return nil, nil, b.refused
+			}
 			return nil, nil, err
 		}
 	}

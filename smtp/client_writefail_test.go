@@ -16,8 +16,7 @@ import (
 )
 
 // cutOffServer answers like a server that stops reading a message in the
-// middle, replies and closes with the client's data still unread, which
-// resets the connection under the client's writes.
+// middle, replies and closes with the client's data still unread.
 func cutOffServer(t *testing.T, ext string, reply string) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -49,9 +48,15 @@ func cutOffServer(t *testing.T, ext string, reply string) string {
 						if verb == "DATA" {
 							io.WriteString(nc, "354 Go on\r\n")
 						}
-						// Take some of the message, then give up on it.
+						// Take some of the message, then give up on it:
+						// reply, half-close so that the reply is sure to
+						// arrive, read a little more and close with the
+						// client still sending, which resets the
+						// connection under its writes.
 						io.CopyN(io.Discard, br, 64<<10)
 						io.WriteString(nc, reply)
+						nc.(*net.TCPConn).CloseWrite()
+						io.CopyN(io.Discard, br, 64<<10)
 						return
 					default:
 						io.WriteString(nc, "250 Ok\r\n")
