@@ -149,6 +149,31 @@ func equalFoldString(a, s string) bool {
 // Len returns the number of fields.
 func (h *Header) Len() int { return len(h.f) }
 
+// Name returns the name of the i'th field, 0 ≤ i < Len(), as Field(i).Name
+// does, without unfolding the value. It costs no allocation.
+func (h *Header) Name(i int) string {
+	f := &h.f[i]
+	if f.add > 0 {
+		return h.addedOf(f).name
+	}
+	return view(h.rawName(f))
+}
+
+// AppendValue appends the unfolded value of the i'th field, 0 ≤ i < Len(), to
+// dst and returns the extended slice. It is Field(i).Value without the
+// string: a caller that goes through many fields or messages can reuse one
+// buffer, and unfold every value without allocating.
+func (h *Header) AppendValue(dst []byte, i int) []byte {
+	f := &h.f[i]
+	if f.add > 0 {
+		return append(dst, h.addedOf(f).value...)
+	}
+	if f.colon < 0 {
+		return dst
+	}
+	return appendUnfoldedBytes(dst, trimWSP(h.buf[f.start+f.colon+1:f.end]))
+}
+
 // Field returns the i'th field, 0 ≤ i < Len().
 func (h *Header) Field(i int) Field {
 	f := &h.f[i]
@@ -349,21 +374,32 @@ func appendUnfolded(b *strings.Builder, v []byte) {
 	}
 }
 
+// appendUnfoldedBytes appends v to dst with its CR and LF bytes removed, as
+// appendUnfolded.
+func appendUnfoldedBytes(dst, v []byte) []byte {
+	for len(v) > 0 {
+		k := bytes.IndexByte(v, '\n')
+		if k < 0 {
+			k = len(v)
+		}
+		line := v[:k]
+		for {
+			c := bytes.IndexByte(line, '\r')
+			if c < 0 {
+				break
+			}
+			dst = append(dst, line[:c]...)
+			line = line[c+1:]
+		}
+		dst = append(dst, line...)
+		v = v[min(k+1, len(v)):]
+	}
+	return dst
+}
+
 // unfold removes line ends from v, which has no leading or trailing ones.
 func unfold(v []byte) []byte {
-	out := make([]byte, 0, len(v))
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == '\r' && i+1 < len(v) && v[i+1] == '\n' {
-			i++
-			continue
-		}
-		if c == '\r' || c == '\n' {
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return appendUnfoldedBytes(make([]byte, 0, len(v)), v)
 }
 
 // Get returns the unfolded value of the first field with the given name, or

@@ -96,6 +96,8 @@ func TestHeaderValuesMatchReference(t *testing.T) {
 					f := h.Field(i)
 					assert.Equal(t, w[0], f.Name, "Field(%d).Name", i)
 					assert.Equal(t, w[1], f.Value, "Field(%d).Value", i)
+					assert.Equal(t, w[0], h.Name(i), "Name(%d)", i)
+					assert.Equal(t, "prefix"+w[1], string(h.AppendValue([]byte("prefix"), i)), "AppendValue(%d)", i)
 					assert.Equal(t, want[firstNamed(want, w[0])][1], h.Get(w[0]), "Get(%q)", w[0])
 					assert.Equal(t, want[firstNamed(want, w[0])][1], string(h.ValueBytes(strings.ToUpper(w[0]))), "ValueBytes(%q)", w[0])
 				}
@@ -193,6 +195,44 @@ func TestHeaderValueAllocations(t *testing.T) {
 	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() { _ = h.Get("To") }))
 	assert.Equal(t, 1.0, testing.AllocsPerRun(20, func() {
 		for range h.All() {
+		}
+	}))
+}
+
+func TestHeaderNameAppendValueAdded(t *testing.T) {
+	m, err := Read(strings.NewReader("A: 1\r\n 2\r\nB: 3\r\n\r\n"))
+	require.NoError(t, err)
+	h := &m.Header
+	h.Set("B", "three")
+	h.Add("C", "four")
+	h.Prepend("Z", "zero")
+	want := [][2]string{{"Z", "zero"}, {"A", "1 2"}, {"B", "three"}, {"C", "four"}}
+	require.Equal(t, len(want), h.Len())
+	var buf []byte
+	for i, w := range want {
+		assert.Equal(t, w[0], h.Name(i))
+		buf = h.AppendValue(buf[:0], i)
+		assert.Equal(t, w[1], string(buf))
+	}
+	// A nameless field (a continuation line before any field) has an empty
+	// name and value, as Field reports it.
+	h2, _, err := parseHeaderBytes([]byte(" x\r\nA: 1\r\n\r\n"))
+	require.NoError(t, err)
+	require.Equal(t, 2, h2.Len())
+	assert.Equal(t, h2.Field(0).Name, h2.Name(0))
+	assert.Equal(t, h2.Field(0).Value, string(h2.AppendValue(nil, 0)))
+}
+
+// Name and AppendValue into a buffer with room allocate nothing.
+func TestHeaderAppendValueAllocations(t *testing.T) {
+	m, err := Read(strings.NewReader(viewHeaders[0].hdr + "\r\n"))
+	require.NoError(t, err)
+	h := &m.Header
+	buf := make([]byte, 0, 1024)
+	assert.Zero(t, testing.AllocsPerRun(20, func() {
+		for i := range h.Len() {
+			_ = h.Name(i)
+			buf = h.AppendValue(buf[:0], i)
 		}
 	}))
 }
