@@ -124,7 +124,9 @@ const serverAttempts = 5
 // instead of failing the test. Where /proc tells which process owns a
 // listening socket (Linux), a port that accepts connections counts only
 // when the socket is the program's, so a clash with another listener is
-// recognized rather than taken for readiness.
+// recognized rather than taken for readiness. The program must therefore
+// stay in the foreground and hold its listening sockets itself (dovecot -F,
+// dnsmasq -k), not hand them to a daemonized child.
 func StartServer(t testing.TB, opts ServerOptions, command func(ports []int) *exec.Cmd) (*Process, []int) {
 	t.Helper()
 	p, ports, err := startServer(t, opts, command)
