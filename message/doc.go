@@ -15,7 +15,9 @@
 // Header.Defects.
 //
 // Field values are unfolded (RFC 5322 §2.2.3) when asked for, by Get,
-// Values or All. Structured values are parsed by ParseAddressList,
+// Values or All, or into a buffer the caller reuses by Header.AppendValue.
+// Names, and values written on one line, share the header's memory and cost
+// no copy. Structured values are parsed by ParseAddressList,
 // ParseAddress, ParseDate, ParseMessageID, ParseMessageIDList, ParseReceived
 // and ParseReturnPath; encoded words by DecodeWords (any charset that
 // golang.org/x/text knows, and UTF-7).
