@@ -89,7 +89,7 @@ func To7bit(dst io.Writer, src io.Reader) error {
 			o.wrote = true
 			bw.WriteString(s)
 		}
-		h, err := header7bit(p.Header)
+		h, err := header7bit(p)
 		if err != nil {
 			return err
 		}
@@ -148,8 +148,10 @@ func writeHeader(w io.Writer, h *message.Header) error {
 	return hw.Close()
 }
 
-// header7bit returns h, or a copy with 8-bit fields encoded.
-func header7bit(h *message.Header) (*message.Header, error) {
+// header7bit returns p's header, or a copy with 8-bit fields encoded and
+// control characters replaced.
+func header7bit(p *Part) (*message.Header, error) {
+	h := p.Header
 	eight := false
 	for i := range h.Len() {
 		raw := h.Field(i).Raw
@@ -164,27 +166,35 @@ func header7bit(h *message.Header) (*message.Header, error) {
 		return h, nil
 	}
 	var out message.Header
+	seenType, seenDisp := false, false
 	for i := range h.Len() {
 		f := h.Field(i)
 		// Control characters (a bare CR, NUL) have no place in a
-		// field; they become spaces.
+		// field; they become spaces, or '?' in the MIME fields, where
+		// a space could change how the value parses.
+		ctl := ' '
+		name := lowerASCII(f.Name)
+		if strings.HasPrefix(name, "content-") {
+			ctl = '?'
+		}
 		v := strings.Map(func(r rune) rune {
 			if r < 0x20 && r != '\t' || r == 0x7f {
-				return ' '
+				return ctl
 			}
 			return r
 		}, f.Value)
-		if hasHigh([]byte(v)) {
-			switch lowerASCII(f.Name) {
-			case "content-type":
-				mt, err := ParseMediaType(v)
-				if err == nil {
-					v = mt.Format()
-				}
-			case "content-disposition":
-				v = ParseDisposition(v).Format()
+		if v != f.Value || hasHigh([]byte(v)) {
+			// The fields that give the structure are written as the
+			// reader understood them, so that the copy reads the same.
+			switch {
+			case name == "content-type" && !seenType:
+				v = p.MediaType.Format()
+			case name == "content-disposition" && !seenDisp:
+				v = p.Disposition().Format()
 			}
 		}
+		seenType = seenType || name == "content-type"
+		seenDisp = seenDisp || name == "content-disposition"
 		out.Add(f.Name, v)
 	}
 	// Check now, so the error names the field; and check that what is
