@@ -236,3 +236,46 @@ func TestHeaderAppendValueAllocations(t *testing.T) {
 		}
 	}))
 }
+
+// lenReader reports a length that has nothing to do with what it holds.
+type lenReader struct {
+	io.Reader
+	n int
+}
+
+func (l lenReader) Len() int { return l.n }
+
+// Read sizes its buffer from a reader's Len when it has one; any length, true
+// or not, reads the same message.
+func TestReadSizedFromLen(t *testing.T) {
+	long := "X-Long: " + strings.Repeat("x", 9000) + "\r\n"
+	for _, msg := range []string{
+		"A: 1\r\n\r\nbody",
+		"A: 1\r\n 2\r\n",          // no blank line: the input ends the header
+		long + "B: 2\r\n\r\nbody", // longer than the first buffer
+		"\r\nbody",
+		"",
+	} {
+		want, wantRest, err := parseHeaderBytes([]byte(msg))
+		require.NoError(t, err)
+		readers := []io.Reader{
+			strings.NewReader(msg),
+			bytes.NewReader([]byte(msg)),
+			bytes.NewBufferString(msg),
+			lenReader{strings.NewReader(msg), 0},
+			lenReader{strings.NewReader(msg), -5},
+			lenReader{strings.NewReader(msg), 1 << 40},
+		}
+		for i, r := range readers {
+			m, err := Read(r)
+			require.NoError(t, err, "reader %d", i)
+			rest, err := io.ReadAll(m.Body)
+			require.NoError(t, err)
+			assert.Equal(t, string(wantRest), string(rest), "reader %d body", i)
+			require.Equal(t, want.Len(), m.Header.Len(), "reader %d", i)
+			for k := range want.Len() {
+				assert.Equal(t, want.Field(k), m.Header.Field(k), "reader %d field %d", i, k)
+			}
+		}
+	}
+}
