@@ -206,7 +206,9 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // §4.5, obsolete syntax) is accepted.
 //
 // Exceeding a limit returns a *HeaderError wrapping ErrHeaderTooLarge,
-// ErrTooManyFields or ErrLineTooLong.
+// ErrTooManyFields or ErrLineTooLong, with br left inside the header;
+// ReadHeaderCut instead keeps the fields before the limit and reads on to
+// the body.
 func ReadHeader(br *bufio.Reader, lim Limits) (*Header, error) {
 	h := new(Header)
 	if err := readHeader(br, lim, h); err != nil {
@@ -226,6 +228,14 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 			return nil
 		}
 	}
+	return readLines(br, lim, h, nil)
+}
+
+// readLines reads a header line by line into h, with lim's defaults filled
+// in. With cut nil, a limit exceeded is an error; otherwise it is recorded in
+// cut, the fields read so far are kept, and the rest of the header is read
+// through br without being kept (see ReadHeaderCut).
+func readLines(br *bufio.Reader, lim Limits, h *Header, cut *HeaderCut) error {
 	hint := br.Buffered()
 	if hint < 512 {
 		hint = 512
@@ -236,6 +246,8 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 	buf := make([]byte, 0, hint)
 	fields := make([]field, 0, 16)
 	line := 0
+	var read int64    // bytes of the header's lines read, blank line excluded
+	skipping := false // a limit was exceeded: lines are read, not kept
 	for {
 		line++
 		p, err := br.Peek(1)
@@ -246,6 +258,7 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 			return &HeaderError{Line: line, Err: err}
 		}
 		c := p[0]
+		wsp := c == ' ' || c == '\t'
 		cont := false
 		switch {
 		case c == '\n':
@@ -261,15 +274,15 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 			}
 			h.defects = append(h.defects, Defect{line, "line starting with bare CR; header ended, rest read as body"})
 			goto done
-		case c == ' ' || c == '\t':
+		case wsp:
 			cont = true
-			if len(fields) == 0 {
+			if len(fields) == 0 && !skipping {
 				h.defects = append(h.defects, Defect{line, "continuation line before the first field; kept as a nameless field"})
 				cont = false
 			}
 		}
 		nameEnd, colon := -1, -1
-		if !cont && !(c == ' ' || c == '\t') {
+		if !wsp {
 			colon = findColon(br)
 			if colon <= 0 {
 				h.defects = append(h.defects, Defect{line, "line is not a header field; header ended, rest read as body"})
@@ -285,43 +298,93 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 				goto done
 			}
 		}
+		if skipping {
+			n, eof, err := skipLine(br)
+			read += n
+			if err != nil {
+				return &HeaderError{Line: line, Err: err}
+			}
+			if eof {
+				break
+			}
+			continue
+		}
+		var over error // the limit this line exceeds
 		if !cont && len(fields) >= lim.MaxFields {
-			return &HeaderError{Line: line, Err: ErrTooManyFields}
+			over = ErrTooManyFields
 		}
 		start := len(buf)
 		// Read the physical line, which may be longer than br's buffer.
 		n := 0
-		for {
+		ended, eof := false, false // the line's end was read; it was the input's
+		for over == nil {
 			s, err := br.ReadSlice('\n')
 			n += len(s)
 			if len(buf)+len(s) > lim.MaxHeaderBytes {
-				return &HeaderError{Line: line, Err: ErrHeaderTooLarge}
+				over = ErrHeaderTooLarge
+				switch err {
+				case nil:
+					ended = true
+				case io.EOF:
+					ended, eof = true, true
+				case bufio.ErrBufferFull:
+				default:
+					if cut != nil {
+						return &HeaderError{Line: line, Err: err}
+					}
+				}
+				break
 			}
 			buf = append(buf, s...)
 			if err == nil {
+				ended = true
 				break
 			}
 			if err == bufio.ErrBufferFull {
 				if n > lim.MaxLineLength+2 {
-					return &HeaderError{Line: line, Err: ErrLineTooLong}
+					over = ErrLineTooLong
+					break
 				}
 				continue
 			}
 			if err == io.EOF {
+				ended, eof = true, true
 				break
 			}
 			return &HeaderError{Line: line, Err: err}
 		}
-		content := n
-		if content > 0 && buf[len(buf)-1] == '\n' {
-			content--
-			if content > 0 && buf[len(buf)-2] == '\r' {
+		read += int64(n)
+		if over == nil {
+			content := n
+			if content > 0 && buf[len(buf)-1] == '\n' {
 				content--
-				h.crlfs++
+				if content > 0 && buf[len(buf)-2] == '\r' {
+					content--
+					h.crlfs++
+				}
+			}
+			if content > lim.MaxLineLength {
+				over = ErrLineTooLong
 			}
 		}
-		if content > lim.MaxLineLength {
-			return &HeaderError{Line: line, Err: ErrLineTooLong}
+		if over != nil {
+			if cut == nil {
+				return &HeaderError{Line: line, Err: over}
+			}
+			buf, fields = cut.begin(h, &HeaderError{Line: line, Err: over}, buf, fields, start, cont)
+			skipping = true
+			if !ended {
+				m, e, err := skipLine(br)
+				read += m
+				if err != nil {
+					return &HeaderError{Line: line, Err: err}
+				}
+				eof = e
+			}
+			if eof {
+				break
+			}
+			continue
 		}
 		if cont {
 			fields[len(fields)-1].end = int32(len(buf))
@@ -335,6 +398,13 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 done:
 	h.buf = buf
 	h.f = fields
+	if cut != nil && cut.Err != nil {
+		cut.Skipped = read - int64(len(buf))
+		cut.Lines = line - 1
+		if h.sep != nil {
+			cut.Lines++ // the blank line
+		}
+	}
 	return nil
 }
 

@@ -606,11 +606,11 @@ func TestHugePartHeaderMemory(t *testing.T) {
 	}
 }
 
-// FuzzPartHeader checks the reader's header reading against
-// message.ReadHeader: the same fields, defects and body when the header is
-// within the limits; when it is not, the error message.ReadHeader gives is
-// recorded as a defect, the fields kept are a prefix of the header, and the
-// body starts where it would without the limits.
+// FuzzPartHeader checks the reader's header reading, line counting
+// included, against message.ReadHeader: the same fields, defects and body
+// when the header is within the limits; when it is not, the cut carries the
+// error message.ReadHeader gives, the fields kept are a prefix of the
+// header, and the body starts where it would without the limits.
 func FuzzPartHeader(f *testing.F) {
 	f.Add([]byte("A: 1\r\nB: 2\r\n\r\nbody"), 3, 100, 50)
 	f.Add([]byte("A: 1\r\nB: 2\r\nC: 3\r\n\r\nbody"), 2, 100, 50)
@@ -631,44 +631,47 @@ func FuzzPartHeader(f *testing.F) {
 		require.NoError(t, aerr)
 		allRest, _ := io.ReadAll(abr)
 
-		for _, long := range []bool{false, true} {
-			r := NewReaderLimits(bytes.NewReader(data), Limits{Header: lim})
-			r.CountLines = true
-			var h *message.Header
-			var cut *headerCut
-			var err error
-			if long {
-				h, cut, err = r.readLongHeader()
-			} else {
-				h, cut, err = r.readHeader()
-			}
-			require.NoError(t, err)
-			consumed := r.offset()
-			assert.Equal(t, int64(bytes.Count(data[:consumed], []byte{'\n'})), r.nl, "line count")
-			body, _ := io.ReadAll(r.br)
-			if werr == nil {
-				require.Nil(t, cut, "long %v", long)
-				assert.Equal(t, string(rest), string(body))
-				require.Equal(t, want.Len(), h.Len())
-				for i := range h.Len() {
-					assert.Equal(t, want.Field(i).Raw, h.Field(i).Raw)
-				}
-				assert.Equal(t, want.Defects(), h.Defects())
-				continue
-			}
-			require.NotNil(t, cut, "long %v: %v", long, werr)
-			var he *message.HeaderError
-			require.True(t, errors.As(werr, &he))
-			assert.Equal(t, he.Err, cut.err.Err)
-			assert.Equal(t, he.Line, cut.err.Line)
-			// The body is that of the header read without limits, and
-			// the fields kept are its first ones.
-			assert.Equal(t, string(allRest), string(body))
-			require.LessOrEqual(t, h.Len(), all.Len())
+		r := NewReaderLimits(bytes.NewReader(data), Limits{Header: lim})
+		r.CountLines = true
+		h, cut, err := r.readHeader()
+		require.NoError(t, err)
+		consumed := r.offset()
+		assert.Equal(t, int64(bytes.Count(data[:consumed], []byte{'\n'})), r.nl, "line count")
+		body, _ := io.ReadAll(r.br)
+		if werr == nil {
+			require.Nil(t, cut)
+			assert.Equal(t, string(rest), string(body))
+			require.Equal(t, want.Len(), h.Len())
 			for i := range h.Len() {
-				assert.Equal(t, all.Field(i).Raw, h.Field(i).Raw)
+				assert.Equal(t, want.Field(i).Raw, h.Field(i).Raw)
 			}
+			assert.Equal(t, want.Defects(), h.Defects())
+			return
 		}
+		require.NotNil(t, cut, werr)
+		var he *message.HeaderError
+		require.True(t, errors.As(werr, &he))
+		assert.Equal(t, he.Err, cut.Err.Err)
+		assert.Equal(t, he.Line, cut.Err.Line)
+		// The body is that of the header read without limits, and the
+		// fields kept are its first ones.
+		assert.Equal(t, string(allRest), string(body))
+		require.LessOrEqual(t, h.Len(), all.Len())
+		for i := range h.Len() {
+			assert.Equal(t, all.Field(i).Raw, h.Field(i).Raw)
+		}
+		// What was skipped is what was consumed and neither kept nor
+		// the blank line.
+		var kept int64
+		for i := range h.Len() {
+			kept += int64(len(h.Field(i).Raw))
+		}
+		var allRaw int64
+		for i := range all.Len() {
+			allRaw += int64(len(all.Field(i).Raw))
+		}
+		blank := int64(len(data)-len(allRest)) - allRaw
+		assert.Equal(t, consumed-kept-blank, cut.Skipped, "bytes skipped")
 	})
 }
 

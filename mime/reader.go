@@ -371,7 +371,6 @@ type Reader struct {
 	CountLines bool
 
 	lim    Limits
-	hlim   message.Limits // lim.Header with its defaults
 	src    countReader
 	br     *bufio.Reader
 	stack  []frame
@@ -434,7 +433,7 @@ func NewReader(r io.Reader) *Reader { return NewReaderLimits(r, Limits{}) }
 
 // NewReaderLimits returns a Reader with the given limits.
 func NewReaderLimits(r io.Reader, lim Limits) *Reader {
-	mr := &Reader{lim: lim.withDefaults(), hlim: headerLimits(lim.Header)}
+	mr := &Reader{lim: lim.withDefaults()}
 	mr.src.r = r
 	mr.br = brPool.Get().(*bufio.Reader)
 	mr.br.Reset(&mr.src)
@@ -556,7 +555,7 @@ func (r *Reader) readPart() (*Part, error) {
 	r.cur = p
 	p.Defects = appendHeaderDefects(p.Defects, r.headerDefects(h), h.Len(), cut)
 	if cut != nil {
-		p.headerErr = cut.err
+		p.headerErr = cut.Err
 	}
 
 	ct := h.Get("Content-Type")
