@@ -12,7 +12,9 @@
 // bare-LF line ends. Reading is bounded by Limits (header size, field count,
 // line length), whose excess is a *HeaderError, and is lenient without hiding
 // anything: lines that are not fields end the header and are recorded in
-// Header.Defects.
+// Header.Defects. ReadHeaderCut is ReadHeader for readers of many headers in
+// one stream: a header over a limit comes back cut to the fields before the
+// limit, with the reader at the body, so one bad part does not cost the rest.
 //
 // Field values are unfolded (RFC 5322 §2.2.3) when asked for, by Get,
 // Values or All, or into a buffer the caller reuses by Header.AppendValue.
