@@ -1,11 +1,13 @@
 package pop3
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/peer"
@@ -35,7 +37,7 @@ func TestInteropDovecot(t *testing.T) {
 			return nil
 		},
 	})
-	ctx := testCtx(t)
+	ctx := dovecotCtx(t)
 	addr := peer.Addr(d.POP3Port)
 
 	c, err := Dial(ctx, addr)
@@ -155,7 +157,7 @@ func TestSameAsDovecot(t *testing.T) {
 	creds := auth.NewMemoryStore()
 	require.NoError(t, creds.SetPassword("alice", "secret"))
 	ours := startServer(t, &Server{Backend: &maildirBackend{root: d.MailRoot, creds: creds}, AllowInsecureAuth: true})
-	ctx := testCtx(t)
+	ctx := dovecotCtx(t)
 
 	type view struct {
 		list []MessageInfo
@@ -186,4 +188,13 @@ func TestSameAsDovecot(t *testing.T) {
 		assert.Equal(t, want.retr[i], got.retr[i], "RETR of %q", msgs[i])
 		assert.Equal(t, want.top[i], got.top[i], "TOP of %q", msgs[i])
 	}
+}
+
+// dovecotCtx bounds a whole Dovecot test: several sessions, each of which a
+// loaded machine can slow to seconds (Dovecot's login process waits up to
+// 5 s on its anvil process).
+func dovecotCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
 }
