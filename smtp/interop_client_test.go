@@ -31,25 +31,6 @@ func interopCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// startProcess starts a peer in the background and stops it at cleanup.
-func startProcess(t *testing.T, name string, args ...string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	out := &strings.Builder{}
-	cmd.Stdout, cmd.Stderr = out, out
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			t.Logf("%s output:\n%s", name, out.String())
-		}
-	})
-	return cmd
-}
-
 // sharedDir makes a directory that an unprivileged peer can write to.
 func sharedDir(t *testing.T) string {
 	dir, err := os.MkdirTemp("", "mailwire-smtp-")
@@ -65,12 +46,12 @@ const interopMsg = "From: a@a.example.test\r\nTo: b@b.example.test\r\nSubject: i
 // transaction to one file that it returns.
 func startSink(t *testing.T, opts ...string) (addr, dump string) {
 	sink := peer.Path(t, "smtp-sink")
-	addr = peer.Addr(peer.FreePort(t))
 	dump = filepath.Join(sharedDir(t), "dump")
-	args := append([]string{"-u", "nobody", "-D", dump}, opts...)
-	startProcess(t, sink, append(args, addr, "16")...)
-	peer.WaitListening(t, addr, 10*time.Second)
-	return addr, dump
+	_, ports := peer.StartServer(t, peer.ServerOptions{}, func(ports []int) *exec.Cmd {
+		args := append([]string{"-u", "nobody", "-D", dump}, opts...)
+		return exec.Command(sink, append(args, peer.Addr(ports[0]), "16")...)
+	})
+	return peer.Addr(ports[0]), dump
 }
 
 func TestInteropSMTPSink(t *testing.T) {
@@ -325,25 +306,15 @@ func TestInteropAiosmtpd(t *testing.T) {
 func TestInteropAiosmtpdCLI(t *testing.T) {
 	t.Parallel()
 	py := peer.Python(t, "aiosmtpd")
-	addr := peer.Addr(peer.FreePort(t))
-	cmd := exec.Command(py, "-m", "aiosmtpd", "-n", "-l", addr)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
-	require.NoError(t, cmd.Start())
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	peer.WaitListening(t, addr, 10*time.Second)
+	p, ports := peer.StartServer(t, peer.ServerOptions{}, func(ports []int) *exec.Cmd {
+		return exec.Command(py, "-m", "aiosmtpd", "-n", "-l", peer.Addr(ports[0]))
+	})
+	addr := peer.Addr(ports[0])
 	require.NoError(t, smtp.SendMail(interopCtx(t), addr, nil, "a@a.example.test", []string{"b@b.example.test"}, strings.NewReader(interopMsg)))
-	stop()
-	assert.Contains(t, out.String(), "Subject: interop")
-	assert.Contains(t, out.String(), "..two dots")
+	p.Kill()
+	out := p.Stdout() + p.Stderr()
+	assert.Contains(t, out, "Subject: interop")
+	assert.Contains(t, out, "..two dots")
 }
 
 func TestInteropDovecotLMTP(t *testing.T) {
