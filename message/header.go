@@ -3,7 +3,6 @@ package message
 import (
 	"bytes"
 	"iter"
-	"strings"
 	"unsafe"
 )
 
@@ -201,11 +200,11 @@ func (h *Header) All() iter.Seq2[string, string] {
 	return func(yield func(string, string) bool) {
 		// Names, and the values of fields written on one line, are
 		// views of the buffer. The unfolded values of the others are
-		// written into one string, sized for them all before the first
-		// is written, and handed out as substrings: one allocation
-		// however many fields are folded. The bytes a Builder has
-		// written never change, so a value can be handed out as soon as
-		// it is written.
+		// appended to one slice, sized for them all before the first
+		// is written, and handed out as views of it: one allocation
+		// however many fields are folded. Bytes once appended are never
+		// written again, so a value can be handed out as soon as it is
+		// written.
 		fs, buf := h.f, h.buf // as they are now, whatever yield does to h
 		onlyCRLF := int(h.crlfs) == bytes.Count(buf, cr)
 		// The first pass sizes the string and notes the folded fields
@@ -220,8 +219,7 @@ func (h *Header) All() iter.Seq2[string, string] {
 				}
 			}
 		}
-		var b strings.Builder
-		b.Grow(size)
+		b := make([]byte, 0, size)
 		for i := range fs {
 			f := &fs[i]
 			var name, value string
@@ -242,13 +240,13 @@ func (h *Header) All() iter.Seq2[string, string] {
 					value = view(v)
 					break
 				}
-				from := b.Len()
+				from := len(b)
 				if onlyCRLF {
-					appendUnfoldedLF(&b, v)
+					b = appendUnfoldedLF(b, v)
 				} else {
-					appendUnfolded(&b, v)
+					b = appendUnfoldedBytes(b, v)
 				}
-				value = b.String()[from:]
+				value = view(b[from:])
 			}
 			if !yield(name, value) {
 				return
@@ -287,10 +285,8 @@ func (h *Header) value(f *field) string {
 	if !folded {
 		return view(v)
 	}
-	var b strings.Builder
-	b.Grow(len(v))
-	appendUnfolded(&b, v)
-	return b.String()
+	// A new slice that nothing writes again: a view of it is safe.
+	return view(unfold(v))
 }
 
 // ValueBytes is like Get but returns the unfolded value of the first field
@@ -335,47 +331,25 @@ func trimBounds(b []byte) (i, j int) {
 	return i, j
 }
 
-// appendUnfoldedLF is appendUnfolded for a v whose every CR is followed by
-// an LF, as in a header read whose only CRs end lines.
-func appendUnfoldedLF(b *strings.Builder, v []byte) {
+// appendUnfoldedLF is appendUnfoldedBytes for a v whose every CR is
+// followed by an LF: it cuts at each LF only.
+func appendUnfoldedLF(dst, v []byte) []byte {
 	for {
 		k := bytes.IndexByte(v, '\n')
 		if k < 0 {
-			b.Write(v)
-			return
+			return append(dst, v...)
 		}
 		e := k
 		if e > 0 && v[e-1] == '\r' {
 			e--
 		}
-		b.Write(v[:e])
+		dst = append(dst, v[:e]...)
 		v = v[k+1:]
 	}
 }
 
-// appendUnfolded writes v with its CR and LF bytes removed, as unfold.
-func appendUnfolded(b *strings.Builder, v []byte) {
-	for len(v) > 0 {
-		k := bytes.IndexByte(v, '\n')
-		if k < 0 {
-			k = len(v)
-		}
-		line := v[:k]
-		for {
-			c := bytes.IndexByte(line, '\r')
-			if c < 0 {
-				break
-			}
-			b.Write(line[:c])
-			line = line[c+1:]
-		}
-		b.Write(line)
-		v = v[min(k+1, len(v)):]
-	}
-}
-
-// appendUnfoldedBytes appends v to dst with its CR and LF bytes removed, as
-// appendUnfolded.
+// appendUnfoldedBytes appends v to dst with its CR and LF bytes removed
+// (RFC 5322 §2.2.3, and bare CR and LF line ends alike).
 func appendUnfoldedBytes(dst, v []byte) []byte {
 	for len(v) > 0 {
 		k := bytes.IndexByte(v, '\n')
