@@ -327,13 +327,15 @@ func TestFileName(t *testing.T) {
 	}
 }
 
-// A server without UIDL (optional, RFC 1939 §7): fetch -dir still writes
-// every message, each to its own file.
-func TestPOP3WithoutUIDL(t *testing.T) {
+// scriptedPOP3 serves one connection on a loopback port: it greets, then
+// passes each command line, split into upper-case fields, to answer until
+// answer reports the end or the client goes. It returns the address and a
+// channel that gets nil at the end answer reports, else the read error.
+func scriptedPOP3(t *testing.T, answer func(w io.Writer, cmd []string) (end bool)) (string, <-chan error) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer l.Close()
-	msgs := []string{"Subject: one\r\n\r\nfirst\r\n", "Subject: two\r\n\r\nsecond\r\n"}
+	t.Cleanup(func() { l.Close() })
 	served := make(chan error, 1)
 	go func() {
 		c, err := l.Accept()
@@ -344,7 +346,7 @@ func TestPOP3WithoutUIDL(t *testing.T) {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(20 * time.Second))
 		br := bufio.NewReader(c)
-		io.WriteString(c, "+OK minimal POP3\r\n")
+		io.WriteString(c, "+OK scripted POP3\r\n")
 		for {
 			line, err := br.ReadString('\n')
 			if err != nil {
@@ -352,26 +354,41 @@ func TestPOP3WithoutUIDL(t *testing.T) {
 				return
 			}
 			cmd := strings.Fields(strings.ToUpper(line))
-			switch {
-			case len(cmd) == 0:
+			if len(cmd) == 0 {
 				io.WriteString(c, "-ERR empty\r\n")
-			case cmd[0] == "USER" || cmd[0] == "PASS":
-				io.WriteString(c, "+OK\r\n")
-			case cmd[0] == "LIST":
-				fmt.Fprintf(c, "+OK\r\n1 %d\r\n2 %d\r\n.\r\n", len(msgs[0]), len(msgs[1]))
-			case cmd[0] == "RETR" && len(cmd) == 2 && (cmd[1] == "1" || cmd[1] == "2"):
-				fmt.Fprintf(c, "+OK\r\n%s.\r\n", msgs[cmd[1][0]-'1'])
-			case cmd[0] == "QUIT":
-				io.WriteString(c, "+OK bye\r\n")
+				continue
+			}
+			if answer(c, cmd) {
 				served <- nil
 				return
-			default:
-				io.WriteString(c, "-ERR unknown command\r\n")
 			}
 		}
 	}()
+	return l.Addr().String(), served
+}
+
+// A server without UIDL (optional, RFC 1939 §7): fetch -dir still writes
+// every message, each to its own file.
+func TestPOP3WithoutUIDL(t *testing.T) {
+	msgs := []string{"Subject: one\r\n\r\nfirst\r\n", "Subject: two\r\n\r\nsecond\r\n"}
+	addr, served := scriptedPOP3(t, func(c io.Writer, cmd []string) bool {
+		switch {
+		case cmd[0] == "USER" || cmd[0] == "PASS":
+			io.WriteString(c, "+OK\r\n")
+		case cmd[0] == "LIST":
+			fmt.Fprintf(c, "+OK\r\n1 %d\r\n2 %d\r\n.\r\n", len(msgs[0]), len(msgs[1]))
+		case cmd[0] == "RETR" && len(cmd) == 2 && (cmd[1] == "1" || cmd[1] == "2"):
+			fmt.Fprintf(c, "+OK\r\n%s.\r\n", msgs[cmd[1][0]-'1'])
+		case cmd[0] == "QUIT":
+			io.WriteString(c, "+OK bye\r\n")
+			return true
+		default:
+			io.WriteString(c, "-ERR unknown command\r\n")
+		}
+		return false
+	})
 	dir := t.TempDir()
-	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", l.Addr().String(), "-starttls=false", "-user", "bob", "-password", "pw", "-dir", dir)
+	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-user", "bob", "-password", "pw", "-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	require.NoError(t, <-served)
 	files, err := os.ReadDir(dir)

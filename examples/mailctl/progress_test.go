@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -124,42 +121,22 @@ func TestFetchProgress(t *testing.T) {
 // before the error, which starts a line of its own.
 func TestFetchProgressError(t *testing.T) {
 	forceTerminal(t, true)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	served := make(chan error, 1)
-	go func() {
-		// A server that announces 2 MiB and sends half of it.
-		c, err := l.Accept()
-		if err != nil {
-			served <- err
-			return
+	// A server that announces 2 MiB and sends half of it.
+	addr, served := scriptedPOP3(t, func(c io.Writer, cmd []string) bool {
+		switch {
+		case cmd[0] == "USER" || cmd[0] == "PASS":
+			io.WriteString(c, "+OK\r\n")
+		case cmd[0] == "LIST":
+			fmt.Fprintf(c, "+OK\r\n1 %d\r\n.\r\n", 2<<20)
+		case cmd[0] == "RETR" && len(cmd) == 2 && cmd[1] == "1":
+			io.WriteString(c, "+OK\r\nSubject: cut\r\n\r\n"+strings.Repeat("line\r\n", 1<<20/6))
+			return true // closes the connection
+		default:
+			io.WriteString(c, "-ERR unknown command\r\n")
 		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(20 * time.Second))
-		br := bufio.NewReader(c)
-		io.WriteString(c, "+OK\r\n")
-		for {
-			line, err := br.ReadString('\n')
-			if err != nil {
-				served <- err
-				return
-			}
-			switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-			case strings.HasPrefix(cmd, "USER"), strings.HasPrefix(cmd, "PASS"):
-				io.WriteString(c, "+OK\r\n")
-			case cmd == "LIST":
-				fmt.Fprintf(c, "+OK\r\n1 %d\r\n.\r\n", 2<<20)
-			case cmd == "RETR 1":
-				io.WriteString(c, "+OK\r\nSubject: cut\r\n\r\n"+strings.Repeat("line\r\n", 1<<20/6))
-				served <- nil
-				return // closes the connection
-			default:
-				io.WriteString(c, "-ERR unknown command\r\n")
-			}
-		}
-	}()
-	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", l.Addr().String(), "-starttls=false", "-user", "bob", "-password", "pw", "-dir", t.TempDir())
+		return false
+	})
+	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-user", "bob", "-password", "pw", "-dir", t.TempDir())
 	require.NoError(t, <-served)
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `^\rfetching .*\(\d+%\)\nmailctl: message 1: [^\r]+\n$`, errOut)
