@@ -79,6 +79,11 @@ func TestClientReplyAfterWriteError(t *testing.T) {
 		{"DATA 552", "", "552 5.3.4 Message too big for system\r\n", 552},
 		{"DATA 421", "", "421 4.4.2 cut.test Error: timeout exceeded\r\n", 421},
 		{"BDAT 552", "250-CHUNKING\r\n", "552 5.3.4 Message too big for system\r\n", 552},
+		// Replies before the one that explains the close are skipped, up
+		// to maxRepliesAfterWriteError of them; past that the write
+		// error stands.
+		{"DATA 552 after 5 replies", "", strings.Repeat("250 Ok\r\n", 5) + "552 5.3.4 Message too big for system\r\n", 552},
+		{"DATA 552 after too many replies", "", strings.Repeat("250 Ok\r\n", maxRepliesAfterWriteError) + "552 5.3.4 Message too big for system\r\n", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := cutOffServer(t, tc.ext, tc.reply)
@@ -88,9 +93,7 @@ func TestClientReplyAfterWriteError(t *testing.T) {
 				c, err := Dial(ctx, addr, nil)
 				require.NoError(t, err)
 				_, err = c.Send(ctx, &Envelope{From: "a@a.test", To: []string{"b@b.test"}}, bytes.NewReader(msg))
-				var e *Error
-				require.True(t, errors.As(err, &e), "run %d: %v", i, err)
-				assert.Equal(t, tc.code, e.Code)
+				checkCutOff(t, err, tc.code, i)
 				c.Close()
 
 				// The same through Data's writer.
@@ -104,10 +107,23 @@ func TestClientReplyAfterWriteError(t *testing.T) {
 				if err == nil {
 					err = w.Close()
 				}
-				require.True(t, errors.As(err, &e), "run %d: %v", i, err)
-				assert.Equal(t, tc.code, e.Code)
+				checkCutOff(t, err, tc.code, i)
 				c.Close()
 			}
 		})
 	}
+}
+
+// checkCutOff checks the error of a client cut off while sending: the
+// server's reply with code, or for code 0 the connection's own error.
+func checkCutOff(t *testing.T, err error, code, run int) {
+	t.Helper()
+	require.Error(t, err)
+	var e *Error
+	if code == 0 {
+		assert.False(t, errors.As(err, &e), "run %d: %v", run, err)
+		return
+	}
+	require.True(t, errors.As(err, &e), "run %d: %v", run, err)
+	assert.Equal(t, code, e.Code)
 }
