@@ -254,7 +254,7 @@ func (s *Server) shuttingDown() bool { return s.conns.Closing() }
 type tracked struct{ c *Conn }
 
 func (t tracked) CloseIdle()   { t.c.interruptIfIdle() }
-func (t tracked) Close() error { t.c.closeNet(); return nil }
+func (t tracked) Close() error { t.c.abort(); return nil }
 
 // Serve accepts connections on l and serves each in its own goroutine. It
 // closes l when it returns; after Shutdown or Close it returns ErrServerClosed.
@@ -297,7 +297,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.conns.Shutdown(ctx)
 }
 
-// Close closes the listeners and all connections at once.
+// Close closes the listeners at once and ends every connection: a
+// connection waiting for the client, in a transaction or not, is told 421
+// 4.3.2 by its own goroutine and closed (RFC 5321 §3.8); one busy elsewhere,
+// in a slow Session method, is closed within a second whatever it is doing.
+// A transaction ended this way stores nothing.
 func (s *Server) Close() error {
 	return s.conns.Close()
 }

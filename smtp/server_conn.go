@@ -23,25 +23,26 @@ import (
 
 // Conn is one connection to a Server, as a Session sees it.
 type Conn struct {
-	srv     *Server
-	ctx     context.Context
-	cancel  context.CancelFunc
-	mu      sync.Mutex // guards nc, idle and closed against Shutdown and Close
-	nc      net.Conn
-	idle    bool
-	closed  bool
-	tr      *textline.Reader
-	bw      *bufio.Writer
-	tlsOK   bool
-	tlsSt   tls.ConnectionState
-	helo    string
-	ehlo    bool
-	ident   string
-	session Session
-	errors  int
-	junk    int       // NOOP, RSET, VRFY, EXPN, HELP commands so far
-	data    bool      // reading message data: renew the read deadline on each read
-	dataEnd time.Time // when the message transfer must be over (DataTimeout), or zero
+	srv      *Server
+	ctx      context.Context
+	cancel   context.CancelFunc
+	mu       sync.Mutex // guards nc, idle, closed and aborting against Shutdown and Close
+	nc       net.Conn
+	idle     bool
+	closed   bool
+	aborting bool // Server.Close: the next read fails, and the reply is 421
+	tr       *textline.Reader
+	bw       *bufio.Writer
+	tlsOK    bool
+	tlsSt    tls.ConnectionState
+	helo     string
+	ehlo     bool
+	ident    string
+	session  Session
+	errors   int
+	junk     int       // NOOP, RSET, VRFY, EXPN, HELP commands so far
+	data     bool      // reading message data: renew the read deadline on each read
+	dataEnd  time.Time // when the message transfer must be over (DataTimeout), or zero
 
 	// Transaction state.
 	from     *Mailbox
@@ -123,12 +124,17 @@ func (r connReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+	// Under mu, so that abort's deadline cannot be overwritten.
 	c.mu.Lock()
+	if c.aborting {
+		c.mu.Unlock()
+		return 0, errAborted
+	}
 	nc := c.nc
-	c.mu.Unlock()
 	if c.data {
 		nc.SetReadDeadline(c.readDeadline())
 	}
+	c.mu.Unlock()
 	return nc.Read(p)
 }
 
@@ -168,7 +174,30 @@ func (s *Server) newConn(nc net.Conn) *Conn {
 
 func (c *Conn) flush() error { return c.bw.Flush() }
 
-// closeNet closes the network connection (from Server.Close).
+// errAborted is the error of a read after Server.Close.
+var errAborted = errors.New("smtp: server closed")
+
+// abortGrace bounds how long a connection ended by Server.Close stays open
+// for its goroutine to send 421.
+const abortGrace = time.Second
+
+// abort ends the connection for Server.Close: the read in progress, or the
+// next one, fails, and the connection's own goroutine answers 421 and
+// closes; only it may write, as a reply may be half written. A goroutine
+// that does not read again within abortGrace is cut off.
+func (c *Conn) abort() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.aborting {
+		return
+	}
+	c.aborting = true
+	c.nc.SetReadDeadline(time.Now())
+	c.cancel()
+	time.AfterFunc(abortGrace, c.closeNet)
+}
+
+// closeNet closes the network connection.
 func (c *Conn) closeNet() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -327,7 +356,7 @@ func (c *Conn) readCommand() (string, readState) {
 	s := c.srv
 	inTx := c.from != nil
 	c.mu.Lock()
-	if s.shuttingDown() && !inTx {
+	if c.aborting || s.shuttingDown() && !inTx {
 		c.mu.Unlock()
 		c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", s.domain())
 		return "", readClose
@@ -385,8 +414,13 @@ func (c *Conn) readCommand() (string, readState) {
 // readFailed handles a read error; it returns false (end the connection),
 // having queued a reply when one is due.
 func (c *Conn) readFailed(err error) bool {
+	c.mu.Lock()
+	aborting := c.aborting
+	c.mu.Unlock()
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	if aborting {
+		c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", c.srv.domain())
+	} else if errors.As(err, &ne) && ne.Timeout() {
 		if c.srv.shuttingDown() && c.from == nil {
 			c.reply(421, EnhancedCode{4, 3, 2}, "%s Service shutting down, closing connection", c.srv.domain())
 		} else {

@@ -802,6 +802,9 @@ func TestServerShutdownContext(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, srv.Shutdown(ctx), context.Canceled)
 	require.NoError(t, srv.Close())
+	// RFC 5321 §3.8: even the transaction is told before the close.
+	r := c.expect(421)
+	assert.Equal(t, EnhancedCode{4, 3, 2}, r.EnhancedCode)
 	assert.True(t, c.closed())
 	<-conn.Context().Done() // Close cancels the connection's context
 }
@@ -1096,6 +1099,9 @@ func TestServerCloseLeaksNoGoroutines(t *testing.T) {
 	require.NoError(t, srv.Close())
 	require.ErrorIs(t, <-served, ErrServerClosed)
 	for _, c := range conns {
+		// Whatever its state, each connection is told 421 and closed.
+		r := c.expect(421)
+		assert.Equal(t, EnhancedCode{4, 3, 2}, r.EnhancedCode)
 		assert.True(t, c.closed())
 	}
 	// Polled here, not with Eventually, which runs the condition in a

@@ -74,7 +74,8 @@
 // error (-log-level). SIGINT or SIGTERM stops the server gracefully:
 // transactions in progress finish, idle SMTP connections get 421, POP3
 // sessions end without deleting anything; after 30 seconds the rest are
-// closed.
+// closed, SMTP ones with 421 even in the middle of a message, which is then
+// not delivered.
 //
 // Mail to postmaster in any local domain, and to <Postmaster> (RFC 5321
 // §4.5.1), goes to the user named "postmaster", else to "demo", else to the

@@ -13,7 +13,7 @@ import (
 )
 
 // shutdownTimeout bounds the wait for transactions in progress on SIGINT or
-// SIGTERM; connections still open then are closed.
+// SIGTERM; connections still open then are closed (SMTP ones with 421).
 const shutdownTimeout = 30 * time.Second
 
 func main() {

@@ -131,8 +131,9 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 }
 
 // When the grace period of a shutdown ends (30 s after SIGTERM in main), a
-// transaction still in DATA is cut off: its connection is closed and
-// nothing of the message is delivered, in new or left behind in tmp.
+// transaction still in DATA is cut off: the client is told 421 (RFC 5321
+// §3.8), the connection is closed and nothing of the message is delivered,
+// in new or left behind in tmp.
 func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
@@ -162,7 +163,10 @@ func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
 	err = sys.Shutdown(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded, "the transaction did not finish in time")
 
-	// The connection is closed, without a reply.
+	// The client is told, then the connection is closed.
+	line, err := raw.br.ReadString('\n')
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(line, "421 4.3.2 "), "%q", line)
 	_, err = raw.br.ReadString('\n')
 	require.Error(t, err)
 	var ne net.Error

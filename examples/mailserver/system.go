@@ -259,7 +259,8 @@ func (s *system) Err() <-chan error { return s.errc }
 
 // Shutdown stops all servers gracefully: transactions in progress finish,
 // idle SMTP connections get 421, POP3 sessions end without deleting
-// anything. When ctx ends first, the remaining connections are closed.
+// anything. When ctx ends first, the remaining SMTP connections, a
+// transaction stuck in DATA included, get 421 and all are closed.
 func (s *system) Shutdown(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, len(s.smtp)+len(s.pop3))
