@@ -23,16 +23,6 @@ func loadMessage(b *testing.B, name string) []byte {
 	return data
 }
 
-// reportCPU starts counting the process's CPU time; the function it returns
-// reports it per op. CPU time (garbage collection included) is steadier than
-// wall time on a busy machine.
-func reportCPU(b *testing.B) func() {
-	cpu0 := cpuTime()
-	return func() {
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-	}
-}
-
 // BenchmarkParseHeader reads the header of a message from a byte stream and
 // fetches three fields, as a mail reader does first.
 func BenchmarkParseHeader(b *testing.B) {

@@ -13,7 +13,6 @@ import (
 	netmail "net/mail"
 	"net/textproto"
 	"strings"
-	"syscall"
 	"testing"
 
 	gomessage "github.com/emersion/go-message"
@@ -131,13 +130,6 @@ func mimeCorpus() [][]byte {
 	}
 	msgs = append(msgs, []byte(b.String()))
 	return msgs
-}
-
-// cpuTime returns the process's user and system CPU time in nanoseconds.
-func cpuTime() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 func corpusSize(msgs [][]byte) int64 {
@@ -286,7 +278,7 @@ func BenchmarkParseMIME(b *testing.B) {
 			}
 			b.SetBytes(corpusSize(msgs))
 			b.ReportAllocs()
-			cpu0 := cpuTime()
+			stop := reportCPU(b)
 			for b.Loop() {
 				for _, m := range msgs {
 					if _, err := impl.walk(m); err != nil {
@@ -294,8 +286,7 @@ func BenchmarkParseMIME(b *testing.B) {
 					}
 				}
 			}
-			// CPU time is steadier than wall time on a busy machine.
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			stop()
 		})
 	}
 }

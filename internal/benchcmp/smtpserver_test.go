@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,13 +41,13 @@ func BenchmarkSMTPServer(b *testing.B) {
 					b.SetBytes(int64(len(msg)))
 					b.ReportAllocs()
 					b.ResetTimer()
-					cpu0 := processCPU()
+					// CPU time per message counts client and server,
+					// both in this process.
+					stop := reportCPU(b)
 					if err := srvBenchRun(addr, clients, b.N, msg); err != nil {
 						b.Fatal(err)
 					}
-					// CPU time per message (client and server, in this
-					// process): steadier than wall time on a loaded machine.
-					b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+					stop()
 				})
 			}
 		}
@@ -245,11 +244,4 @@ func BenchmarkSMTPSource(b *testing.B) {
 			})
 		}
 	}
-}
-
-// processCPU returns the user and system CPU time of this process in ns.
-func processCPU() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
 }
