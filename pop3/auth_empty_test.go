@@ -3,7 +3,6 @@ package pop3
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -13,65 +12,34 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/sasltest"
 )
-
-// recordingSASL is a SASL server that records the responses it is given and
-// logs bob in on an empty one.
-type recordingSASL struct {
-	mu    sync.Mutex
-	resps [][]byte
-}
-
-func (s *recordingSASL) Next(resp []byte) ([]byte, bool, error) {
-	s.mu.Lock()
-	s.resps = append(s.resps, resp)
-	n := len(s.resps)
-	s.mu.Unlock()
-	if resp == nil && n == 1 {
-		return []byte{}, false, nil
-	}
-	if len(resp) != 0 {
-		return nil, true, auth.ErrAuthFailed
-	}
-	return nil, true, nil
-}
-
-func (s *recordingSASL) Identity() string { return "bob" }
-
-func (s *recordingSASL) got() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.resps
-}
 
 type emptyIRBackend struct {
 	*memBackend
 	mu   sync.Mutex
-	last *recordingSASL
+	last *sasltest.EmptyServer
 }
 
-func (b *emptyIRBackend) SASLMechanisms(*tls.ConnectionState) []string { return []string{"X-EMPTY"} }
+func (b *emptyIRBackend) SASLMechanisms(*tls.ConnectionState) []string {
+	return []string{sasltest.Mechanism}
+}
 
 func (b *emptyIRBackend) NewSASLServer(_ context.Context, mech string, _ *tls.ConnectionState) (auth.Server, error) {
-	if mech != "X-EMPTY" {
+	if mech != sasltest.Mechanism {
 		return nil, auth.ErrNoMechanism
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.last = &recordingSASL{}
+	b.last = &sasltest.EmptyServer{ID: "bob"}
 	return b.last, nil
 }
 
 func (b *emptyIRBackend) got() [][]byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.last.got()
+	return b.last.Responses()
 }
-
-type emptyIRClient struct{}
-
-func (emptyIRClient) Start() (string, []byte, error) { return "X-EMPTY", []byte{}, nil }
-func (emptyIRClient) Next([]byte) ([]byte, error)    { return nil, errors.New("no challenge expected") }
 
 // TestAuthEmptyInitialResponse: "=" is an initial response of zero length,
 // unlike no initial response at all (RFC 5034 §4), both ways.
@@ -108,7 +76,7 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
 	defer c.Close()
-	require.NoError(t, c.Auth(ctx, emptyIRClient{}))
+	require.NoError(t, c.Auth(ctx, sasltest.EmptyClient{}))
 	got = b.got()
 	require.Len(t, got, 1)
 	assert.Equal(t, []byte{}, got[0])

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/sasltest"
 )
 
 // pipeListener hands out the server ends of net.Pipe connections. A pipe
@@ -125,62 +126,27 @@ func TestServerPipeliningOneWrite(t *testing.T) {
 	require.Len(t, ws, 1, "one write for the group: %q", ws)
 }
 
-// emptyIRServer is a SASL server that records the responses it is given.
-type emptyIRServer struct {
-	mu    sync.Mutex
-	resps [][]byte
-}
-
-func (s *emptyIRServer) Next(resp []byte) ([]byte, bool, error) {
-	s.mu.Lock()
-	s.resps = append(s.resps, resp)
-	n := len(s.resps)
-	s.mu.Unlock()
-	if resp == nil && n == 1 {
-		// No initial response: ask for it with an empty challenge.
-		return []byte{}, false, nil
-	}
-	if len(resp) != 0 {
-		return nil, true, auth.ErrAuthFailed
-	}
-	return nil, true, nil
-}
-
-func (s *emptyIRServer) Identity() string { return "anonymous" }
-
-func (s *emptyIRServer) got() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.resps
-}
-
 type emptyIRSession struct {
 	*recSession
-	srv *emptyIRServer
+	srv *sasltest.EmptyServer
 }
 
-func (s *emptyIRSession) AuthMechanisms() []string { return []string{"X-EMPTY"} }
+func (s *emptyIRSession) AuthMechanisms() []string { return []string{sasltest.Mechanism} }
 
 func (s *emptyIRSession) Auth(mech string) (auth.Server, error) {
-	if mech != "X-EMPTY" {
+	if mech != sasltest.Mechanism {
 		return nil, errors.New("unexpected mechanism")
 	}
 	return s.srv, nil
 }
 
-// emptyIRClient sends an empty initial response.
-type emptyIRClient struct{}
-
-func (emptyIRClient) Start() (string, []byte, error) { return "X-EMPTY", []byte{}, nil }
-func (emptyIRClient) Next(_ []byte) ([]byte, error)  { return nil, errors.New("no challenge expected") }
-
 // TestAuthEmptyInitialResponse: "=" is an initial response of zero length,
 // unlike no initial response at all (RFC 4954 §4), both ways.
 func TestAuthEmptyInitialResponse(t *testing.T) {
 	var mu sync.Mutex
-	var servers []*emptyIRServer
+	var servers []*sasltest.EmptyServer
 	backend := BackendFunc(func(c *Conn) (Session, error) {
-		s := &emptyIRServer{}
+		s := &sasltest.EmptyServer{ID: "anonymous"}
 		mu.Lock()
 		servers = append(servers, s)
 		mu.Unlock()
@@ -188,7 +154,7 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 	})
 	srv := &Server{Domain: "mx.test", Backend: backend, AllowInsecureAuth: true}
 	addr := startServer(t, srv)
-	last := func() *emptyIRServer {
+	last := func() *sasltest.EmptyServer {
 		mu.Lock()
 		defer mu.Unlock()
 		return servers[len(servers)-1]
@@ -197,7 +163,7 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 	c := rawGreet(t, addr)
 	r := c.cmd("AUTH X-EMPTY =", 235)
 	assert.Equal(t, EnhancedCode{2, 7, 0}, r.EnhancedCode)
-	got := last().got()
+	got := last().Responses()
 	require.Len(t, got, 1)
 	assert.NotNil(t, got[0], "an empty initial response, not a missing one")
 	assert.Empty(t, got[0])
@@ -206,7 +172,7 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 	r = c.cmd("AUTH X-EMPTY", 334)
 	assert.Empty(t, r.Message(), "an empty challenge")
 	c.cmd("", 235)
-	got = last().got()
+	got = last().Responses()
 	require.Len(t, got, 2)
 	assert.Nil(t, got[0], "no initial response")
 	assert.Equal(t, []byte{}, got[1])
@@ -216,8 +182,8 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 	cl, err := Dial(ctx, addr, &ClientOptions{AllowInsecureAuth: true})
 	require.NoError(t, err)
 	defer cl.Close()
-	require.NoError(t, cl.Auth(ctx, emptyIRClient{}))
-	got = last().got()
+	require.NoError(t, cl.Auth(ctx, sasltest.EmptyClient{}))
+	got = last().Responses()
 	require.Len(t, got, 1)
 	assert.Equal(t, []byte{}, got[0])
 }
