@@ -255,10 +255,13 @@ func (c *rawConn) cmd(line string, code int) *Reply {
 }
 
 // closed reports whether the server closed the connection.
+// closed reports whether the server closed the connection, waiting up to
+// 10 s for it: a read that times out means it did not.
 func (c *rawConn) closed() bool {
 	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err := c.br.ReadByte()
-	return err != nil
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
 func TestServerBasic(t *testing.T) {
@@ -755,6 +758,23 @@ func TestServerLMTPPlainSession(t *testing.T) {
 	for _, code := range []int{250, 250, 250, 250, 354, 451, 451} {
 		c.expect(code)
 	}
+}
+
+// TestServerCloseBusySession: Close cuts off, within abortGrace, a
+// connection whose Session does not read again.
+func TestServerCloseBusySession(t *testing.T) {
+	srv, rec, addr := newTestServerWith(t, &recorder{started: make(chan struct{}, 1), release: make(chan struct{})}, nil)
+	defer close(rec.release)
+	busy := rawGreet(t, addr)
+	busy.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
+	for _, code := range []int{250, 250, 354} {
+		busy.expect(code)
+	}
+	busy.send("in flight\r\n")
+	<-rec.started // Data holds the connection and reads nothing
+	require.NoError(t, srv.Close())
+	assert.True(t, busy.closed(), "closed while the Session still holds it")
+	assert.Empty(t, rec.messages())
 }
 
 func TestServerShutdown(t *testing.T) {
