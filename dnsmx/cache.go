@@ -63,8 +63,8 @@ type Cache struct {
 }
 
 type cacheKey struct {
-	qtype string // "mx", "txt", or the network of LookupNetIP
-	name  string // lower case, rooted
+	qtype string // "mx", "txt", "ptr", or the network of LookupNetIP
+	name  string // lower case, rooted; for "ptr", the address
 }
 
 type cacheEntry struct {
@@ -115,6 +115,23 @@ func (c *Cache) LookupTXT(ctx context.Context, name string) ([]string, error) {
 			return v, ttl, true, err
 		}
 		v, err := c.resolver().LookupTXT(ctx, name)
+		return v, 0, false, err
+	})
+	return slices.Clone(v), err
+}
+
+// LookupAddr implements Resolver.
+func (c *Cache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	key := addr
+	if a, err := netip.ParseAddr(addr); err == nil {
+		key = a.Unmap().String() // one entry for each spelling of an address
+	}
+	v, err := cached(c, cacheKey{"ptr", key}, func() ([]string, time.Duration, bool, error) {
+		if r, ok := c.resolver().(TTLResolver); ok {
+			v, ttl, err := r.LookupAddrTTL(ctx, addr)
+			return v, ttl, true, err
+		}
+		v, err := c.resolver().LookupAddr(ctx, addr)
 		return v, 0, false, err
 	})
 	return slices.Clone(v), err

@@ -51,12 +51,14 @@ type TTLResolver interface {
 	LookupMXTTL(ctx context.Context, name string) (mxs []*net.MX, ttl time.Duration, err error)
 	LookupNetIPTTL(ctx context.Context, network, host string) (addrs []netip.Addr, ttl time.Duration, err error)
 	LookupTXTTTL(ctx context.Context, name string) (txts []string, ttl time.Duration, err error)
+	LookupAddrTTL(ctx context.Context, addr string) (names []string, ttl time.Duration, err error)
 }
 
 var _ TTLResolver = (*Client)(nil)
 
 // Client is a stub resolver that speaks DNS itself (RFC 1035) and, unlike
 // *net.Resolver, reports record TTLs: it implements TTLResolver.
+// It looks up MX, A, AAAA, TXT and PTR records.
 //
 // Queries go over UDP with EDNS(0) advertising 1232 octets (RFC 6891) and
 // are repeated over TCP when the reply is truncated (RFC 7766 §5). Each
@@ -100,6 +102,30 @@ func (c *Client) LookupNetIP(ctx context.Context, network, host string) ([]netip
 func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	txts, _, err := c.LookupTXTTTL(ctx, name)
 	return txts, err
+}
+
+// LookupAddr implements Resolver.
+func (c *Client) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+	names, _, err := c.LookupAddrTTL(ctx, addr)
+	return names, err
+}
+
+// LookupAddrTTL implements TTLResolver. The names are rooted (they end in
+// a dot), as those of *net.Resolver.
+func (c *Client) LookupAddrTTL(ctx context.Context, addr string) ([]string, time.Duration, error) {
+	rev, ok := reverseName(addr)
+	if !ok {
+		return nil, 0, &net.DNSError{Err: "unrecognized address", Name: addr}
+	}
+	rrs, ttl, err := c.lookup(ctx, rev, dnsmessage.TypePTR)
+	if err != nil {
+		return nil, ttl, err
+	}
+	names := make([]string, 0, len(rrs))
+	for _, rr := range rrs {
+		names = append(names, rr.(*dnsmessage.PTRResource).PTR.String())
+	}
+	return names, ttl, nil
 }
 
 // LookupMXTTL implements TTLResolver.
@@ -420,6 +446,12 @@ func parseReply(msg []byte, id uint16, q dnsmessage.Question) (*reply, error) {
 			body = &b
 		case dnsmessage.TypeTXT:
 			b, err := p.TXTResource()
+			if err != nil {
+				return nil, err
+			}
+			body = &b
+		case dnsmessage.TypePTR:
+			b, err := p.PTRResource()
 			if err != nil {
 				return nil, err
 			}

@@ -316,6 +316,11 @@ func (f failResolver) LookupTXT(context.Context, string) ([]string, error) {
 	return nil, errors.New("unexpected")
 }
 
+func (f failResolver) LookupAddr(context.Context, string) ([]string, error) {
+	f.t.Error("unexpected PTR query")
+	return nil, errors.New("unexpected")
+}
+
 func TestLocateLiteral(t *testing.T) {
 	l := Locator{Resolver: failResolver{t}}
 	for _, tc := range []struct{ in, name, addr string }{
@@ -421,6 +426,8 @@ func (m mapResolver) LookupNetIP(_ context.Context, network, host string) ([]net
 }
 
 func (m mapResolver) LookupTXT(context.Context, string) ([]string, error) { return nil, nil }
+
+func (m mapResolver) LookupAddr(context.Context, string) ([]string, error) { return nil, nil }
 
 func TestLocateResolverAnswers(t *testing.T) {
 	malformed := &net.DNSError{Err: "DNS response contained records which contain invalid names", Name: "partial.test."}

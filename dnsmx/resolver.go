@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strconv"
 )
 
 // Resolver is the part of *net.Resolver that mail delivery needs. Both
@@ -24,6 +25,11 @@ type Resolver interface {
 	// LookupTXT returns the TXT records of name, each record's strings
 	// concatenated.
 	LookupTXT(ctx context.Context, name string) ([]string, error)
+	// LookupAddr returns the names that the PTR records of addr, an IPv4
+	// or IPv6 address in text form, point to (the reverse mapping under
+	// in-addr.arpa or ip6.arpa). SPF's "ptr" mechanism and %{p} macro
+	// need it (RFC 7208 §5.5).
+	LookupAddr(ctx context.Context, addr string) ([]string, error)
 }
 
 var (
@@ -31,6 +37,31 @@ var (
 	_ Resolver = net.DefaultResolver
 	_ Resolver = (*Cache)(nil)
 )
+
+// reverseName returns the name under in-addr.arpa or ip6.arpa whose PTR
+// records map addr back to names (RFC 1035 §3.5, RFC 3596 §2.5).
+func reverseName(addr string) (string, bool) {
+	a, err := netip.ParseAddr(addr)
+	if err != nil || a.Zone() != "" {
+		return "", false
+	}
+	a = a.Unmap()
+	const hex = "0123456789abcdef"
+	var b []byte
+	if a.Is4() {
+		ip := a.As4()
+		for i := 3; i >= 0; i-- {
+			b = strconv.AppendUint(b, uint64(ip[i]), 10)
+			b = append(b, '.')
+		}
+		return string(b) + "in-addr.arpa.", true
+	}
+	ip := a.As16()
+	for i := 15; i >= 0; i-- {
+		b = append(b, hex[ip[i]&0xf], '.', hex[ip[i]>>4], '.')
+	}
+	return string(b) + "ip6.arpa.", true
+}
 
 // rooted returns name with a trailing dot.
 func rooted(name string) string {

@@ -178,3 +178,33 @@ func RCode(rcode dnsmessage.RCode, types ...dnsmessage.Type) Record {
 func Drop(types ...dnsmessage.Type) Record {
 	return Record{fault: dropFault, types: types}
 }
+
+// ReverseName returns the name under in-addr.arpa (IPv4) or ip6.arpa
+// (IPv6) that holds the PTR records of ip, for zones that answer reverse
+// lookups such as (*net.Resolver).LookupAddr:
+//
+//	dnsmxtest.Zone{
+//		dnsmxtest.ReverseName("192.0.2.1"): {dnsmxtest.PTR("mx1.example.test")},
+//	}
+//
+// It panics if ip is not an IP address.
+func ReverseName(ip string) string {
+	a := netip.MustParseAddr(ip).Unmap()
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	if a.Is4() {
+		v := a.As4()
+		for i := 3; i >= 0; i-- {
+			fmt.Fprintf(&b, "%d.", v[i])
+		}
+		return b.String() + "in-addr.arpa."
+	}
+	v := a.As16()
+	for i := 15; i >= 0; i-- {
+		b.WriteByte(hex[v[i]&0xf])
+		b.WriteByte('.')
+		b.WriteByte(hex[v[i]>>4])
+		b.WriteByte('.')
+	}
+	return b.String() + "ip6.arpa."
+}
