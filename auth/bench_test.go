@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"testing"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkPlainServer(b *testing.B) {
 	msg := []byte("\x00user\x00pencil")
 	for b.Loop() {
 		s, _ := NewServer("PLAIN", st, nil)
-		if _, _, err := s.Next(msg); err != nil {
+		if _, _, err := s.Next(context.Background(), msg); err != nil {
 			b.Fatal(err)
 		}
 	}

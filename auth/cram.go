@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/subtle"
@@ -150,7 +151,7 @@ func NewCRAMMD5Server(creds CRAMMD5Store) *CRAMMD5Server {
 }
 
 // Next implements Server.
-func (s *CRAMMD5Server) Next(resp []byte) ([]byte, bool, error) {
+func (s *CRAMMD5Server) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	switch s.step {
 	case 0:
 		s.step = 1
@@ -190,7 +191,7 @@ func (s *CRAMMD5Server) Next(resp []byte) ([]byte, bool, error) {
 	if _, err := hex.Decode(got, resp[i+1:]); err != nil {
 		return nil, true, malformed("CRAM-MD5", "digest is not hex")
 	}
-	k, err := s.creds.CRAMMD5Key(user)
+	k, err := s.creds.CRAMMD5Key(ctx, user)
 	if err != nil {
 		return nil, true, credErr("CRAM-MD5", err)
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/subtle"
 	"crypto/tls"
 	"errors"
@@ -33,7 +34,7 @@ import (
 // PasswordChecker verifies a plaintext password, for PLAIN and LOGIN.
 type PasswordChecker interface {
 	// CheckPassword returns nil when password is right for username.
-	CheckPassword(username, password string) error
+	CheckPassword(ctx context.Context, username, password string) error
 }
 
 // SCRAMKeys is what a SCRAM server stores for a user (RFC 5802 §3): the salt
@@ -52,12 +53,12 @@ type SCRAMKeys struct {
 type SCRAMStore interface {
 	// SCRAMKeys returns username's keys for hash, which is "SHA-1" or
 	// "SHA-256" (the mechanism name without "SCRAM-" and "-PLUS").
-	SCRAMKeys(hash, username string) (SCRAMKeys, error)
+	SCRAMKeys(ctx context.Context, hash, username string) (SCRAMKeys, error)
 }
 
 // CRAMMD5Store looks up the key a CRAM-MD5 server needs (RFC 2195).
 type CRAMMD5Store interface {
-	CRAMMD5Key(username string) (CRAMMD5Key, error)
+	CRAMMD5Key(ctx context.Context, username string) (CRAMMD5Key, error)
 }
 
 // TokenVerifier checks an OAuth 2.0 bearer token, for OAUTHBEARER and
@@ -68,14 +69,14 @@ type TokenVerifier interface {
 	// (OAUTHBEARER lets the token alone identify the user). To report the
 	// RFC 7628 §3.2.2 error details to the client, return an *OAuthError
 	// (it is treated as wrapping ErrAuthFailed).
-	VerifyToken(user, token string) (identity string, err error)
+	VerifyToken(ctx context.Context, user, token string) (identity string, err error)
 }
 
 // Authorizer decides whether authcid may act as a different authzid (PLAIN's
 // and SCRAM's authorization identity). Without it, a request for an
 // authorization identity other than the authentication identity fails.
 type Authorizer interface {
-	Authorize(authcid, authzid string) error
+	Authorize(ctx context.Context, authcid, authzid string) error
 }
 
 // ExternalAuthorizer maps an identity established outside SASL, usually a
@@ -83,7 +84,7 @@ type Authorizer interface {
 type ExternalAuthorizer interface {
 	// AuthorizeExternal returns the identity for the connection cs when the
 	// client asks for authzid (empty: whatever the certificate means).
-	AuthorizeExternal(cs *tls.ConnectionState, authzid string) (identity string, err error)
+	AuthorizeExternal(ctx context.Context, cs *tls.ConnectionState, authzid string) (identity string, err error)
 }
 
 // CredentialHolder is implemented by a store that can tell whether it
@@ -98,7 +99,7 @@ type CredentialHolder interface {
 // AnonymousPolicy allows ANONYMOUS logins (RFC 4505). trace is the client's
 // optional trace information (an email address or an opaque string).
 type AnonymousPolicy interface {
-	AllowAnonymous(trace string) (identity string, err error)
+	AllowAnonymous(ctx context.Context, trace string) (identity string, err error)
 }
 
 // credErr turns a credential error into what a mechanism returns.
@@ -120,7 +121,7 @@ func credErr(mech string, err error) error {
 
 // authorize decides the identity of a client that authenticated as authcid
 // and asked to act as authzid.
-func authorize(mech string, creds any, authcid, authzid string) (string, error) {
+func authorize(ctx context.Context, mech string, creds any, authcid, authzid string) (string, error) {
 	if authzid == "" || authzid == authcid {
 		return authcid, nil
 	}
@@ -128,7 +129,7 @@ func authorize(mech string, creds any, authcid, authzid string) (string, error) 
 	if !ok {
 		return "", failed(mech, "%q may not act as %q", authcid, authzid)
 	}
-	if err := a.Authorize(authcid, authzid); err != nil {
+	if err := a.Authorize(ctx, authcid, authzid); err != nil {
 		if errors.Is(err, ErrAuthFailed) {
 			return "", err
 		}
@@ -326,7 +327,7 @@ var (
 
 // CheckPassword implements PasswordChecker. For an unknown user it does the
 // same work as for a known one, so that timing does not tell them apart.
-func (s *MemoryStore) CheckPassword(username, password string) error {
+func (s *MemoryStore) CheckPassword(ctx context.Context, username, password string) error {
 	u := s.get(username)
 	if u == nil || u.hash == nil {
 		dummyHashOnce.Do(func() { dummyHash, _ = NewPasswordHash("", DefaultIterations) })
@@ -339,7 +340,7 @@ func (s *MemoryStore) CheckPassword(username, password string) error {
 }
 
 // SCRAMKeys implements SCRAMStore.
-func (s *MemoryStore) SCRAMKeys(hash, username string) (SCRAMKeys, error) {
+func (s *MemoryStore) SCRAMKeys(ctx context.Context, hash, username string) (SCRAMKeys, error) {
 	u := s.get(username)
 	if u != nil {
 		switch hash {
@@ -357,7 +358,7 @@ func (s *MemoryStore) SCRAMKeys(hash, username string) (SCRAMKeys, error) {
 }
 
 // CRAMMD5Key implements CRAMMD5Store.
-func (s *MemoryStore) CRAMMD5Key(username string) (CRAMMD5Key, error) {
+func (s *MemoryStore) CRAMMD5Key(ctx context.Context, username string) (CRAMMD5Key, error) {
 	u := s.get(username)
 	if u == nil || u.cram == nil {
 		return CRAMMD5Key{}, fmt.Errorf("%w: %q for CRAM-MD5", ErrNoCredentials, username)
@@ -367,7 +368,7 @@ func (s *MemoryStore) CRAMMD5Key(username string) (CRAMMD5Key, error) {
 
 // VerifyToken implements TokenVerifier. A token is valid for the user it was
 // added for; user, when not empty, must name that user.
-func (s *MemoryStore) VerifyToken(user, token string) (string, error) {
+func (s *MemoryStore) VerifyToken(_ context.Context, user, token string) (string, error) {
 	s.mu.RLock()
 	var owner string
 	found := false

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -58,11 +59,11 @@ func ExampleNewServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	_, done, err := s.Next([]byte("\x00alice\x00wonderland")) // decoded initial response
+	_, done, err := s.Next(context.Background(), []byte("\x00alice\x00wonderland")) // decoded initial response
 	fmt.Println(done, err, s.Identity())
 
 	s, _ = auth.NewServer("PLAIN", users, nil)
-	_, _, err = s.Next([]byte("\x00alice\x00guess"))
+	_, _, err = s.Next(context.Background(), []byte("\x00alice\x00guess"))
 	fmt.Println(errors.Is(err, auth.ErrAuthFailed))
 	// Output:
 	// [SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5]
@@ -86,7 +87,7 @@ func ExampleHashPassword() {
 	s, _ := auth.NewServer("SCRAM-SHA-256", users, nil)
 	_, resp, _ := c.Start()
 	for {
-		chal, done, err := s.Next(resp)
+		chal, done, err := s.Next(context.Background(), resp)
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -17,7 +18,7 @@ func run(c Client, s Server) error {
 	_ = mech
 	resp := ir
 	for i := 0; i < 10; i++ {
-		chal, done, err := s.Next(resp)
+		chal, done, err := s.Next(context.Background(), resp)
 		if err != nil {
 			return err
 		}

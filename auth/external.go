@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/tls"
 	"strings"
 	"unicode/utf8"
@@ -48,7 +49,7 @@ func NewExternalServer(auth ExternalAuthorizer, cs *tls.ConnectionState) *Extern
 }
 
 // Next implements Server.
-func (s *ExternalServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *ExternalServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	switch {
 	case s.step == 0 && resp == nil:
 		s.step = 1
@@ -67,7 +68,7 @@ func (s *ExternalServer) Next(resp []byte) ([]byte, bool, error) {
 	if s.cs == nil || len(s.cs.PeerCertificates) == 0 {
 		return nil, true, failed("EXTERNAL", "no client certificate")
 	}
-	id, err := s.auth.AuthorizeExternal(s.cs, string(resp))
+	id, err := s.auth.AuthorizeExternal(ctx, s.cs, string(resp))
 	if err != nil {
 		return nil, true, credErr("EXTERNAL", err)
 	}
@@ -126,7 +127,7 @@ func NewAnonymousServer(policy AnonymousPolicy) *AnonymousServer {
 }
 
 // Next implements Server.
-func (s *AnonymousServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *AnonymousServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	switch {
 	case s.step == 0 && resp == nil:
 		s.step = 1
@@ -142,7 +143,7 @@ func (s *AnonymousServer) Next(resp []byte) ([]byte, bool, error) {
 		return nil, true, err
 	}
 	s.trace = string(resp)
-	id, err := s.policy.AllowAnonymous(s.trace)
+	id, err := s.policy.AllowAnonymous(ctx, s.trace)
 	if err != nil {
 		return nil, true, credErr("ANONYMOUS", err)
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 )
@@ -21,7 +22,7 @@ func fuzzServer(t *testing.T, data []byte, newServer func() Server, canSucceed f
 		if i == 0 && len(m) == 0 {
 			m = nil
 		}
-		_, done, err := s.Next(m)
+		_, done, err := s.Next(context.Background(), m)
 		if len(m) > DefaultMaxSize && err == nil {
 			t.Fatalf("accepted a %d-byte message", len(m))
 		}
@@ -29,7 +30,7 @@ func fuzzServer(t *testing.T, data []byte, newServer func() Server, canSucceed f
 			if err == nil && !canSucceed(s) {
 				t.Fatalf("succeeded as %q", s.Identity())
 			}
-			if _, _, err := s.Next([]byte("x")); err == nil {
+			if _, _, err := s.Next(context.Background(), []byte("x")); err == nil {
 				t.Fatal("Next after done did not fail")
 			}
 			return

@@ -99,7 +99,7 @@ func ourServerVsGsasl(t *testing.T, s Server, pre []string, args ...string) erro
 		resp = nil // gsasl prints an empty line when it has no initial response
 	}
 	for range 10 {
-		chal, done, err := s.Next(resp)
+		chal, done, err := s.Next(context.Background(), resp)
 		if err != nil {
 			p.wait()
 			return err

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -23,26 +24,26 @@ func TestServerSizeLimits(t *testing.T) {
 				s, err := cfg.NewServer(mech, nil)
 				require.NoError(t, err)
 				if mech == "CRAM-MD5" {
-					_, _, err := s.Next(nil)
+					_, _, err := s.Next(context.Background(), nil)
 					require.NoError(t, err)
 				}
-				_, done, err := s.Next(msg)
+				_, done, err := s.Next(context.Background(), msg)
 				assert.True(t, done)
 				assert.ErrorIs(t, err, ErrTooLong)
 
 				// Exactly at the limit is not "too long".
 				s, _ = cfg.NewServer(mech, nil)
 				if mech == "CRAM-MD5" {
-					s.Next(nil)
+					s.Next(context.Background(), nil)
 				}
-				_, _, err = s.Next(msg[:len(msg)-1])
+				_, _, err = s.Next(context.Background(), msg[:len(msg)-1])
 				assert.NotErrorIs(t, err, ErrTooLong)
 			}
 		})
 	}
-	_, _, err := NewExternalServer(externalPolicy{}, nil).Next([]byte(strings.Repeat("a", maxExternal+1)))
+	_, _, err := NewExternalServer(externalPolicy{}, nil).Next(context.Background(), []byte(strings.Repeat("a", maxExternal+1)))
 	assert.ErrorIs(t, err, ErrTooLong)
-	_, _, err = NewAnonymousServer(externalPolicy{}).Next(huge)
+	_, _, err = NewAnonymousServer(externalPolicy{}).Next(context.Background(), huge)
 	assert.ErrorIs(t, err, ErrTooLong)
 }
 

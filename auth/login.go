@@ -1,5 +1,7 @@
 package auth
 
+import "context"
+
 // LoginClient is the client side of LOGIN, the obsolete mechanism of
 // draft-murchison-sasl-login that many servers and clients still offer. It
 // answers the first challenge with the user name and the second with the
@@ -51,7 +53,7 @@ func NewLoginServer(creds PasswordChecker) *LoginServer {
 }
 
 // Next implements Server.
-func (s *LoginServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *LoginServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	if len(resp) > maxOr(s.MaxSize) {
 		s.step = 3
 		return nil, true, tooLong("LOGIN", len(resp), maxOr(s.MaxSize))
@@ -77,7 +79,7 @@ func (s *LoginServer) Next(resp []byte) ([]byte, bool, error) {
 		if len(resp) == 0 {
 			return nil, true, malformed("LOGIN", "empty password")
 		}
-		if err := credErr("LOGIN", s.creds.CheckPassword(s.user, string(resp))); err != nil {
+		if err := credErr("LOGIN", s.creds.CheckPassword(ctx, s.user, string(resp))); err != nil {
 			return nil, true, err
 		}
 		s.identity = s.user

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -132,7 +133,7 @@ func NewOAuthBearerServer(creds TokenVerifier) *OAuthBearerServer {
 func (s *OAuthBearerServer) HostPort() (host, port string) { return s.host, s.port }
 
 // Next implements Server.
-func (s *OAuthBearerServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *OAuthBearerServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	const mech = "OAUTHBEARER"
 	if len(resp) > maxOr(s.MaxSize) {
 		s.step = 3
@@ -187,7 +188,7 @@ func (s *OAuthBearerServer) Next(resp []byte) ([]byte, bool, error) {
 	}
 	// RFC 7628 §4.3: an empty auth value is how a client asks which scope
 	// it needs; the verifier's error for the empty token is the answer.
-	id, err := s.creds.VerifyToken(user, token)
+	id, err := s.creds.VerifyToken(ctx, user, token)
 	if err == nil && token == "" {
 		err = &OAuthError{Status: "invalid_token"}
 	}
@@ -312,7 +313,7 @@ func NewXOAuth2Server(creds TokenVerifier) *XOAuth2Server {
 }
 
 // Next implements Server.
-func (s *XOAuth2Server) Next(resp []byte) ([]byte, bool, error) {
+func (s *XOAuth2Server) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	const mech = "XOAUTH2"
 	if len(resp) > maxOr(s.MaxSize) {
 		s.step = 3
@@ -345,7 +346,7 @@ func (s *XOAuth2Server) Next(resp []byte) ([]byte, bool, error) {
 	if !ok {
 		return nil, true, malformed(mech, "missing bearer token")
 	}
-	id, err := s.creds.VerifyToken(user, token)
+	id, err := s.creds.VerifyToken(ctx, user, token)
 	if err != nil {
 		err = credErr(mech, err)
 		if !errorsIsAuthFailed(err) {

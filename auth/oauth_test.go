@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
@@ -36,7 +37,7 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 
 	st := testStore(t)
 	s := NewOAuthBearerServer(st)
-	chal, done, err := s.Next(ir)
+	chal, done, err := s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Nil(t, chal)
@@ -52,17 +53,17 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) {
 		return "", &OAuthError{Status: "invalid_token", Scope: "example_scope", OpenIDConfiguration: "https://example.com/.well-known/openid-configuration"}
 	}))
-	chal, done, err = s.Next(ir)
+	chal, done, err = s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, string(wantErr), string(chal), "the verifier's answer to the empty token")
-	_, done, err = s.Next([]byte{1})
+	_, done, err = s.Next(context.Background(), []byte{1})
 	assert.True(t, done)
 	require.ErrorIs(t, err, ErrAuthFailed)
 
 	// A verifier that accepts the empty token still does not log anyone in.
 	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) { return user, nil }))
-	chal, done, err = s.Next(ir)
+	chal, done, err = s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.JSONEq(t, `{"status":"invalid_token"}`, string(chal))
@@ -72,7 +73,7 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 	s = NewOAuthBearerServer(tokenFunc(func(user, token string) (string, error) {
 		return "", &OAuthError{Status: "invalid_token", Scope: "example_scope", OpenIDConfiguration: "https://example.com/.well-known/openid-configuration"}
 	}))
-	chal, done, err = s.Next(ir)
+	chal, done, err = s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, string(wantErr), string(chal))
@@ -82,7 +83,7 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "AQ==", base64.StdEncoding.EncodeToString(resp))
 	assert.Equal(t, "example_scope", c.Err().Scope)
-	_, done, err = s.Next(resp)
+	_, done, err = s.Next(context.Background(), resp)
 	assert.True(t, done)
 	require.ErrorIs(t, err, ErrAuthFailed)
 	var oe *OAuthError
@@ -97,20 +98,22 @@ func TestOAuthBearerRFC7628Examples(t *testing.T) {
 		gotUser, gotToken = user, token
 		return "", &OAuthError{Status: "invalid_token", Schemes: "bearer mac", Scope: "https://mail.example.com/"}
 	}))
-	chal, done, err = s.Next(ir)
+	chal, done, err = s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, "someuser@example.com", gotUser)
 	assert.Equal(t, "vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==", gotToken)
 	assert.JSONEq(t, string(wantErr), string(chal))
-	_, done, err = s.Next(b64d(t, "AQ=="))
+	_, done, err = s.Next(context.Background(), b64d(t, "AQ=="))
 	assert.True(t, done)
 	require.ErrorIs(t, err, ErrAuthFailed)
 }
 
 type tokenFunc func(user, token string) (string, error)
 
-func (f tokenFunc) VerifyToken(user, token string) (string, error) { return f(user, token) }
+func (f tokenFunc) VerifyToken(_ context.Context, user, token string) (string, error) {
+	return f(user, token)
+}
 
 func TestOAuthRoundTrip(t *testing.T) {
 	st := testStore(t)
@@ -165,27 +168,27 @@ func TestOAuthBearerServerMalformed(t *testing.T) {
 		"n,,\x01auth=Bearer x\x01auth=Bearer y\x01\x01",
 		"n,,\x01auth=Bearer \x00\x01\x01",
 	} {
-		_, done, err := NewOAuthBearerServer(st).Next([]byte(msg))
+		_, done, err := NewOAuthBearerServer(st).Next(context.Background(), []byte(msg))
 		assert.True(t, done)
 		assert.ErrorIs(t, err, ErrMalformed, "%q", msg)
 	}
 	// No auth, or not a bearer token: an error report.
 	for _, msg := range []string{"n,,\x01host=x\x01\x01", "n,,\x01auth=Basic dXNlcg==\x01\x01", "n,,\x01auth=Bearer\x01\x01"} {
 		s := NewOAuthBearerServer(st)
-		chal, done, err := s.Next([]byte(msg))
+		chal, done, err := s.Next(context.Background(), []byte(msg))
 		require.NoError(t, err, "%q", msg)
 		assert.False(t, done)
 		assert.JSONEq(t, `{"status":"invalid_request"}`, string(chal))
-		_, _, err = s.Next([]byte("nope"))
+		_, _, err = s.Next(context.Background(), []byte("nope"))
 		assert.ErrorIs(t, err, ErrMalformed)
 	}
 	s := NewOAuthBearerServer(st)
 	s.MaxSize = 10
-	_, _, err := s.Next([]byte(strings.Repeat("x", 11)))
+	_, _, err := s.Next(context.Background(), []byte(strings.Repeat("x", 11)))
 	assert.ErrorIs(t, err, ErrTooLong)
 	// Unknown keys are ignored; the scheme is case-insensitive.
 	s = NewOAuthBearerServer(st)
-	_, done, err := s.Next([]byte("y,,\x01mthd=POST\x01auth=bearer " + rfc7628Token + "\x01\x01"))
+	_, done, err := s.Next(context.Background(), []byte("y,,\x01mthd=POST\x01auth=bearer "+rfc7628Token+"\x01\x01"))
 	require.NoError(t, err)
 	assert.True(t, done)
 }
@@ -200,7 +203,7 @@ func TestXOAuth2ServerMalformed(t *testing.T) {
 		"user=a\x01auth=Basic x\x01\x01",
 		"user=a\x01auth=Bearer x\x01\x01z",
 	} {
-		_, done, err := NewXOAuth2Server(st).Next([]byte(msg))
+		_, done, err := NewXOAuth2Server(st).Next(context.Background(), []byte(msg))
 		assert.True(t, done)
 		assert.ErrorIs(t, err, ErrMalformed, "%q", msg)
 	}
@@ -214,7 +217,7 @@ func TestXOAuth2ServerMalformed(t *testing.T) {
 
 type externalPolicy struct{}
 
-func (externalPolicy) AuthorizeExternal(cs *tls.ConnectionState, authzid string) (string, error) {
+func (externalPolicy) AuthorizeExternal(_ context.Context, cs *tls.ConnectionState, authzid string) (string, error) {
 	cn := cs.PeerCertificates[0].Subject.CommonName
 	if authzid != "" && authzid != cn {
 		return "", ErrAuthFailed
@@ -222,7 +225,7 @@ func (externalPolicy) AuthorizeExternal(cs *tls.ConnectionState, authzid string)
 	return cn, nil
 }
 
-func (externalPolicy) AllowAnonymous(trace string) (string, error) {
+func (externalPolicy) AllowAnonymous(_ context.Context, trace string) (string, error) {
 	if trace == "banned" {
 		return "", ErrAuthFailed
 	}
@@ -248,9 +251,9 @@ func TestExternal(t *testing.T) {
 	// Without a client certificate.
 	_, err = NewServer("EXTERNAL", externalPolicy{}, nil)
 	assert.ErrorIs(t, err, ErrNoMechanism)
-	_, _, err = NewExternalServer(externalPolicy{}, nil).Next([]byte{})
+	_, _, err = NewExternalServer(externalPolicy{}, nil).Next(context.Background(), []byte{})
 	assert.ErrorIs(t, err, ErrAuthFailed)
-	_, _, err = NewExternalServer(externalPolicy{}, conn.server).Next([]byte("a\x00b"))
+	_, _, err = NewExternalServer(externalPolicy{}, conn.server).Next(context.Background(), []byte("a\x00b"))
 	assert.ErrorIs(t, err, ErrMalformed)
 
 	_, ir, err := NewExternalClient("").Start()
@@ -268,16 +271,16 @@ func TestAnonymous(t *testing.T) {
 
 	// RFC 4505 §4: empty trace, no initial response.
 	s2 := NewAnonymousServer(externalPolicy{})
-	chal, done, err := s2.Next(nil)
+	chal, done, err := s2.Next(context.Background(), nil)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Empty(t, chal)
-	_, done, err = s2.Next([]byte{})
+	_, done, err = s2.Next(context.Background(), []byte{})
 	require.NoError(t, err)
 	assert.True(t, done)
 
 	assert.ErrorIs(t, run(NewAnonymousClient("banned"), NewAnonymousServer(externalPolicy{})), ErrAuthFailed)
-	_, _, err = NewAnonymousServer(externalPolicy{}).Next([]byte(strings.Repeat("x", 256)))
+	_, _, err = NewAnonymousServer(externalPolicy{}).Next(context.Background(), []byte(strings.Repeat("x", 256)))
 	assert.ErrorIs(t, err, ErrMalformed)
 	_, _, err = NewAnonymousClient("a\x00").Start()
 	assert.ErrorIs(t, err, ErrMalformed)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/pbkdf2"
 	"crypto/sha256"
@@ -61,10 +62,10 @@ func TestPasswordHashVectors(t *testing.T) {
 	s, err := NewSCRAMServer(v.mech, st, nil)
 	require.NoError(t, err)
 	s.Nonce = v.snonce
-	s1, _, err := s.Next([]byte(v.c1))
+	s1, _, err := s.Next(context.Background(), []byte(v.c1))
 	require.NoError(t, err)
 	assert.Equal(t, v.s1, string(s1))
-	s2, done, err := s.Next([]byte(v.c2))
+	s2, done, err := s.Next(context.Background(), []byte(v.c2))
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, v.s2, string(s2))
@@ -155,22 +156,22 @@ func TestParsePasswordHashErrors(t *testing.T) {
 func TestMemoryStore(t *testing.T) {
 	var st MemoryStore // the zero value works
 	require.NoError(t, st.SetPassword("u", "p"))
-	require.NoError(t, st.CheckPassword("u", "p"))
-	assert.ErrorIs(t, st.CheckPassword("u", "q"), ErrAuthFailed)
-	assert.ErrorIs(t, st.CheckPassword("v", "p"), ErrNoCredentials)
-	_, err := st.SCRAMKeys("SHA-512", "u")
+	require.NoError(t, st.CheckPassword(context.Background(), "u", "p"))
+	assert.ErrorIs(t, st.CheckPassword(context.Background(), "u", "q"), ErrAuthFailed)
+	assert.ErrorIs(t, st.CheckPassword(context.Background(), "v", "p"), ErrNoCredentials)
+	_, err := st.SCRAMKeys(context.Background(), "SHA-512", "u")
 	assert.ErrorIs(t, err, ErrNoCredentials)
 	st.AddToken("u", "tok")
-	id, err := st.VerifyToken("", "tok")
+	id, err := st.VerifyToken(context.Background(), "", "tok")
 	require.NoError(t, err)
 	assert.Equal(t, "u", id)
-	_, err = st.VerifyToken("v", "tok")
+	_, err = st.VerifyToken(context.Background(), "v", "tok")
 	assert.ErrorIs(t, err, ErrAuthFailed)
 	st.Delete("u")
-	assert.ErrorIs(t, st.CheckPassword("u", "p"), ErrNoCredentials)
-	_, err = st.VerifyToken("", "tok")
+	assert.ErrorIs(t, st.CheckPassword(context.Background(), "u", "p"), ErrNoCredentials)
+	_, err = st.VerifyToken(context.Background(), "", "tok")
 	assert.ErrorIs(t, err, ErrAuthFailed)
-	_, err = st.CRAMMD5Key("u")
+	_, err = st.CRAMMD5Key(context.Background(), "u")
 	assert.ErrorIs(t, err, ErrNoCredentials)
 	assert.ErrorIs(t, st.SetPasswordHash("u", "bad"), ErrMalformed)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"unicode/utf8"
 )
 
@@ -73,7 +74,7 @@ func NewPlainServer(creds PasswordChecker) *PlainServer {
 }
 
 // Next implements Server.
-func (s *PlainServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *PlainServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	switch {
 	case s.step == 0 && resp == nil:
 		// RFC 4616 §2: no initial response: send an empty challenge.
@@ -99,10 +100,10 @@ func (s *PlainServer) Next(resp []byte) ([]byte, bool, error) {
 			return nil, true, err
 		}
 	}
-	if err := credErr("PLAIN", s.creds.CheckPassword(authcid, passwd)); err != nil {
+	if err := credErr("PLAIN", s.creds.CheckPassword(ctx, authcid, passwd)); err != nil {
 		return nil, true, err
 	}
-	id, err := authorize("PLAIN", s.creds, authcid, authzid)
+	id, err := authorize(ctx, "PLAIN", s.creds, authcid, authzid)
 	if err != nil {
 		return nil, true, err
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -19,11 +20,11 @@ func TestPlainRFC4616Examples(t *testing.T) {
 
 	// First example: no initial response, empty challenge, then the message.
 	s := NewPlainServer(st)
-	chal, done, err := s.Next(nil)
+	chal, done, err := s.Next(context.Background(), nil)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, []byte{}, chal)
-	_, done, err = s.Next(ir)
+	_, done, err = s.Next(context.Background(), ir)
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, "tim", s.Identity())
@@ -33,14 +34,14 @@ func TestPlainRFC4616Examples(t *testing.T) {
 	_, ir, err = NewPlainClient("Ursel", "Kurt", "xipj3plmq").Start()
 	require.NoError(t, err)
 	assert.Equal(t, "Ursel\x00Kurt\x00xipj3plmq", string(ir))
-	_, done, err = NewPlainServer(st).Next(ir)
+	_, done, err = NewPlainServer(st).Next(context.Background(), ir)
 	assert.True(t, done)
 	assert.ErrorIs(t, err, ErrAuthFailed)
 }
 
 type allowAll struct{ *MemoryStore }
 
-func (allowAll) Authorize(authcid, authzid string) error { return nil }
+func (allowAll) Authorize(_ context.Context, authcid, authzid string) error { return nil }
 
 func TestPlainServer(t *testing.T) {
 	st := testStore(t)
@@ -69,7 +70,7 @@ func TestPlainServer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewPlainServer(st)
-			_, done, err := s.Next([]byte(tt.msg))
+			_, done, err := s.Next(context.Background(), []byte(tt.msg))
 			assert.True(t, done)
 			if tt.err != nil {
 				require.ErrorIs(t, err, tt.err)
@@ -77,14 +78,14 @@ func TestPlainServer(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.id, s.Identity())
-			_, _, err = s.Next([]byte("x"))
+			_, _, err = s.Next(context.Background(), []byte("x"))
 			assert.ErrorIs(t, err, ErrUnexpected)
 		})
 	}
 
 	// With an Authorizer, another authorization identity is allowed.
 	s := NewPlainServer(allowAll{st})
-	_, _, err := s.Next([]byte("tim\x00user\x00pencil"))
+	_, _, err := s.Next(context.Background(), []byte("tim\x00user\x00pencil"))
 	require.NoError(t, err)
 	assert.Equal(t, "tim", s.Identity())
 }
@@ -111,35 +112,35 @@ func TestLogin(t *testing.T) {
 	assert.ErrorIs(t, run(NewLoginClient("nobody", "pencil"), NewLoginServer(st)), ErrAuthFailed)
 
 	s := NewLoginServer(st)
-	chal, done, err := s.Next(nil)
+	chal, done, err := s.Next(context.Background(), nil)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, "Username:", string(chal))
-	chal, done, err = s.Next([]byte("user"))
+	chal, done, err = s.Next(context.Background(), []byte("user"))
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, "Password:", string(chal))
-	_, done, err = s.Next([]byte("pencil"))
+	_, done, err = s.Next(context.Background(), []byte("pencil"))
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, "user", s.Identity())
-	_, _, err = s.Next([]byte("more"))
+	_, _, err = s.Next(context.Background(), []byte("more"))
 	assert.ErrorIs(t, err, ErrUnexpected)
 
 	// The user name as initial response.
 	s = NewLoginServer(st)
-	chal, _, err = s.Next([]byte("user"))
+	chal, _, err = s.Next(context.Background(), []byte("user"))
 	require.NoError(t, err)
 	assert.Equal(t, "Password:", string(chal))
-	_, _, err = s.Next([]byte("pencil"))
+	_, _, err = s.Next(context.Background(), []byte("pencil"))
 	require.NoError(t, err)
 
 	for _, msgs := range [][]string{{"", "x"}, {"user", ""}, {strings.Repeat("u", 256)}} {
 		s := NewLoginServer(st)
-		s.Next(nil)
+		s.Next(context.Background(), nil)
 		var err error
 		for _, m := range msgs {
-			if _, _, err = s.Next([]byte(m)); err != nil {
+			if _, _, err = s.Next(context.Background(), []byte(m)); err != nil {
 				break
 			}
 		}
@@ -147,7 +148,7 @@ func TestLogin(t *testing.T) {
 	}
 	s = NewLoginServer(st)
 	s.MaxSize = 10
-	_, _, err = s.Next([]byte(strings.Repeat("u", 11)))
+	_, _, err = s.Next(context.Background(), []byte(strings.Repeat("u", 11)))
 	assert.ErrorIs(t, err, ErrTooLong)
 
 	c := NewLoginClient("u", "p")
@@ -172,11 +173,11 @@ func TestCRAMMD5RFC2195Example(t *testing.T) {
 
 	s := NewCRAMMD5Server(testStore(t))
 	s.Challenge = challenge
-	chal, done, err := s.Next(nil)
+	chal, done, err := s.Next(context.Background(), nil)
 	require.NoError(t, err)
 	assert.False(t, done)
 	assert.Equal(t, challenge, string(chal))
-	_, done, err = s.Next(resp)
+	_, done, err = s.Next(context.Background(), resp)
 	require.NoError(t, err)
 	assert.True(t, done)
 	assert.Equal(t, "tim", s.Identity())
@@ -196,10 +197,10 @@ func TestCRAMMD5(t *testing.T) {
 	for _, resp := range []string{"", "user", "user 123", " b913a602c7eda7a495b4e6e7334d3890", "user b913a602c7eda7a495b4e6e7334d389z", "user b913a602c7eda7a495b4e6e7334d3890ff"} {
 		s := NewCRAMMD5Server(st)
 		s.Hostname = "mx.example"
-		chal, _, err := s.Next(nil)
+		chal, _, err := s.Next(context.Background(), nil)
 		require.NoError(t, err)
 		assert.Regexp(t, `^<\d+\.\d+@mx\.example>$`, string(chal))
-		_, done, err := s.Next([]byte(resp))
+		_, done, err := s.Next(context.Background(), []byte(resp))
 		assert.True(t, done)
 		assert.ErrorIs(t, err, ErrMalformed, "%q", resp)
 	}
@@ -207,7 +208,7 @@ func TestCRAMMD5(t *testing.T) {
 	// ("=" on the wire), is refused (RFC 4954 §4, RFC 5034 §4).
 	for _, ir := range [][]byte{[]byte("ir"), {}} {
 		s := NewCRAMMD5Server(st)
-		_, done, err := s.Next(ir)
+		_, done, err := s.Next(context.Background(), ir)
 		assert.True(t, done)
 		assert.ErrorIs(t, err, ErrMalformed, "%q", ir)
 	}

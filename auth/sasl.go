@@ -1,6 +1,9 @@
 package auth
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Client is the client side of one SASL exchange (RFC 4422 §3).
 // Protocol packages do the base64 and the framing; a Client sees raw bytes.
@@ -20,7 +23,7 @@ type Server interface {
 	// response, or nil when the client sent none. A successful exchange ends with
 	// done true and a nil error; challenge then holds additional data to send with
 	// the success reply, if any.
-	Next(response []byte) (challenge []byte, done bool, err error)
+	Next(ctx context.Context, response []byte) (challenge []byte, done bool, err error)
 	// Identity returns the identity the client is authenticated as (the
 	// authorization identity when one was given and allowed, else the
 	// authentication identity). It is valid once Next has returned done and no error.

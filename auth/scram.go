@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/rand"
@@ -382,7 +383,7 @@ func (s *SCRAMServer) mech() string {
 }
 
 // Next implements Server.
-func (s *SCRAMServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *SCRAMServer) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
 	if s.step == 0 && resp == nil {
 		// Client-first mechanism without an initial response: prompt for it.
 		s.step = 1
@@ -395,7 +396,7 @@ func (s *SCRAMServer) Next(resp []byte) ([]byte, bool, error) {
 	switch s.step {
 	case 0, 1:
 		s.step = 2
-		ch, err := s.first(string(resp))
+		ch, err := s.first(ctx, string(resp))
 		if err != nil {
 			s.step = 3
 			return nil, true, err
@@ -403,7 +404,7 @@ func (s *SCRAMServer) Next(resp []byte) ([]byte, bool, error) {
 		return ch, false, nil
 	case 2:
 		s.step = 3
-		ch, err := s.final(string(resp))
+		ch, err := s.final(ctx, string(resp))
 		if err != nil {
 			return nil, true, err
 		}
@@ -428,7 +429,7 @@ func (s *SCRAMServer) fakeKeys(user string) SCRAMKeys {
 }
 
 // first handles client-first-message and returns server-first-message.
-func (s *SCRAMServer) first(msg string) ([]byte, error) {
+func (s *SCRAMServer) first(ctx context.Context, msg string) ([]byte, error) {
 	// gs2-header: flag "," [authzid] ","
 	flag, rest, ok1 := strings.Cut(msg, ",")
 	az, bare, ok2 := strings.Cut(rest, ",")
@@ -492,7 +493,7 @@ func (s *SCRAMServer) first(msg string) ([]byte, error) {
 	s.gs2 = msg[:len(msg)-len(bare)]
 	s.bare = bare
 
-	keys, err := s.creds.SCRAMKeys(s.hashName, s.authcid)
+	keys, err := s.creds.SCRAMKeys(ctx, s.hashName, s.authcid)
 	switch {
 	case errors.Is(err, ErrNoCredentials):
 		keys, s.unknown = s.fakeKeys(s.authcid), true
@@ -515,7 +516,7 @@ func (s *SCRAMServer) first(msg string) ([]byte, error) {
 }
 
 // final handles client-final-message and returns server-final-message.
-func (s *SCRAMServer) final(msg string) ([]byte, error) {
+func (s *SCRAMServer) final(ctx context.Context, msg string) ([]byte, error) {
 	as, ok := parseAttrs(msg)
 	if !ok || len(as) < 3 {
 		return nil, scramErr("invalid-encoding", "bad client-final-message")
@@ -553,7 +554,7 @@ func (s *SCRAMServer) final(msg string) ([]byte, error) {
 	if subtle.ConstantTimeCompare(m.Sum(nil), s.keys.StoredKey) != 1 || s.unknown {
 		return nil, scramErr("invalid-proof", "user %q", s.authcid)
 	}
-	id, err := authorize(s.mech(), s.creds, s.authcid, s.authzid)
+	id, err := authorize(ctx, s.mech(), s.creds, s.authcid, s.authzid)
 	if err != nil {
 		return nil, &SCRAMError{Value: "other-error", Detail: err.Error()}
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -15,7 +16,7 @@ import (
 // scramStore holds exactly one user's keys, as in the RFC examples.
 type scramStore map[string]SCRAMKeys
 
-func (m scramStore) SCRAMKeys(hash, user string) (SCRAMKeys, error) {
+func (m scramStore) SCRAMKeys(_ context.Context, hash, user string) (SCRAMKeys, error) {
 	k, ok := m[hash+"/"+user]
 	if !ok {
 		return SCRAMKeys{}, ErrNoCredentials
@@ -83,11 +84,11 @@ func TestSCRAMRFCExamples(t *testing.T) {
 			s, err := NewSCRAMServer(v.mech, vectorStore(t, v.hash, v.salt), nil)
 			require.NoError(t, err)
 			s.Nonce = v.snonce
-			s1, done, err := s.Next([]byte(v.c1))
+			s1, done, err := s.Next(context.Background(), []byte(v.c1))
 			require.NoError(t, err)
 			assert.False(t, done)
 			assert.Equal(t, v.s1, string(s1))
-			s2, done, err := s.Next([]byte(v.c2))
+			s2, done, err := s.Next(context.Background(), []byte(v.c2))
 			require.NoError(t, err)
 			assert.True(t, done)
 			assert.Equal(t, v.s2, string(s2))
@@ -152,7 +153,7 @@ func TestSCRAMUnknownUserSalt(t *testing.T) {
 		s, err := NewSCRAMServer("SCRAM-SHA-256", testStore(t), nil)
 		require.NoError(t, err)
 		s.Nonce = "x"
-		ch, _, err := s.Next([]byte("n,,n=" + user + ",r=abc"))
+		ch, _, err := s.Next(context.Background(), []byte("n,,n="+user+",r=abc"))
 		require.NoError(t, err)
 		return string(ch)
 	}
@@ -167,7 +168,7 @@ func serverAfterFirst(t *testing.T, c1 string) (*SCRAMServer, string, error) {
 	s, err := NewSCRAMServer("SCRAM-SHA-256", vectorStore(t, "SHA-256", scramVectors[1].salt), nil)
 	require.NoError(t, err)
 	s.Nonce = scramVectors[1].snonce
-	ch, _, err := s.Next([]byte(c1))
+	ch, _, err := s.Next(context.Background(), []byte(c1))
 	return s, string(ch), err
 }
 
@@ -221,19 +222,19 @@ func TestSCRAMServerMalformed(t *testing.T) {
 	for _, tt := range finals {
 		s, _, err := serverAfterFirst(t, v.c1)
 		require.NoError(t, err)
-		_, done, err := s.Next([]byte(tt.msg))
+		_, done, err := s.Next(context.Background(), []byte(tt.msg))
 		assert.True(t, done)
 		var se *SCRAMError
 		require.ErrorAs(t, err, &se, "%q", tt.msg)
 		assert.Equal(t, tt.e, se.Value, "%q", tt.msg)
-		_, _, err = s.Next([]byte("x"))
+		_, _, err = s.Next(context.Background(), []byte("x"))
 		assert.ErrorIs(t, err, ErrUnexpected)
 	}
 	// An extension before the proof is allowed and covered by the proof: it
 	// changes AuthMessage, so this proof no longer matches.
 	s, _, err := serverAfterFirst(t, v.c1)
 	require.NoError(t, err)
-	_, _, err = s.Next([]byte(strings.Replace(v.c2, ",p=", ",x=y,p=", 1)))
+	_, _, err = s.Next(context.Background(), []byte(strings.Replace(v.c2, ",p=", ",x=y,p=", 1)))
 	var se *SCRAMError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, "invalid-proof", se.Value)
@@ -242,7 +243,7 @@ func TestSCRAMServerMalformed(t *testing.T) {
 	s, _, err = serverAfterFirst(t, v.c1)
 	require.NoError(t, err)
 	s.MaxSize = 50
-	_, _, err = s.Next([]byte(v.c2))
+	_, _, err = s.Next(context.Background(), []byte(v.c2))
 	assert.ErrorIs(t, err, ErrTooLong)
 }
 

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/tls"
 	"slices"
 	"testing"
@@ -11,7 +12,9 @@ import (
 
 type passwordsOnly struct{ st *MemoryStore }
 
-func (p passwordsOnly) CheckPassword(u, pw string) error { return p.st.CheckPassword(u, pw) }
+func (p passwordsOnly) CheckPassword(ctx context.Context, u, pw string) error {
+	return p.st.CheckPassword(ctx, u, pw)
+}
 
 func TestNewServer(t *testing.T) {
 	st := testStore(t)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/tls"
 	"os"
 	"strings"
@@ -20,10 +21,10 @@ func TestReadUsers(t *testing.T) {
 	st := NewMemoryStore()
 	require.NoError(t, st.ReadUsers(f))
 
-	require.NoError(t, st.CheckPassword("alice", "pencil"))
-	require.NoError(t, st.CheckPassword("bob", "pencil"))
-	require.NoError(t, st.CheckPassword("carol", "pass:word"))
-	assert.ErrorIs(t, st.CheckPassword("alice", "pass:word"), ErrAuthFailed)
+	require.NoError(t, st.CheckPassword(context.Background(), "alice", "pencil"))
+	require.NoError(t, st.CheckPassword(context.Background(), "bob", "pencil"))
+	require.NoError(t, st.CheckPassword(context.Background(), "carol", "pass:word"))
+	assert.ErrorIs(t, st.CheckPassword(context.Background(), "alice", "pass:word"), ErrAuthFailed)
 	for _, u := range []string{"alice", "bob", "carol"} {
 		c, _ := NewSCRAMClient("SCRAM-SHA-256", u, map[string]string{"alice": "pencil", "bob": "pencil", "carol": "pass:word"}[u], nil)
 		s, _ := NewServer("SCRAM-SHA-256", st, nil)
@@ -68,7 +69,7 @@ func TestReadUsersDovecotSchemes(t *testing.T) {
 	}
 	st := NewMemoryStore()
 	require.NoError(t, st.ReadUsers(strings.NewReader(file.String())))
-	require.NoError(t, st.CheckPassword("tim", "tanstaaftanstaaf"))
+	require.NoError(t, st.CheckPassword(context.Background(), "tim", "tanstaaftanstaaf"))
 	for _, mech := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5"} {
 		c, err := NewClient(mech, "tim", "tanstaaftanstaaf", nil)
 		require.NoError(t, err)
@@ -102,5 +103,5 @@ func TestSetPasswordHashClearsOldKeys(t *testing.T) {
 	_, err = NewServer("SCRAM-SHA-1", st, nil)
 	assert.ErrorIs(t, err, ErrNoMechanism)
 	assert.Equal(t, []string{"SCRAM-SHA-256", "PLAIN", "LOGIN"}, Mechanisms(st, &tls.ConnectionState{Version: tls.VersionTLS12}))
-	require.NoError(t, st.CheckPassword("u", "new"))
+	require.NoError(t, st.CheckPassword(context.Background(), "u", "new"))
 }

@@ -86,7 +86,7 @@ func (b *memBackend) Authenticate(ctx context.Context, user, pass string) error 
 		b.lastConn = cs
 		b.mu.Unlock()
 	}
-	return b.creds.CheckPassword(user, pass)
+	return b.creds.CheckPassword(context.Background(), user, pass)
 }
 
 func (b *memBackend) APOPSecret(ctx context.Context, user string) (string, error) {

@@ -632,7 +632,7 @@ func (c *conn) cmdAuth(cmd Command) bool {
 	}
 	maxLine := intOr(c.srv.MaxSASLLine, DefaultMaxSASLLine)
 	for range 64 { // a bound on round trips; real mechanisms need at most a few
-		chal, done, err := srv.Next(resp)
+		chal, done, err := srv.Next(ctx, resp)
 		if err != nil {
 			switch {
 			case errors.Is(err, auth.ErrAuthFailed):

@@ -23,7 +23,7 @@ type maildirs struct {
 }
 
 func (b *maildirs) Authenticate(ctx context.Context, user, password string) error {
-	return b.creds.CheckPassword(user, password)
+	return b.creds.CheckPassword(context.Background(), user, password)
 }
 
 func (b *maildirs) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {

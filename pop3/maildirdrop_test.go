@@ -21,7 +21,7 @@ type maildirBackend struct {
 }
 
 func (b *maildirBackend) Authenticate(ctx context.Context, user, pass string) error {
-	return b.creds.CheckPassword(user, pass)
+	return b.creds.CheckPassword(context.Background(), user, pass)
 }
 
 func (b *maildirBackend) OpenMaildrop(ctx context.Context, user string) (Maildrop, error) {

@@ -692,10 +692,12 @@ func TestListenAndServeTLS(t *testing.T) {
 // downStore is a credential store whose database is unreachable.
 type downStore struct{}
 
-func (downStore) SCRAMKeys(hash, user string) (auth.SCRAMKeys, error) {
+func (downStore) SCRAMKeys(_ context.Context, hash, user string) (auth.SCRAMKeys, error) {
 	return auth.SCRAMKeys{}, errors.New("database down")
 }
-func (downStore) CheckPassword(user, pass string) error { return errors.New("database down") }
+func (downStore) CheckPassword(_ context.Context, user, pass string) error {
+	return errors.New("database down")
+}
 
 // A credential store failure during AUTH is a temporary server problem
 // (RFC 3206 §4 [SYS/TEMP]), not wrong credentials, and its text stays in

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"context"
 	"io"
 
 	"github.com/mailwire/mailwire/auth"
@@ -23,7 +24,9 @@ type BackendFunc func(c *Conn) (Session, error)
 func (f BackendFunc) NewSession(c *Conn) (Session, error) { return f(c) }
 
 // Session receives the mail transactions of one connection. The Server calls
-// its methods from one goroutine, one at a time.
+// its methods from one goroutine, one at a time. Each method's ctx is the
+// connection's (Conn.Context): it is cancelled when the connection ends or
+// the Server is closed.
 //
 // A method returning an *Error has that reply sent to the client. Any other
 // error is logged and answered with 451 4.3.0, a transient failure, so the
@@ -31,46 +34,52 @@ func (f BackendFunc) NewSession(c *Conn) (Session, error) { return f(c) }
 type Session interface {
 	// Mail starts a transaction with the reverse-path, which is the zero
 	// Mailbox for the null path "<>" of bounces.
-	Mail(from Mailbox, opts *MailOptions) error
+	Mail(ctx context.Context, from Mailbox, opts *MailOptions) error
 	// Rcpt adds a recipient. Each refusal gets its own reply; the transaction
 	// goes on with the recipients accepted.
-	Rcpt(to Mailbox, opts *RcptOptions) error
+	Rcpt(ctx context.Context, to Mailbox, opts *RcptOptions) error
 	// Data receives the message as the client sends it: for DATA with the
 	// dot-stuffing removed, for BDAT the chunks joined. Data must read r to its
 	// end (io.EOF) and store the message durably before returning nil: the
 	// server replies success only then. An error from r (ErrMessageTooLarge,
 	// ErrBareNewline, a broken connection) means the message must not be
 	// stored; return it or any error.
-	Data(r io.Reader) error
+	Data(ctx context.Context, r io.Reader) error
 	// Reset ends the current transaction: after RSET, a new EHLO, STARTTLS
 	// and each message's end, whatever its outcome.
-	Reset()
-	// Logout is called once when the connection ends.
-	Logout() error
+	Reset(ctx context.Context)
+	// Close is called exactly once, when the connection ends, however it
+	// ends.
+	Close() error
 }
 
 // AuthSession is implemented by Sessions that offer SMTP AUTH (RFC 4954).
 // The Server advertises and accepts AUTH only over TLS, unless
-// Server.AllowInsecureAuth is set.
+// Server.AllowInsecureAuth is set. An *auth.ServerConfig provides the
+// substance of both methods:
+//
+//	func (s *session) SASLMechanisms() []string {
+//		return s.cfg.Mechanisms(s.conn.TLS())
+//	}
+//	func (s *session) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+//		return s.cfg.NewServer(mech, s.conn.TLS())
+//	}
+//
+// For SCRAM's -PLUS mechanisms on TLS 1.2 connections, set the config's
+// Certificate to the server's own leaf certificate: the
+// tls-server-end-point channel binding (RFC 5929 §4) needs it and a
+// server's tls.ConnectionState does not hold it. TLS 1.3 uses tls-exporter
+// (RFC 9266) and needs nothing.
 type AuthSession interface {
 	Session
-	// AuthMechanisms lists the SASL mechanisms to advertise, such as
-	// cfg.Mechanisms(conn.TLS()) for an auth.ServerConfig cfg.
-	//
-	// For SCRAM's -PLUS mechanisms on TLS 1.2 connections, set
-	// cfg.Certificate to the server's own leaf certificate: the
-	// tls-server-end-point channel binding (RFC 5929 §4) needs it and a
-	// server's tls.ConnectionState does not hold it. With one certificate in
-	// Server.TLSConfig that is Certificates[0].Leaf, or, when Leaf is nil,
-	// x509.ParseCertificate(Certificates[0].Certificate[0]), parsed once.
-	// Without it a TLS 1.2 connection can bind with tls-unique only, which
-	// many clients do not use; TLS 1.3 uses tls-exporter (RFC 9266).
-	AuthMechanisms() []string
-	// Auth returns the server side of one exchange of mech, one of those
-	// advertised. The authenticated identity (auth.Server.Identity) is then
-	// available from Conn.Identity. An exchange failing with an error wrapping
-	// auth.ErrAuthFailed is answered 535 5.7.8.
-	Auth(mech string) (auth.Server, error)
+	// SASLMechanisms lists the SASL mechanisms to advertise.
+	SASLMechanisms() []string
+	// NewSASLServer returns the server side of one exchange of mech, one of
+	// those advertised. The authenticated identity (auth.Server.Identity)
+	// is then available from Conn.Identity. An exchange failing with an
+	// error wrapping auth.ErrAuthFailed is answered 535 5.7.8, an *Error as
+	// it is, any other error 454 4.7.0.
+	NewSASLServer(ctx context.Context, mech string) (auth.Server, error)
 }
 
 // StatusCollector receives the per-recipient outcome of an LMTP delivery.
@@ -89,5 +98,5 @@ type LMTPSession interface {
 	// LMTPData is like Data, setting the outcome of each recipient through
 	// status. A recipient without a status gets the outcome of the returned
 	// error.
-	LMTPData(r io.Reader, status StatusCollector) error
+	LMTPData(ctx context.Context, r io.Reader, status StatusCollector) error
 }

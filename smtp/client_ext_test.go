@@ -38,7 +38,7 @@ func rcpts(n int) []string {
 // Many recipients go out in several pipelined groups (RFC 2920 §3.1: each
 // group within the TCP window), and every reply is matched to its command.
 func TestClientManyRecipients(t *testing.T) {
-	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxRecipients = 1000 }))
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.Limits.MaxRecipients = 1000 }))
 	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
 	require.NoError(t, err)
 	defer c.Close()
@@ -53,7 +53,7 @@ func TestClientManyRecipients(t *testing.T) {
 // Past the server's recipient limit each further RCPT gets 452 4.5.3; the
 // message goes to the first ones.
 func TestClientRecipientLimit(t *testing.T) {
-	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxRecipients = 10 }))
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.Limits.MaxRecipients = 10 }))
 	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
 	require.NoError(t, err)
 	defer c.Close()
@@ -102,7 +102,7 @@ func TestClientLargeMessage(t *testing.T) {
 // A message over the server's SIZE limit is refused with 552, and the
 // session goes on.
 func TestClientSizeLimit(t *testing.T) {
-	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.MaxMessageBytes = 1000 }))
+	srv := smtptest.NewServer(t, smtptest.WithConfig(func(s *smtp.Server) { s.Limits.MaxMessageBytes = 1000 }))
 	for _, o := range []*smtp.ClientOptions{{}, {NoChunking: true}} {
 		c, err := smtp.Dial(extCtx(t), srv.Addr, o)
 		require.NoError(t, err)
@@ -174,14 +174,14 @@ func TestClientNewClientAndState(t *testing.T) {
 
 type discardSession struct{}
 
-func (discardSession) Mail(smtp.Mailbox, *smtp.MailOptions) error { return nil }
-func (discardSession) Rcpt(smtp.Mailbox, *smtp.RcptOptions) error { return nil }
-func (discardSession) Data(r io.Reader) error {
+func (discardSession) Mail(context.Context, smtp.Mailbox, *smtp.MailOptions) error { return nil }
+func (discardSession) Rcpt(context.Context, smtp.Mailbox, *smtp.RcptOptions) error { return nil }
+func (discardSession) Data(_ context.Context, r io.Reader) error {
 	_, err := io.Copy(io.Discard, r)
 	return err
 }
-func (discardSession) Reset()        {}
-func (discardSession) Logout() error { return nil }
+func (discardSession) Reset(context.Context) {}
+func (discardSession) Close() error          { return nil }
 
 // BenchmarkClientSend sends 1 KB messages to five recipients over one
 // connection to the package's Server with a discarding backend, with DATA

@@ -2,6 +2,7 @@ package smtp_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -24,12 +25,12 @@ func (s printSession) printf(format string, args ...any) {
 	fmt.Fprintf(s.log, format, args...)
 }
 
-func (s printSession) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
+func (s printSession) Mail(_ context.Context, from smtp.Mailbox, opts *smtp.MailOptions) error {
 	s.printf("MAIL FROM:%s\n", from.Path())
 	return nil
 }
 
-func (s printSession) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
+func (s printSession) Rcpt(_ context.Context, to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	if to.Domain != "example.org" {
 		return smtp.ErrRelayDenied // no open relay
 	}
@@ -37,7 +38,7 @@ func (s printSession) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	return nil
 }
 
-func (s printSession) Data(r io.Reader) error {
+func (s printSession) Data(_ context.Context, r io.Reader) error {
 	b, err := io.ReadAll(r) // a real backend streams it to durable storage
 	if err != nil {
 		return err
@@ -46,8 +47,8 @@ func (s printSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (printSession) Reset()        {}
-func (printSession) Logout() error { return nil }
+func (printSession) Reset(context.Context) {}
+func (printSession) Close() error          { return nil }
 
 // A server whose Backend prints what it receives.
 func ExampleServer() {
@@ -56,11 +57,11 @@ func ExampleServer() {
 		log strings.Builder
 	)
 	srv := &smtp.Server{
-		Domain: "mx.example.org",
+		Hostname: "mx.example.org",
 		Backend: smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 			return printSession{&mu, &log}, nil
 		}),
-		MaxMessageBytes: 10 << 20,
+		Limits: smtp.Limits{MaxMessageBytes: 10 << 20},
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

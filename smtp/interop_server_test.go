@@ -296,7 +296,7 @@ func implicitTLSServer(t *testing.T) (*recorder, string) {
 	require.NoError(t, users.SetPassword("user", "secret"))
 	rec := &recorder{users: users}
 	addr := peer.Addr(peer.FreePort(t))
-	srv := &Server{Addr: addr, Domain: "mx.test", Backend: rec}
+	srv := &Server{Addr: addr, Hostname: "mx.test", Backend: rec}
 	done := make(chan error, 1)
 	go func() { done <- srv.ListenAndServeTLS(cert, key) }()
 	t.Cleanup(func() {

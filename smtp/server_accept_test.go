@@ -33,7 +33,7 @@ func (l *emfileListener) Accept() (net.Conn, error) {
 func TestServeSurvivesEMFILE(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := &Server{Domain: "mx.test", Backend: &recorder{}}
+	srv := &Server{Hostname: "mx.test", Backend: &recorder{}}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(&emfileListener{Listener: l, fails: 3}) }()
 	t.Cleanup(func() {

@@ -149,7 +149,7 @@ func (c *Conn) bdatCmd(arg string) {
 		return
 	}
 	c.bdat = true
-	b := &bdatReader{c: c, max: c.srv.maxMessageBytes()}
+	b := &bdatReader{c: c, max: c.srv.limits().MaxMessageBytes}
 	b.startChunk(size, last)
 	c.data = true
 	c.startData()

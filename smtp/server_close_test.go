@@ -21,12 +21,12 @@ import (
 // it. The server half-closes and drains instead, and the 421 arrives.
 func TestServerLastReplySurvivesPipelining(t *testing.T) {
 	t.Run("TCP", func(t *testing.T) {
-		_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = -1 })
+		_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxJunkCommands = -1 })
 		lastReplySurvives(t, addr, nil)
 	})
 	t.Run("TLS", func(t *testing.T) {
 		srvTLS, cliTLS := testTLS(t)
-		srv := &Server{Domain: "mx.test", Backend: &recorder{}, TLSConfig: srvTLS, MaxJunkCommands: -1}
+		srv := &Server{Hostname: "mx.test", Backend: &recorder{}, TLSConfig: srvTLS, Limits: Limits{MaxJunkCommands: -1}}
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)
 		done := make(chan error, 1)
@@ -55,7 +55,7 @@ func lastReplySurvives(t *testing.T, addr string, config *tls.Config) {
 // TestServerRefusalSurvivesPipelining: a client over MaxConnections that has
 // already sent its commands still reads the 421.
 func TestServerRefusalSurvivesPipelining(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 1 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = 1 })
 	held := rawGreet(t, addr)
 	script := bytes.Repeat([]byte("EHLO client.test\r\n"), 4000)
 	for range 10 {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,33 +15,35 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/netutil"
+	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
 // Conn is one connection to a Server, as a Session sees it.
 type Conn struct {
-	srv      *Server
-	ctx      context.Context
-	cancel   context.CancelFunc
-	mu       sync.Mutex // guards nc, idle, closed and aborting against Shutdown and Close
-	nc       net.Conn
-	idle     bool
-	closed   bool
-	aborting bool // Server.Close: the next read fails, and the reply is 421
-	tr       *textline.Reader
-	bw       *bufio.Writer
-	tlsOK    bool
-	tlsSt    tls.ConnectionState
-	helo     string
-	ehlo     bool
-	ident    string
-	session  Session
-	errors   int
-	junk     int       // NOOP, RSET, VRFY, EXPN, HELP commands so far
-	data     bool      // reading message data: renew the read deadline on each read
-	dataEnd  time.Time // when the message transfer must be over (DataTimeout), or zero
+	srv          *Server
+	ctx          context.Context
+	cancel       context.CancelFunc
+	mu           sync.Mutex // guards nc, idle, closed and aborting against Shutdown and Close
+	nc           net.Conn
+	idle         bool
+	closed       bool
+	aborting     bool // Server.Close: the next read fails, and the reply is 421
+	tr           *textline.Reader
+	bw           *bufio.Writer
+	tlsOK        bool
+	tlsSt        tls.ConnectionState
+	helo         string
+	ehlo         bool
+	ident        string
+	session      Session
+	errors       int
+	log          *slog.Logger // the Server's Logger with the connection's attributes
+	authFailures int
+	junk         int       // NOOP, RSET, VRFY, EXPN, HELP commands so far
+	data         bool      // reading message data: renew the read deadline on each read
+	dataEnd      time.Time // when the message transfer must be over (DataTimeout), or zero
 
 	// Transaction state.
 	from     *Mailbox
@@ -143,15 +144,15 @@ func (r connReader) Read(p []byte) (int, error) {
 type connWriter struct{ c *Conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
-	w.c.nc.SetWriteDeadline(time.Now().Add(w.c.srv.writeTimeout()))
+	w.c.nc.SetWriteDeadline(deadline(w.c.srv.limits().WriteTimeout))
 	return w.c.nc.Write(p)
 }
 
 // readDeadline is the deadline for the next read: ReadTimeout from now, but
 // no later than the end of the message transfer.
 func (c *Conn) readDeadline() time.Time {
-	d := time.Now().Add(c.srv.readTimeout())
-	if !c.dataEnd.IsZero() && c.dataEnd.Before(d) {
+	d := deadline(c.srv.limits().ReadTimeout)
+	if !c.dataEnd.IsZero() && (d.IsZero() || c.dataEnd.Before(d)) {
 		d = c.dataEnd
 	}
 	return d
@@ -159,7 +160,7 @@ func (c *Conn) readDeadline() time.Time {
 
 // startData starts the clock of DataTimeout for a message transfer.
 func (c *Conn) startData() {
-	if t := c.srv.dataTimeout(); t > 0 {
+	if t := c.srv.limits().DataTimeout; t > 0 {
 		c.dataEnd = time.Now().Add(t)
 	}
 }
@@ -168,7 +169,7 @@ func (s *Server) newConn(nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bw = bufio.NewWriterSize(connWriter{c}, 4096)
-	c.tr = textline.NewReader(connReader{c}, s.maxLineLength())
+	c.tr = textline.NewReader(connReader{c}, s.limits().MaxLineLength)
 	return c
 }
 
@@ -217,8 +218,11 @@ func (c *Conn) interruptIfIdle() {
 }
 
 func (c *Conn) logf(level slog.Level, msg string, args ...any) {
-	if c.srv.Logger != nil {
-		c.srv.logf(level, msg, append([]any{"remote", c.nc.RemoteAddr()}, args...)...)
+	if l := c.logger(); l != nil {
+		if c.ident != "" {
+			args = append(args, "user", c.ident)
+		}
+		l.Log(c.ctx, level, msg, args...)
 	}
 }
 
@@ -242,24 +246,24 @@ func (c *Conn) replyErr(err error) {
 		c.reply(e.Code, e.EnhancedCode, "%s", e.Message)
 		return
 	}
-	c.logf(slog.LevelError, "smtp: session error", "err", err)
+	c.logf(slog.LevelError, "session error", "err", err)
 	c.reply(451, EnhancedCode{4, 3, 0}, "Local error in processing, try again later")
 }
 
 // tooManyErrors reports whether the client has earned enough error replies to
 // be disconnected.
 func (c *Conn) tooManyErrors() bool {
-	max := c.srv.maxErrors()
+	max := c.srv.limits().MaxErrors
 	return max > 0 && c.errors >= max
 }
 
 func (c *Conn) serve() {
 	s := c.srv
-	c.logf(slog.LevelDebug, "smtp: connection opened")
+	c.logf(slog.LevelDebug, "connection opened")
 	defer func() {
-		c.logf(slog.LevelDebug, "smtp: connection closed", "errors", c.errors)
+		c.logf(slog.LevelDebug, "connection closed", "errors", c.errors)
 		if v := recover(); v != nil {
-			s.logf(slog.LevelError, "smtp: panic serving connection", "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+			c.logf(slog.LevelError, "panic serving connection", "panic", v, "stack", string(debug.Stack()))
 		}
 		c.mu.Lock()
 		c.closed = true
@@ -273,18 +277,16 @@ func (c *Conn) serve() {
 			s.conns.Remove(tracked{c})
 		}()
 		if c.session != nil {
-			c.logout()
+			c.closeSession()
 		}
 	}()
 
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		// Implicit TLS: finish the handshake so NewSession sees its state.
-		tc.SetDeadline(time.Now().Add(s.readTimeout()))
-		if err := tc.Handshake(); err != nil {
-			c.logf(slog.LevelInfo, "smtp: TLS handshake", "err", err)
+		if err := netutil.Handshake(c.ctx, tc, s.limits().TLSHandshakeTimeout); err != nil {
+			c.logf(slog.LevelDebug, "TLS handshake failed", "err", err)
 			return
 		}
-		tc.SetDeadline(time.Time{})
 		c.tlsOK, c.tlsSt = true, tc.ConnectionState()
 	}
 
@@ -294,7 +296,7 @@ func (c *Conn) serve() {
 		if errors.As(err, &e) {
 			c.reply(e.Code, e.EnhancedCode, "%s", e.Message)
 		} else {
-			c.logf(slog.LevelError, "smtp: NewSession", "err", err)
+			c.logf(slog.LevelError, "NewSession", "err", err)
 			c.reply(421, EnhancedCode{4, 3, 2}, "%s Service not available", s.domain())
 		}
 		c.flush()
@@ -330,16 +332,16 @@ func (c *Conn) serve() {
 	c.flush()
 }
 
-// logout calls the Session's Logout; a panic there, as in any Session
+// closeSession calls the Session's Close; a panic there, as in any Session
 // method, must not take the server down.
-func (c *Conn) logout() {
+func (c *Conn) closeSession() {
 	defer func() {
 		if v := recover(); v != nil {
-			c.srv.logf(slog.LevelError, "smtp: panic in Logout", "remote", c.nc.RemoteAddr(), "panic", v, "stack", string(debug.Stack()))
+			c.logf(slog.LevelError, "panic in Session.Close", "panic", v, "stack", string(debug.Stack()))
 		}
 	}()
-	if err := c.session.Logout(); err != nil {
-		c.logf(slog.LevelWarn, "smtp: logout", "err", err)
+	if err := c.session.Close(); err != nil {
+		c.logf(slog.LevelWarn, "session close", "err", err)
 	}
 }
 
@@ -371,9 +373,9 @@ func (c *Conn) readCommand() (string, readState) {
 		// RFC 4954 §4: an AUTH command with its initial response may be
 		// 12288 octets long.
 		long = append(long, line...)
-		c.tr.SetMax(maxAuthLineLength - len(long))
+		c.tr.SetMax(sasl.MaxLine - len(long))
 		line, end, err = c.tr.ReadLine()
-		c.tr.SetMax(s.maxLineLength())
+		c.tr.SetMax(s.limits().MaxLineLength)
 		long = append(long, line...)
 	}
 
@@ -440,7 +442,7 @@ func (c *Conn) handle(line string) {
 	switch verb {
 	case "NOOP", "RSET", "VRFY", "EXPN", "HELP", "EHLO", "HELO", "LHLO":
 		c.junk++
-		if max := c.srv.maxJunkCommands(); max > 0 && c.junk > max {
+		if max := c.srv.limits().MaxJunkCommands; max > 0 && c.junk > max {
 			c.errors++
 		}
 	}
@@ -507,7 +509,7 @@ func (c *Conn) reset() {
 	had := c.from != nil
 	c.from, c.mailOpts, c.rcpts, c.bdat = nil, nil, nil, false
 	if had {
-		c.session.Reset()
+		c.session.Reset(c.ctx)
 	}
 }
 
@@ -541,7 +543,7 @@ func (c *Conn) hello(ehlo bool, arg string) {
 		return
 	}
 	caps := []string{s.domain() + " greets " + name, "PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8"}
-	if max := s.maxMessageBytes(); max > 0 {
+	if max := s.limits().MaxMessageBytes; max > 0 {
 		caps = append(caps, "SIZE "+strconv.FormatInt(max, 10))
 	} else {
 		caps = append(caps, "SIZE")
@@ -564,7 +566,7 @@ func (c *Conn) authMechanisms() []string {
 	if !ok || c.ident != "" || (!c.tlsOK && !c.srv.AllowInsecureAuth) {
 		return nil
 	}
-	return as.AuthMechanisms()
+	return as.SASLMechanisms()
 }
 
 func (c *Conn) mail(arg string) {
@@ -586,12 +588,12 @@ func (c *Conn) mail(arg string) {
 		return
 	}
 	// RFC 1870 §6.1: refuse early a message announced larger than the limit.
-	if max := c.srv.maxMessageBytes(); max > 0 && opts.Size > max {
+	if max := c.srv.limits().MaxMessageBytes; max > 0 && opts.Size > max {
 		c.reply(552, EnhancedCode{5, 3, 4}, "Message size exceeds fixed maximum message size")
 		return
 	}
-	if err := c.session.Mail(from, opts); err != nil {
-		c.logf(slog.LevelInfo, "smtp: MAIL refused", "from", from.String(), "err", err)
+	if err := c.session.Mail(c.ctx, from, opts); err != nil {
+		c.logf(slog.LevelInfo, "refused", "cmd", "MAIL", "from", from.String(), "err", err)
 		c.replyErr(err)
 		return
 	}
@@ -625,7 +627,7 @@ func (c *Conn) rcpt(arg string) {
 		c.reply(503, EnhancedCode{5, 5, 1}, "RCPT after BDAT")
 		return
 	}
-	if len(c.rcpts) >= c.srv.maxRecipients() {
+	if len(c.rcpts) >= c.srv.limits().MaxRecipients {
 		// RFC 5321 §4.5.3.1.10: 452 too many recipients; not counted as an
 		// error, the client sends the rest in another transaction.
 		c.reply(452, EnhancedCode{4, 5, 3}, "Too many recipients")
@@ -637,8 +639,8 @@ func (c *Conn) rcpt(arg string) {
 		c.replyParamErr(err, EnhancedCode{5, 1, 3}, 553)
 		return
 	}
-	if err := c.session.Rcpt(to, opts); err != nil {
-		c.logf(slog.LevelInfo, "smtp: RCPT refused", "to", to.String(), "err", err)
+	if err := c.session.Rcpt(c.ctx, to, opts); err != nil {
+		c.logf(slog.LevelInfo, "refused", "cmd", "RCPT", "to", to.String(), "err", err)
 		c.replyErr(err)
 		return
 	}
@@ -668,7 +670,7 @@ func (c *Conn) dataCmd(arg string) {
 			return
 		}
 	}
-	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.maxMessageBytes())
+	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.limits().MaxMessageBytes)
 	c.data = true
 	c.startData()
 	status, err := c.deliver(dr)
@@ -716,11 +718,11 @@ func (c *Conn) deliver(r io.Reader) (*lmtpStatus, error) {
 	if c.srv.LMTP {
 		if ls, ok := c.session.(LMTPSession); ok {
 			st := newLMTPStatus(c.rcpts)
-			err := ls.LMTPData(r, st)
+			err := ls.LMTPData(c.ctx, r, st)
 			return st, err
 		}
 	}
-	return nil, c.session.Data(r)
+	return nil, c.session.Data(c.ctx, r)
 }
 
 // finishMessage replies to the end of a message and ends the transaction.
@@ -791,14 +793,12 @@ func (c *Conn) startTLS(arg string) {
 		c.quit = true
 		return
 	}
-	tc := tls.Server(c.nc, c.srv.tlsConfig())
-	tc.SetDeadline(time.Now().Add(c.srv.readTimeout()))
-	if err := tc.Handshake(); err != nil {
-		c.logf(slog.LevelInfo, "smtp: STARTTLS handshake", "err", err)
+	tc, err := netutil.StartTLS(c.ctx, c.nc, c.srv.tlsConfig(), c.srv.limits().TLSHandshakeTimeout)
+	if err != nil {
+		c.logf(slog.LevelDebug, "STARTTLS handshake failed", "err", err)
 		c.quit = true
 		return
 	}
-	tc.SetDeadline(time.Time{})
 	c.mu.Lock()
 	c.nc = tc
 	c.mu.Unlock()
@@ -809,141 +809,4 @@ func (c *Conn) startTLS(arg string) {
 	c.tlsOK, c.tlsSt = true, tc.ConnectionState()
 	c.reset()
 	c.helo, c.ehlo, c.ident = "", false, ""
-}
-
-func (c *Conn) auth(arg string) {
-	as, ok := c.session.(AuthSession)
-	switch {
-	case !ok:
-		c.reply(502, EnhancedCode{5, 5, 1}, "AUTH not supported")
-		return
-	case c.helo == "" || !c.ehlo:
-		c.reply(503, EnhancedCode{5, 5, 1}, "Send %s first", c.helloVerb())
-		return
-	case c.ident != "":
-		// RFC 4954 §4: no second AUTH once authenticated.
-		c.reply(503, EnhancedCode{5, 5, 1}, "Already authenticated")
-		return
-	case c.from != nil:
-		c.reply(503, EnhancedCode{5, 5, 1}, "AUTH not allowed during a mail transaction")
-		return
-	case !c.tlsOK && !c.srv.AllowInsecureAuth:
-		// RFC 4954 §4 / RFC 5248: 538 5.7.11 Encryption required.
-		c.reply(538, EnhancedCode{5, 7, 11}, "Encryption required for requested authentication mechanism")
-		return
-	}
-	mech, ir, hasIR := strings.Cut(arg, " ")
-	mech = strings.ToUpper(mech)
-	offered := false
-	for _, m := range as.AuthMechanisms() {
-		if strings.EqualFold(m, mech) {
-			offered = true
-		}
-	}
-	if mech == "" || !offered {
-		c.reply(504, EnhancedCode{5, 5, 4}, "Unrecognized authentication type")
-		return
-	}
-	var resp []byte
-	if hasIR {
-		// RFC 4954 §4: "=" is an empty initial response.
-		if ir == "=" {
-			resp = []byte{}
-		} else {
-			var err error
-			if resp, err = base64.StdEncoding.DecodeString(ir); err != nil {
-				c.reply(501, EnhancedCode{5, 5, 2}, "Malformed base64 in initial response")
-				return
-			}
-		}
-	}
-	srv, err := as.Auth(mech)
-	if errors.Is(err, auth.ErrNoMechanism) {
-		c.reply(504, EnhancedCode{5, 5, 4}, "Unrecognized authentication type")
-		return
-	}
-	if err != nil {
-		c.replyErr(err)
-		return
-	}
-	for {
-		challenge, done, err := srv.Next(resp)
-		if err != nil {
-			c.replyAuthErr(err)
-			return
-		}
-		if done && len(challenge) == 0 {
-			c.ident = srv.Identity()
-			c.reply(235, EnhancedCode{2, 7, 0}, "Authentication successful")
-			return
-		}
-		// A challenge; or, when done, additional data with success, which
-		// SMTP sends as a last challenge answered by an empty line (RFC 4954 §4).
-		c.reply(334, NoEnhancedCode, "%s", base64.StdEncoding.EncodeToString(challenge))
-		line, ok := c.readAuthLine()
-		if !ok {
-			return
-		}
-		if line == "*" {
-			// RFC 4954 §4: the client cancels.
-			c.reply(501, EnhancedCode{5, 0, 0}, "Authentication cancelled")
-			return
-		}
-		if done {
-			if line != "" {
-				c.reply(501, EnhancedCode{5, 5, 2}, "Expected an empty response")
-				return
-			}
-			c.ident = srv.Identity()
-			c.reply(235, EnhancedCode{2, 7, 0}, "Authentication successful")
-			return
-		}
-		if resp, err = base64.StdEncoding.DecodeString(line); err != nil {
-			c.reply(501, EnhancedCode{5, 5, 2}, "Malformed base64 response")
-			return
-		}
-	}
-}
-
-// readAuthLine reads a SASL response line of up to 12288 octets.
-func (c *Conn) readAuthLine() (string, bool) {
-	c.tr.SetMax(maxAuthLineLength)
-	defer c.tr.SetMax(c.srv.maxLineLength())
-	c.nc.SetReadDeadline(time.Now().Add(c.srv.readTimeout()))
-	line, end, err := c.tr.ReadLine()
-	switch {
-	case errors.Is(err, textline.ErrLineTooLong):
-		if _, _, err := c.tr.SkipLine(); err != nil {
-			c.readFailed(err)
-			c.quit = true
-			return "", false
-		}
-		// RFC 4954 §4: 500 5.5.6 Authentication Exchange line is too long.
-		c.reply(500, EnhancedCode{5, 5, 6}, "Authentication Exchange line is too long")
-		return "", false
-	case err != nil || end == textline.EndNone:
-		c.readFailed(err)
-		c.quit = true
-		return "", false
-	}
-	return string(line), true
-}
-
-func (c *Conn) replyAuthErr(err error) {
-	var e *Error
-	switch {
-	case errors.As(err, &e):
-		c.replyErr(e)
-	case errors.Is(err, auth.ErrAuthFailed):
-		// RFC 4954 §6: 535 5.7.8 Authentication credentials invalid.
-		c.reply(535, EnhancedCode{5, 7, 8}, "Authentication credentials invalid")
-	case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrUnexpected):
-		c.reply(501, EnhancedCode{5, 5, 2}, "Malformed authentication response")
-	case errors.Is(err, auth.ErrTooLong):
-		c.reply(500, EnhancedCode{5, 5, 6}, "Authentication Exchange line is too long")
-	default:
-		c.logf(slog.LevelError, "smtp: auth", "err", err)
-		// RFC 4954 §6: 454 4.7.0 Temporary authentication failure.
-		c.reply(454, EnhancedCode{4, 7, 0}, "Temporary authentication failure")
-	}
 }

@@ -29,8 +29,8 @@ func FuzzServerSession(f *testing.F) {
 	users.SetPassword("u", "p")
 	f.Fuzz(func(t *testing.T, in []byte) {
 		rec := &recorder{users: users}
-		srv := &Server{Backend: rec, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
-			MaxMessageBytes: 1000, MaxRecipients: 5, MaxLineLength: 200, AllowInsecureAuth: true,
+		srv := &Server{Backend: rec, AllowInsecureAuth: true, Limits: Limits{ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+			MaxMessageBytes: 1000, MaxRecipients: 5, MaxLineLength: 200},
 			LMTP: len(in) > 0 && in[0]&1 == 1}
 		cli, sc := net.Pipe()
 		c := srv.newConn(sc)

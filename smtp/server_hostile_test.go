@@ -34,7 +34,7 @@ func TestServerHostile(t *testing.T) {
 		{name: "AUTH before EHLO and STARTTLS", mod: func(s *Server) { s.TLSConfig = mustPair(t).Server }, steps: []step{
 			{"AUTH PLAIN AGEAYg==\r\nEHLO x\r\nAUTH PLAIN AGEAYg==\r\n", []int{503, 250, 538}},
 		}},
-		{name: "DATA larger than SIZE, pipelined", mod: func(s *Server) { s.MaxMessageBytes = 50 }, steps: []step{
+		{name: "DATA larger than SIZE, pipelined", mod: func(s *Server) { s.Limits.MaxMessageBytes = 50 }, steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n" + strings.Repeat("y", 100) + "\r\n.\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\nsmall\r\n.\r\n",
 				[]int{250, 250, 250, 354, 552, 250, 250, 354, 250}},
 		}, stored: []string{"small\r\n"}},
@@ -47,7 +47,7 @@ func TestServerHostile(t *testing.T) {
 		{name: "BDAT LAST then stray BDAT", steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nBDAT 2 LAST\r\nokBDAT 3 LAST\r\nabcNOOP\r\n", []int{250, 250, 250, 250, 503, 250}},
 		}, stored: []string{"ok"}},
-		{name: "huge BDAT size refused but consumed", mod: func(s *Server) { s.MaxMessageBytes = 10 }, steps: []step{
+		{name: "huge BDAT size refused but consumed", mod: func(s *Server) { s.Limits.MaxMessageBytes = 10 }, steps: []step{
 			{"EHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nBDAT 20 LAST\r\n01234567890123456789NOOP\r\n", []int{250, 250, 250, 552, 250}},
 		}},
 		{name: "BDAT size that wraps int64", steps: []step{
@@ -60,18 +60,18 @@ func TestServerHostile(t *testing.T) {
 		{name: "control characters in the EHLO name", steps: []step{
 			{"EHLO a\tb\r\nEHLO a\x1b[2Jb\r\nHELO a\x7f\r\nMAIL FROM:<a@a.test>\r\nEHLO ok\r\n", []int{501, 501, 501, 503, 250}},
 		}},
-		{name: "LMTP: a failed chunk before LAST gets one reply", mod: func(s *Server) { s.LMTP = true; s.MaxMessageBytes = 5 }, steps: []step{
+		{name: "LMTP: a failed chunk before LAST gets one reply", mod: func(s *Server) { s.LMTP = true; s.Limits.MaxMessageBytes = 5 }, steps: []step{
 			{"LHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nRCPT TO:<c@b.test>\r\nBDAT 10\r\n0123456789BDAT 1 LAST\r\nxNOOP\r\n",
 				[]int{250, 250, 250, 250, 552, 503, 250}},
 		}},
-		{name: "LMTP: a failed LAST chunk gets a reply per recipient", mod: func(s *Server) { s.LMTP = true; s.MaxMessageBytes = 5 }, steps: []step{
+		{name: "LMTP: a failed LAST chunk gets a reply per recipient", mod: func(s *Server) { s.LMTP = true; s.Limits.MaxMessageBytes = 5 }, steps: []step{
 			{"LHLO x\r\nMAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nRCPT TO:<c@b.test>\r\nBDAT 2\r\n01BDAT 8 LAST\r\n23456789NOOP\r\n",
 				[]int{250, 250, 250, 250, 250, 552, 552, 250}},
 		}},
-		{name: "garbage bytes", mod: func(s *Server) { s.MaxErrors = 3 }, steps: []step{
+		{name: "garbage bytes", mod: func(s *Server) { s.Limits.MaxErrors = 3 }, steps: []step{
 			{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\x00\x00\x00\r\n\xff\xff\r\n", []int{500, 500, 500, 421}},
 		}, closed: true},
-		{name: "HTTP request", mod: func(s *Server) { s.MaxErrors = 2 }, steps: []step{
+		{name: "HTTP request", mod: func(s *Server) { s.Limits.MaxErrors = 2 }, steps: []step{
 			{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", []int{500, 500, 421}},
 		}, closed: true},
 		{name: "STARTTLS then no handshake", mod: func(s *Server) { s.TLSConfig = mustPair(t).Server }, steps: []step{
@@ -155,7 +155,7 @@ func TestServerIdleConnections(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 200
 	}
-	_, rec, addr := newTestServer(t, func(s *Server) { s.MaxConnections = n + 1 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = n + 1 })
 	var (
 		mu    sync.Mutex
 		conns []net.Conn

@@ -86,7 +86,7 @@ func (w *writeLog) take() []string {
 // one write, flushed when the server has no more input and before it waits
 // for the message (RFC 2920 §3.1).
 func TestServerPipeliningOneWrite(t *testing.T) {
-	srv := &Server{Domain: "mx.test", Backend: &recorder{}}
+	srv := &Server{Hostname: "mx.test", Backend: &recorder{}}
 	l := newPipeListener()
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(l) }()
@@ -131,9 +131,9 @@ type emptyIRSession struct {
 	srv *sasltest.EmptyServer
 }
 
-func (s *emptyIRSession) AuthMechanisms() []string { return []string{sasltest.Mechanism} }
+func (s *emptyIRSession) SASLMechanisms() []string { return []string{sasltest.Mechanism} }
 
-func (s *emptyIRSession) Auth(mech string) (auth.Server, error) {
+func (s *emptyIRSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
 	if mech != sasltest.Mechanism {
 		return nil, errors.New("unexpected mechanism")
 	}
@@ -152,7 +152,7 @@ func TestAuthEmptyInitialResponse(t *testing.T) {
 		mu.Unlock()
 		return &emptyIRSession{recSession: &recSession{r: &recorder{}, c: c}, srv: s}, nil
 	})
-	srv := &Server{Domain: "mx.test", Backend: backend, AllowInsecureAuth: true}
+	srv := &Server{Hostname: "mx.test", Backend: backend, AllowInsecureAuth: true}
 	addr := startServer(t, srv)
 	last := func() *sasltest.EmptyServer {
 		mu.Lock()

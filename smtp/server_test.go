@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/peer"
+	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,7 +82,7 @@ type recSession struct {
 	cur recMessage
 }
 
-func (s *recSession) Mail(from Mailbox, opts *MailOptions) error {
+func (s *recSession) Mail(_ context.Context, from Mailbox, opts *MailOptions) error {
 	if from.Local == "refused" {
 		return &Error{Code: 550, EnhancedCode: EnhancedCode{5, 7, 1}, Message: "Sender refused"}
 	}
@@ -88,7 +90,7 @@ func (s *recSession) Mail(from Mailbox, opts *MailOptions) error {
 	return nil
 }
 
-func (s *recSession) Rcpt(to Mailbox, opts *RcptOptions) error {
+func (s *recSession) Rcpt(_ context.Context, to Mailbox, opts *RcptOptions) error {
 	if err, ok := s.r.refuse[to.Local]; ok {
 		return err
 	}
@@ -97,7 +99,7 @@ func (s *recSession) Rcpt(to Mailbox, opts *RcptOptions) error {
 	return nil
 }
 
-func (s *recSession) Data(r io.Reader) error {
+func (s *recSession) Data(_ context.Context, r io.Reader) error {
 	if s.r.started != nil {
 		s.r.started <- struct{}{}
 	}
@@ -131,9 +133,9 @@ func (s *recSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (s *recSession) Reset() { s.cur = recMessage{} }
+func (s *recSession) Reset(context.Context) { s.cur = recMessage{} }
 
-func (s *recSession) Logout() error {
+func (s *recSession) Close() error {
 	s.r.mu.Lock()
 	s.r.logouts++
 	if id := s.c.Identity(); id != "" {
@@ -143,7 +145,7 @@ func (s *recSession) Logout() error {
 	return nil
 }
 
-func (s *recSession) AuthMechanisms() []string {
+func (s *recSession) SASLMechanisms() []string {
 	if s.r.users == nil {
 		return nil
 	}
@@ -154,15 +156,15 @@ func (s *recSession) AuthMechanisms() []string {
 	return []string{"PLAIN", "LOGIN"}
 }
 
-func (s *recSession) Auth(mech string) (auth.Server, error) {
+func (s *recSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
 	cfg := auth.ServerConfig{Credentials: s.r.users}
 	return cfg.NewServer(mech, s.c.TLS())
 }
 
 type recLMTPSession struct{ *recSession }
 
-func (s *recLMTPSession) LMTPData(r io.Reader, st StatusCollector) error {
-	if err := s.Data(r); err != nil {
+func (s *recLMTPSession) LMTPData(ctx context.Context, r io.Reader, st StatusCollector) error {
+	if err := s.Data(ctx, r); err != nil {
 		return err
 	}
 	for _, rc := range s.cur.Rcpts {
@@ -194,7 +196,7 @@ func newTestServer(t testing.TB, mod func(*Server)) (*Server, *recorder, string)
 // newTestServerWith starts a server over rec, which must be fully set up:
 // the server's goroutines read it without locks.
 func newTestServerWith(t testing.TB, rec *recorder, mod func(*Server)) (*Server, *recorder, string) {
-	srv := &Server{Domain: "mx.test", Backend: rec, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	srv := &Server{Hostname: "mx.test", Backend: rec, Limits: Limits{ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if mod != nil {
 		mod(srv)
@@ -305,7 +307,7 @@ func TestServerBasic(t *testing.T) {
 }
 
 func TestServerSequenceAndSyntax(t *testing.T) {
-	_, rec, addr := newTestServerWith(t, &recorder{refuse: map[string]error{"nobody": ErrNoSuchUser, "later": errors.New("db down")}}, func(s *Server) { s.MaxErrors = -1 })
+	_, rec, addr := newTestServerWith(t, &recorder{refuse: map[string]error{"nobody": ErrNoSuchUser, "later": errors.New("db down")}}, func(s *Server) { s.Limits.MaxErrors = -1 })
 	c := rawDial(t, addr)
 	c.expect(220)
 	for _, tc := range []struct {
@@ -383,7 +385,7 @@ func TestServerPipelining(t *testing.T) {
 }
 
 func TestServerBDAT(t *testing.T) {
-	_, rec, addr := newTestServer(t, func(s *Server) { s.MaxMessageBytes = 100 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxMessageBytes = 100 })
 	c := rawGreet(t, addr)
 	c.cmd("MAIL FROM:<a@a.test> BODY=BINARYMIME", 250)
 	c.cmd("RCPT TO:<b@b.test>", 250)
@@ -427,7 +429,7 @@ func TestServerBDAT(t *testing.T) {
 }
 
 func TestServerSize(t *testing.T) {
-	_, rec, addr := newTestServer(t, func(s *Server) { s.MaxMessageBytes = 1000 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxMessageBytes = 1000 })
 	c := rawGreet(t, addr)
 	r := c.cmd("MAIL FROM:<a@a.test> SIZE=1001", 552)
 	assert.Equal(t, EnhancedCode{5, 3, 4}, r.EnhancedCode)
@@ -449,7 +451,7 @@ func TestServerSize(t *testing.T) {
 }
 
 func TestServerRecipientsLimit(t *testing.T) {
-	_, rec, addr := newTestServer(t, func(s *Server) { s.MaxRecipients = 3 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxRecipients = 3 })
 	c := rawGreet(t, addr)
 	c.cmd("MAIL FROM:<a@a.test>", 250)
 	for i := 0; i < 3; i++ {
@@ -467,7 +469,7 @@ func TestServerRecipientsLimit(t *testing.T) {
 }
 
 func TestServerTooManyErrors(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 3 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 3 })
 	c := rawGreet(t, addr)
 	c.cmd("BOGUS", 500)
 	c.cmd("BOGUS", 500)
@@ -481,7 +483,7 @@ func TestServerTooManyErrors(t *testing.T) {
 // TestServerTooManyBadLines: lines refused before parsing (too long, bare
 // CR) count as errors too.
 func TestServerTooManyBadLines(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 3; s.MaxLineLength = 10 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 3; s.Limits.MaxLineLength = 10 })
 	c := rawDial(t, addr)
 	c.expect(220)
 	c.send(strings.Repeat("x", 50) + "\r\nNOOP\rNOOP\r" + strings.Repeat("y", 50) + "\r\n")
@@ -494,7 +496,7 @@ func TestServerTooManyBadLines(t *testing.T) {
 }
 
 func TestServerLineTooLong(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxLineLength = 100 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxLineLength = 100 })
 	c := rawGreet(t, addr)
 	r := c.cmd("NOOP "+strings.Repeat("x", 200), 500)
 	assert.Equal(t, EnhancedCode{5, 5, 2}, r.EnhancedCode)
@@ -569,7 +571,7 @@ func TestServerSmuggling(t *testing.T) {
 }
 
 func TestServerNULAndGarbage(t *testing.T) {
-	_, rec, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 100 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 100 })
 	c := rawGreet(t, addr)
 	c.cmd("NO\x00OP", 500)
 	c.cmd("\xff\xfe\x01garbage", 500)
@@ -638,7 +640,7 @@ func TestServerSTARTTLS(t *testing.T) {
 func TestServerAuth(t *testing.T) {
 	_, rec, addr := newTestServerWith(t, &recorder{users: auth.NewMemoryStore()}, func(s *Server) {
 		s.AllowInsecureAuth = true
-		s.MaxLineLength = 512 // the RFC 5321 §4.5.3.1.4 minimum
+		s.Limits.MaxLineLength = 512 // the RFC 5321 §4.5.3.1.4 minimum
 	})
 	c := rawGreet(t, addr)
 	r := c.cmd("EHLO c.test", 250)
@@ -657,14 +659,14 @@ func TestServerAuth(t *testing.T) {
 	c.cmd("*", 501)
 	// Over-long response line.
 	c.cmd("AUTH LOGIN", 334)
-	r = c.cmd(strings.Repeat("A", maxAuthLineLength+10), 500)
+	r = c.cmd(strings.Repeat("A", sasl.MaxLine+10), 500)
 	assert.Equal(t, EnhancedCode{5, 5, 6}, r.EnhancedCode)
 	// An initial response longer than MaxLineLength, up to 12288 octets
 	// (RFC 4954 §4), is read whole: here a long, wrong password.
 	long := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", 150) + "\x00user\x00" + strings.Repeat("p", 250)))
 	require.Greater(t, len(long), 512)
 	c.cmd("AUTH PLAIN "+long, 535)
-	r = c.cmd("AUTH PLAIN "+strings.Repeat("A", maxAuthLineLength), 500)
+	r = c.cmd("AUTH PLAIN "+strings.Repeat("A", sasl.MaxLine), 500)
 	assert.Equal(t, EnhancedCode{5, 5, 6}, r.EnhancedCode)
 	// No AUTH inside a transaction.
 	c.cmd("MAIL FROM:<a@a.test>", 250)
@@ -830,7 +832,7 @@ func TestServerShutdownContext(t *testing.T) {
 }
 
 func TestServerReadTimeout(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.ReadTimeout = 200 * time.Millisecond })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.ReadTimeout = 200 * time.Millisecond })
 	c := rawDial(t, addr)
 	c.expect(220)
 	// One byte at a time: the whole command must arrive within ReadTimeout.
@@ -854,7 +856,7 @@ func TestServerReadTimeout(t *testing.T) {
 }
 
 func TestServerMaxConnections(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 2 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = 2 })
 	a := rawDial(t, addr)
 	a.expect(220)
 	b := rawDial(t, addr)
@@ -891,10 +893,10 @@ func (p *panicBackend) NewSession(c *Conn) (Session, error) {
 
 type panicSession struct{ recSession }
 
-func (p *panicSession) Mail(Mailbox, *MailOptions) error { panic("boom") }
+func (p *panicSession) Mail(context.Context, Mailbox, *MailOptions) error { panic("boom") }
 
-func (p *panicSession) Logout() error {
-	p.recSession.Logout()
+func (p *panicSession) Close() error {
+	p.recSession.Close()
 	panic("boom again")
 }
 
@@ -953,8 +955,8 @@ func TestServerDataTimeoutTotal(t *testing.T) {
 	for _, bdat := range []bool{false, true} {
 		t.Run(fmt.Sprint("bdat=", bdat), func(t *testing.T) {
 			_, rec, addr := newTestServer(t, func(s *Server) {
-				s.ReadTimeout = time.Minute
-				s.DataTimeout = 100 * time.Millisecond
+				s.Limits.ReadTimeout = time.Minute
+				s.Limits.DataTimeout = 100 * time.Millisecond
 			})
 			c := rawGreet(t, addr)
 			c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\n")
@@ -1006,7 +1008,7 @@ func TestServerDataTimeoutTotal(t *testing.T) {
 }
 
 func TestServerDataTimeout(t *testing.T) {
-	_, rec, addr := newTestServer(t, func(s *Server) { s.ReadTimeout = 200 * time.Millisecond })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.ReadTimeout = 200 * time.Millisecond })
 	c := rawGreet(t, addr)
 	c.send("MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\n")
 	c.expect(250)
@@ -1023,7 +1025,7 @@ func TestServerDataTimeout(t *testing.T) {
 // TestServerWriteTimeout: a client that sends commands and never reads its
 // replies is disconnected once a write blocks for WriteTimeout.
 func TestServerWriteTimeout(t *testing.T) {
-	srv, _, addr := newTestServer(t, func(s *Server) { s.WriteTimeout = 100 * time.Millisecond; s.MaxErrors = -1 })
+	srv, _, addr := newTestServer(t, func(s *Server) { s.Limits.WriteTimeout = 100 * time.Millisecond; s.Limits.MaxErrors = -1 })
 	c := rawDial(t, addr)
 	c.expect(220)
 	cmd := []byte(strings.Repeat("HELP\r\n", 1000))
@@ -1047,7 +1049,7 @@ func TestServerListenAndServe(t *testing.T) {
 	peer.WaitListening(t, addr, 10*time.Second)
 	c := rawDial(t, addr)
 	r := c.expect(220)
-	assert.Contains(t, r.Lines[0], "localhost ESMTP") // the default Domain
+	assert.Contains(t, r.Lines[0], netutil.Hostname()+" ESMTP") // the default Hostname
 	c.cmd("QUIT", 221)
 	require.NoError(t, srv.Shutdown(context.Background()))
 	assert.ErrorIs(t, <-done, ErrServerClosed)
@@ -1056,7 +1058,7 @@ func TestServerListenAndServe(t *testing.T) {
 }
 
 func TestServerJunkCommands(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxJunkCommands = 5; s.MaxErrors = 3 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxJunkCommands = 5; s.Limits.MaxErrors = 3 })
 	c := rawGreet(t, addr) // EHLO is the first of the five
 	for i := 0; i < 4; i++ {
 		c.cmd("NOOP", 250)

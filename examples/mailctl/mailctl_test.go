@@ -188,7 +188,7 @@ type popBackend struct {
 }
 
 func (b *popBackend) Authenticate(ctx context.Context, user, pass string) error {
-	return b.store.CheckPassword(user, pass)
+	return b.store.CheckPassword(context.Background(), user, pass)
 }
 
 func (b *popBackend) SASLMechanisms(cs *tls.ConnectionState) []string {

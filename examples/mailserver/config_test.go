@@ -101,12 +101,12 @@ func TestUsersFile(t *testing.T) {
 	assert.False(t, u.localDomain("d.test"))
 
 	// Each mechanism's credentials survive the round trip.
-	require.NoError(t, u.store.CheckPassword("alice", "pw1"))
-	require.ErrorIs(t, u.store.CheckPassword("alice", "pw2"), auth.ErrAuthFailed)
-	k, err := u.store.CRAMMD5Key("alice@b.test")
+	require.NoError(t, u.store.CheckPassword(context.Background(), "alice", "pw1"))
+	require.ErrorIs(t, u.store.CheckPassword(context.Background(), "alice", "pw2"), auth.ErrAuthFailed)
+	k, err := u.store.CRAMMD5Key(context.Background(), "alice@b.test")
 	require.NoError(t, err)
 	assert.Equal(t, auth.NewCRAMMD5Key("pw1"), k)
-	_, err = u.store.SCRAMKeys("SHA-256", "bob@c.test")
+	_, err = u.store.SCRAMKeys(context.Background(), "SHA-256", "bob@c.test")
 	require.NoError(t, err)
 
 	// Updating a password keeps the other users and replaces the file.
@@ -114,8 +114,8 @@ func TestUsersFile(t *testing.T) {
 	require.NoError(t, u.save())
 	u, err = loadUsers(path, []string{"a.test"})
 	require.NoError(t, err)
-	require.NoError(t, u.store.CheckPassword("alice", "new"))
-	require.NoError(t, u.store.CheckPassword("bob@c.test", "pw2"))
+	require.NoError(t, u.store.CheckPassword(context.Background(), "alice", "new"))
+	require.NoError(t, u.store.CheckPassword(context.Background(), "bob@c.test", "pw2"))
 	entries, err := os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary file left behind")
@@ -125,7 +125,7 @@ func TestUsersFile(t *testing.T) {
 	require.NoError(t, err)
 	ms := auth.NewMemoryStore()
 	require.NoError(t, ms.ReadUsers(strings.NewReader(string(data))))
-	require.NoError(t, ms.CheckPassword("alice", "new"))
+	require.NoError(t, ms.CheckPassword(context.Background(), "alice", "new"))
 }
 
 func TestUsersFileErrors(t *testing.T) {
@@ -167,8 +167,8 @@ func TestFirstStartDemoUser(t *testing.T) {
 	require.True(t, ok, "notice: %s", out)
 	pass, _, _ := strings.Cut(rest, "\n")
 	require.Len(t, pass, 26)
-	require.NoError(t, ts.users.store.CheckPassword("demo", pass))
-	require.NoError(t, ts.users.store.CheckPassword("demo@"+testDomain, pass))
+	require.NoError(t, ts.users.store.CheckPassword(context.Background(), "demo", pass))
+	require.NoError(t, ts.users.store.CheckPassword(context.Background(), "demo@"+testDomain, pass))
 	msg := []byte("Subject: hi\r\n\r\nhello demo\r\n")
 	_, err := ts.submit(t, "demo", pass, "demo@"+testDomain, []string{"demo@" + testDomain}, msg)
 	require.NoError(t, err)
@@ -180,7 +180,7 @@ func TestFirstStartDemoUser(t *testing.T) {
 	cfg2 := *cfg
 	ts2 := startSystem(t, &cfg2)
 	assert.Empty(t, ts2.notice.String())
-	require.NoError(t, ts2.users.store.CheckPassword("demo", pass))
+	require.NoError(t, ts2.users.store.CheckPassword(context.Background(), "demo", pass))
 	cert2, err := os.ReadFile(ts2.certFile())
 	require.NoError(t, err)
 	assert.Equal(t, cert, cert2)
@@ -244,9 +244,9 @@ func TestUserUpdate(t *testing.T) {
 	cfg2 := *cfg
 	cfg2.Users = []userSpec{{"alice", "changed"}}
 	ts2 := startSystem(t, &cfg2)
-	require.ErrorIs(t, ts2.users.store.CheckPassword("alice", alicePass), auth.ErrAuthFailed)
-	require.NoError(t, ts2.users.store.CheckPassword("alice", "changed"))
-	require.NoError(t, ts2.users.store.CheckPassword("bob", bobPass))
+	require.ErrorIs(t, ts2.users.store.CheckPassword(context.Background(), "alice", alicePass), auth.ErrAuthFailed)
+	require.NoError(t, ts2.users.store.CheckPassword(context.Background(), "alice", "changed"))
+	require.NoError(t, ts2.users.store.CheckPassword(context.Background(), "bob", bobPass))
 	_, err := ts2.submit(t, "alice", "changed", "alice@"+testDomain, []string{"bob@" + testDomain}, []byte("Subject: x\r\n\r\ny\r\n"))
 	require.NoError(t, err)
 }

@@ -154,7 +154,7 @@ func TestInteropFlow(t *testing.T) {
 
 	// The server logged the login and the delivery under the Received id.
 	recs := logRecords(t, ts.logs.String())
-	assert.Len(t, findRecords(recs, logRecord{"msg": "authenticated", "listener": lnSubmission, "mechanism": "PLAIN", "identity": "alice"}), 1)
+	assert.Len(t, findRecords(recs, logRecord{"msg": "authenticated", "listener": lnSubmission, "mech": "PLAIN", "user": "alice"}), 1)
 	assert.Len(t, findRecords(recs, logRecord{"msg": "delivered", "listener": lnSubmission, "id": rcv.ID,
 		"from": "alice@" + testDomain, "to": "bob@" + testDomain, "user": "bob", "size": n}), 1)
 }

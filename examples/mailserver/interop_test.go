@@ -160,7 +160,7 @@ func TestInteropGsaslSCRAM(t *testing.T) {
 			"--x509-ca-file=" + ts.certFile(), "--quiet"}, tc.extra...)
 		out, err := peer.RunErr(peerTimeout, []byte{}, gsasl, args...)
 		require.NoError(t, err, "gsasl %s:\n%s", tc.mech, out)
-		assert.Contains(t, ts.logs.String(), "mechanism="+tc.mech+" identity=alice")
+		assert.Contains(t, ts.logs.String(), "mech="+tc.mech+" user=alice")
 		args[6] = "wrong"
 		_, err = peer.RunErr(peerTimeout, []byte{}, gsasl, args...)
 		assert.Error(t, err, "wrong password")

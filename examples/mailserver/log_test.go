@@ -92,7 +92,7 @@ func TestLogConnections(t *testing.T) {
 	for name, remote := range remotes {
 		var recs []logRecord
 		require.Eventually(t, func() bool {
-			recs = findRecords(logRecords(t, ts.logs.String()), logRecord{"msg": "connection closed", "listener": name, "remote": remote})
+			recs = findRecords(logRecords(t, ts.logs.String()), logRecord{"msg": "connection closed", "level": "INFO", "listener": name, "remote": remote})
 			return len(recs) > 0
 		}, 10*time.Second, 5*time.Millisecond, "%s: closing of %s logged", name, remote)
 		require.Len(t, recs, 1, name)
@@ -124,7 +124,7 @@ func TestLogDelivery(t *testing.T) {
 	rcv := splitTrace(t, stored[0], msg, "alice@"+testDomain)
 	recs := logRecords(t, ts.logs.String())
 	require.Len(t, findRecords(recs, logRecord{"msg": "connection", "listener": lnSubmission, "remote": remote}), 1)
-	require.Len(t, findRecords(recs, logRecord{"msg": "authenticated", "listener": lnSubmission, "remote": remote, "mechanism": "PLAIN", "identity": "alice"}), 1)
+	require.Len(t, findRecords(recs, logRecord{"msg": "authenticated", "listener": lnSubmission, "remote": remote, "mech": "PLAIN", "user": "alice"}), 1)
 	del := findRecords(recs, logRecord{"msg": "delivered", "listener": lnSubmission, "remote": remote})
 	require.Len(t, del, 1, "one delivery record in:\n%s", ts.logs.String())
 	assert.Equal(t, "INFO", del[0]["level"])

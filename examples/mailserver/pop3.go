@@ -28,7 +28,7 @@ type popBackend struct {
 }
 
 func (b *popBackend) Authenticate(ctx context.Context, username, password string) error {
-	err := b.sys.users.credentials().CheckPassword(username, password)
+	err := b.sys.users.credentials().CheckPassword(ctx, username, password)
 	b.logAuth(ctx, "USER/PASS", username, err)
 	return err
 }
@@ -77,8 +77,8 @@ type popAuth struct {
 	mech string
 }
 
-func (p *popAuth) Next(resp []byte) ([]byte, bool, error) {
-	ch, done, err := p.Server.Next(resp)
+func (p *popAuth) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
+	ch, done, err := p.Server.Next(ctx, resp)
 	if err != nil || done {
 		p.b.logAuth(p.ctx, p.mech, p.Server.Identity(), err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -36,7 +37,7 @@ var (
 // submission is false, message submission (RFC 6409) otherwise.
 func (s *system) newSMTPServer(name string, submission bool) *smtp.Server {
 	return &smtp.Server{
-		Domain:    s.cfg.Hostname,
+		Hostname:  s.cfg.Hostname,
 		TLSConfig: s.tls,
 		Logger:    s.log.With("listener", name),
 		Backend: smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
@@ -71,34 +72,12 @@ type recipient struct {
 // authSession adds SMTP AUTH (RFC 4954) for the submission listeners.
 type authSession struct{ *session }
 
-func (a *authSession) AuthMechanisms() []string {
+func (a *authSession) SASLMechanisms() []string {
 	return a.sys.sasl.Mechanisms(a.conn.TLS())
 }
 
-func (a *authSession) Auth(mech string) (auth.Server, error) {
-	srv, err := a.sys.sasl.NewServer(mech, a.conn.TLS())
-	if err != nil {
-		return nil, err
-	}
-	return &loggedAuth{Server: srv, log: a.log, mech: mech}, nil
-}
-
-// loggedAuth logs the outcome of an exchange.
-type loggedAuth struct {
-	auth.Server
-	log  *slog.Logger
-	mech string
-}
-
-func (l *loggedAuth) Next(resp []byte) ([]byte, bool, error) {
-	ch, done, err := l.Server.Next(resp)
-	switch {
-	case err != nil:
-		l.log.Warn("authentication failed", "mechanism", l.mech, "err", err)
-	case done:
-		l.log.Info("authenticated", "mechanism", l.mech, "identity", l.Server.Identity())
-	}
-	return ch, done, err
+func (a *authSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
+	return a.sys.sasl.NewServer(mech, a.conn.TLS())
 }
 
 // user returns the authenticated user, or nil.
@@ -110,7 +89,7 @@ func (s *session) user() *user {
 	return s.sys.users.lookupLogin(id)
 }
 
-func (s *session) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
+func (s *session) Mail(_ context.Context, from smtp.Mailbox, opts *smtp.MailOptions) error {
 	if s.submission {
 		// RFC 6409 §4.3: submission requires authentication.
 		usr := s.user()
@@ -128,7 +107,7 @@ func (s *session) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (s *session) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
+func (s *session) Rcpt(_ context.Context, to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	addr := to.String()
 	// A Mailbox without a domain is the special recipient <Postmaster>
 	// (RFC 5321 §4.1.1.3), always local.
@@ -152,7 +131,7 @@ func (s *session) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
 // Data delivers the message to the Maildir of each recipient's user. The
 // server replies 250 only after this returns nil, that is after every
 // Deliver has fsynced the message into new.
-func (s *session) Data(r io.Reader) error {
+func (s *session) Data(_ context.Context, r io.Reader) error {
 	id := queueID()
 	// One copy per user, whatever the number of its addresses among the
 	// recipients.
@@ -265,12 +244,12 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 	return b.Bytes(), nil
 }
 
-func (s *session) Reset() {
+func (s *session) Reset(context.Context) {
 	s.from = smtp.Mailbox{}
 	s.rcpts = nil
 }
 
-func (s *session) Logout() error { return nil }
+func (s *session) Close() error { return nil }
 
 // maxPeekHeader is how much of a submitted message is looked at for its
 // Date and Message-ID fields.

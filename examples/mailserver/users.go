@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -218,18 +219,18 @@ func (u *users) credentials() *foldedStore { return &foldedStore{u} }
 type foldedStore struct{ u *users }
 
 // CheckPassword implements auth.PasswordChecker.
-func (f *foldedStore) CheckPassword(username, password string) error {
-	return f.u.store.CheckPassword(strings.ToLower(username), password)
+func (f *foldedStore) CheckPassword(ctx context.Context, username, password string) error {
+	return f.u.store.CheckPassword(ctx, strings.ToLower(username), password)
 }
 
 // SCRAMKeys implements auth.SCRAMStore.
-func (f *foldedStore) SCRAMKeys(hash, username string) (auth.SCRAMKeys, error) {
-	return f.u.store.SCRAMKeys(hash, strings.ToLower(username))
+func (f *foldedStore) SCRAMKeys(ctx context.Context, hash, username string) (auth.SCRAMKeys, error) {
+	return f.u.store.SCRAMKeys(ctx, hash, strings.ToLower(username))
 }
 
 // CRAMMD5Key implements auth.CRAMMD5Store.
-func (f *foldedStore) CRAMMD5Key(username string) (auth.CRAMMD5Key, error) {
-	return f.u.store.CRAMMD5Key(strings.ToLower(username))
+func (f *foldedStore) CRAMMD5Key(ctx context.Context, username string) (auth.CRAMMD5Key, error) {
+	return f.u.store.CRAMMD5Key(ctx, strings.ToLower(username))
 }
 
 // owns reports whether addr is one of usr's addresses.

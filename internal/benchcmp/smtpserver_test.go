@@ -3,6 +3,7 @@ package benchcmp
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -144,14 +145,14 @@ func srvBenchClient(addr string, left *atomic.Int64, data []byte) error {
 // mailwire: a discarding backend.
 type mwDiscard struct{}
 
-func (mwDiscard) Mail(smtp.Mailbox, *smtp.MailOptions) error { return nil }
-func (mwDiscard) Rcpt(smtp.Mailbox, *smtp.RcptOptions) error { return nil }
-func (mwDiscard) Data(r io.Reader) error {
+func (mwDiscard) Mail(context.Context, smtp.Mailbox, *smtp.MailOptions) error { return nil }
+func (mwDiscard) Rcpt(context.Context, smtp.Mailbox, *smtp.RcptOptions) error { return nil }
+func (mwDiscard) Data(_ context.Context, r io.Reader) error {
 	_, err := io.Copy(io.Discard, r)
 	return err
 }
-func (mwDiscard) Reset()        {}
-func (mwDiscard) Logout() error { return nil }
+func (mwDiscard) Reset(context.Context) {}
+func (mwDiscard) Close() error          { return nil }
 
 func startMailwireDiscard(tb testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -159,8 +160,8 @@ func startMailwireDiscard(tb testing.TB) string {
 		tb.Fatal(err)
 	}
 	srv := &smtp.Server{
-		Domain:          "bench.test",
-		MaxMessageBytes: 1 << 30,
+		Hostname: "bench.test",
+		Limits:   smtp.Limits{MaxMessageBytes: 1 << 30},
 		Backend: smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
 			return mwDiscard{}, nil
 		}),

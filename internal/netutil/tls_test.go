@@ -32,18 +32,36 @@ func TestImplicitTLS(t *testing.T) {
 	assert.Len(t, cfg.Certificates, 1)
 	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
 
-	// The caller's configuration is cloned, never changed, and an older
-	// minimum version is raised.
-	base := &tls.Config{MinVersion: tls.VersionTLS10, ServerName: "kept"}
+	// The caller's configuration is cloned, never changed; an unset
+	// minimum version becomes TLS 1.2, an explicit one is kept.
+	base := &tls.Config{ServerName: "kept"}
 	cfg, err = ImplicitTLS(base, certFile, keyFile)
 	require.NoError(t, err)
 	assert.Equal(t, "kept", cfg.ServerName)
 	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
-	assert.Equal(t, uint16(tls.VersionTLS10), base.MinVersion)
+	assert.Zero(t, base.MinVersion)
 	assert.Empty(t, base.Certificates)
+	cfg, err = ImplicitTLS(&tls.Config{MinVersion: tls.VersionTLS13}, certFile, keyFile)
+	require.NoError(t, err)
+	assert.Equal(t, uint16(tls.VersionTLS13), cfg.MinVersion)
 
 	// A configuration that finds its certificate itself needs no files.
 	cfg, err = ImplicitTLS(&tls.Config{GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return nil, nil }}, "", "")
 	require.NoError(t, err)
 	assert.NotNil(t, cfg.GetCertificate)
+}
+
+func TestServerTLS(t *testing.T) {
+	var st ServerTLS
+	assert.Nil(t, st.Config(nil))
+	base := &tls.Config{ServerName: "x"}
+	cfg := st.Config(base)
+	require.NotNil(t, cfg)
+	assert.NotSame(t, base, cfg)
+	assert.Equal(t, uint16(tls.VersionTLS12), cfg.MinVersion)
+	assert.Same(t, cfg, st.Config(base), "cloned once")
+	assert.Zero(t, base.MinVersion)
+
+	var kept ServerTLS
+	assert.Equal(t, uint16(tls.VersionTLS11), kept.Config(&tls.Config{MinVersion: tls.VersionTLS11}).MinVersion)
 }

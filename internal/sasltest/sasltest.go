@@ -4,6 +4,7 @@
 package sasltest
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -26,7 +27,7 @@ type EmptyServer struct {
 }
 
 // Next implements auth.Server.
-func (s *EmptyServer) Next(resp []byte) ([]byte, bool, error) {
+func (s *EmptyServer) Next(_ context.Context, resp []byte) ([]byte, bool, error) {
 	s.mu.Lock()
 	s.resps = append(s.resps, resp)
 	n := len(s.resps)

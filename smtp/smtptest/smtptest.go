@@ -18,6 +18,7 @@
 package smtptest
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -160,7 +161,7 @@ func start(opts []Option) (*Server, error) {
 	}
 	s := &Server{hooks: cfg.hooks, done: make(chan error, 1)}
 	srv := &smtp.Server{
-		Domain:            "smtptest.localhost",
+		Hostname:          "smtptest.localhost",
 		LMTP:              cfg.lmtp,
 		AllowInsecureAuth: cfg.insecureAuth,
 	}
@@ -261,7 +262,7 @@ type session struct {
 	ro   []smtp.RcptOptions
 }
 
-func (x *session) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
+func (x *session) Mail(_ context.Context, from smtp.Mailbox, opts *smtp.MailOptions) error {
 	addr := from.String()
 	if h := x.s.hooks.mail; h != nil {
 		if err := h(addr); err != nil {
@@ -276,7 +277,7 @@ func (x *session) Mail(from smtp.Mailbox, opts *smtp.MailOptions) error {
 	return nil
 }
 
-func (x *session) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
+func (x *session) Rcpt(_ context.Context, to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	addr := to.String()
 	if h := x.s.hooks.rcpt; h != nil {
 		if err := h(addr); err != nil {
@@ -292,7 +293,7 @@ func (x *session) Rcpt(to smtp.Mailbox, opts *smtp.RcptOptions) error {
 	return nil
 }
 
-func (x *session) Data(r io.Reader) error {
+func (x *session) Data(_ context.Context, r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -319,18 +320,18 @@ func (x *session) Data(r io.Reader) error {
 	return nil
 }
 
-func (x *session) Reset() { x.from, x.to, x.ro = "", nil, nil }
+func (x *session) Reset(context.Context) { x.from, x.to, x.ro = "", nil, nil }
 
-func (x *session) Logout() error { return nil }
+func (x *session) Close() error { return nil }
 
 type authSession struct {
 	*session
 	creds *auth.ServerConfig
 }
 
-func (a *authSession) AuthMechanisms() []string { return a.creds.Mechanisms(a.c.TLS()) }
+func (a *authSession) SASLMechanisms() []string { return a.creds.Mechanisms(a.c.TLS()) }
 
-func (a *authSession) Auth(mech string) (auth.Server, error) {
+func (a *authSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
 	srv, err := a.creds.NewServer(mech, a.c.TLS())
 	if err != nil {
 		return nil, fmt.Errorf("smtptest: %w", err)

@@ -159,7 +159,7 @@ func TestLMTP(t *testing.T) {
 }
 
 func TestConfigAndClose(t *testing.T) {
-	srv := smtptest.NewServer(nil, smtptest.WithConfig(func(s *smtp.Server) { s.MaxMessageBytes = 10 }))
+	srv := smtptest.NewServer(nil, smtptest.WithConfig(func(s *smtp.Server) { s.Limits.MaxMessageBytes = 10 }))
 	_, err := smtp.Dial(ctx(t), srv.Addr, nil)
 	require.NoError(t, err)
 	err = smtp.SendMail(ctx(t), srv.Addr, nil, "a@a.example.test", []string{"b@b.example.test"}, strings.NewReader(strings.Repeat("x", 100)))

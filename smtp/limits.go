@@ -1,0 +1,141 @@
+package smtp
+
+import "time"
+
+// Defaults of Limits; a zero field means its default.
+const (
+	// DefaultReadTimeout: RFC 5321 §4.5.3.2.7, the server waits at least 5
+	// minutes for each command; also applied to each read of message data
+	// (§4.5.3.2.5: 3 minutes per data block on the client side).
+	DefaultReadTimeout = 5 * time.Minute
+	// DefaultDataTimeout bounds the transfer of one message, so that a
+	// client trickling bytes just within ReadTimeout cannot hold a
+	// connection for hours: an hour moves 32 MiB at 10 KiB/s.
+	DefaultDataTimeout = time.Hour
+	// DefaultWriteTimeout bounds each flush of replies.
+	DefaultWriteTimeout = 5 * time.Minute
+	// DefaultTLSHandshakeTimeout bounds a TLS handshake, for STARTTLS and
+	// implicit TLS.
+	DefaultTLSHandshakeTimeout = 30 * time.Second
+	// DefaultMaxMessageBytes is the message size limit advertised with SIZE.
+	DefaultMaxMessageBytes = 32 << 20
+	// DefaultMaxRecipients: RFC 5321 §4.5.3.1.8 asks for at least 100.
+	DefaultMaxRecipients = 100
+	// DefaultMaxLineLength bounds a command line, without CR LF. RFC 5321
+	// §4.5.3.1.4 says 512 octets; ESMTP parameters add to it (RFC 1869 §4.1.2).
+	DefaultMaxLineLength = 2048
+	// DefaultMaxConnections bounds concurrent connections.
+	DefaultMaxConnections = 1000
+	// DefaultMaxErrors is how many error replies a connection may earn before
+	// the server replies 421 and disconnects (Postfix's smtpd_hard_error_limit
+	// is also 20).
+	DefaultMaxErrors = 20
+	// DefaultMaxJunkCommands is how many NOOP, RSET, VRFY, EXPN, HELP and
+	// EHLO/HELO/LHLO commands a connection may send, between messages
+	// delivered, before each further one counts as an error (Postfix's
+	// smtpd_junk_command_limit is also 100).
+	DefaultMaxJunkCommands = 100
+	// DefaultMaxAuthFailures is how many failed AUTH exchanges a connection
+	// may have before it is closed.
+	DefaultMaxAuthFailures = 3
+
+	// HardMaxLineLength is the longest MaxLineLength can make a command
+	// line: the line is held in memory.
+	HardMaxLineLength = 64 << 10
+	// HardMaxRecipients is the most MaxRecipients can allow: the
+	// recipients of a transaction are held in memory.
+	HardMaxRecipients = 100000
+)
+
+// Limits bounds what one client can make a Server spend. For every field, 0
+// means the documented default and a negative value means no limit, except
+// where a field bounds memory: MaxLineLength and MaxRecipients never exceed
+// HardMaxLineLength and HardMaxRecipients, which a negative value selects.
+type Limits struct {
+	// ReadTimeout bounds the wait for each command line and each read of
+	// message data (DefaultReadTimeout).
+	ReadTimeout time.Duration
+	// DataTimeout bounds the whole transfer of a message, from DATA to the
+	// final dot or from the first BDAT to BDAT LAST, however steadily the
+	// bytes come (DefaultDataTimeout). The client then gets 421 4.4.2 and
+	// the connection is closed.
+	DataTimeout time.Duration
+	// WriteTimeout bounds each write of replies (DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// TLSHandshakeTimeout bounds a TLS handshake, for STARTTLS and implicit
+	// TLS (DefaultTLSHandshakeTimeout).
+	TLSHandshakeTimeout time.Duration
+	// MaxMessageBytes is the largest message accepted, advertised with SIZE
+	// (RFC 1870) (DefaultMaxMessageBytes). Messages are streamed, so no
+	// limit holds more in memory.
+	MaxMessageBytes int64
+	// MaxRecipients is the most recipients per transaction
+	// (DefaultMaxRecipients). Further RCPT commands get 452 4.5.3.
+	MaxRecipients int
+	// MaxLineLength is the longest command line accepted, without CR LF
+	// (DefaultMaxLineLength). Longer lines get 500 5.5.2.
+	MaxLineLength int
+	// MaxConnections is the most connections served at once
+	// (DefaultMaxConnections). Further connections get 421 4.7.0 and are
+	// closed (closed at once past 64 such refusals in progress, and on
+	// implicit TLS).
+	MaxConnections int
+	// MaxErrors is how many error replies a connection may get before it is
+	// closed with 421 4.7.0 (DefaultMaxErrors).
+	MaxErrors int
+	// MaxJunkCommands is how many NOOP, RSET, VRFY, EXPN, HELP and
+	// EHLO/HELO/LHLO commands a connection may send between messages
+	// delivered before each further one counts toward MaxErrors, so that a
+	// client cannot hold a connection forever with them
+	// (DefaultMaxJunkCommands).
+	MaxJunkCommands int
+	// MaxAuthFailures is how many failed AUTH exchanges a connection may
+	// have before it is closed with 421 4.7.0 (DefaultMaxAuthFailures).
+	MaxAuthFailures int
+}
+
+// withDefaults returns l with its zero fields set to their defaults, the
+// memory bounds clamped, and every other "no limit" as 0.
+func (l Limits) withDefaults() Limits {
+	dur := func(v *time.Duration, def time.Duration) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			*v = 0
+		}
+	}
+	count := func(v *int, def int) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			*v = 0
+		}
+	}
+	bounded := func(v *int, def, hard int) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0 || *v > hard:
+			*v = hard
+		}
+	}
+	dur(&l.ReadTimeout, DefaultReadTimeout)
+	dur(&l.DataTimeout, DefaultDataTimeout)
+	dur(&l.WriteTimeout, DefaultWriteTimeout)
+	dur(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout)
+	switch {
+	case l.MaxMessageBytes == 0:
+		l.MaxMessageBytes = DefaultMaxMessageBytes
+	case l.MaxMessageBytes < 0:
+		l.MaxMessageBytes = 0
+	}
+	bounded(&l.MaxRecipients, DefaultMaxRecipients, HardMaxRecipients)
+	bounded(&l.MaxLineLength, DefaultMaxLineLength, HardMaxLineLength)
+	count(&l.MaxConnections, DefaultMaxConnections)
+	count(&l.MaxErrors, DefaultMaxErrors)
+	count(&l.MaxJunkCommands, DefaultMaxJunkCommands)
+	count(&l.MaxAuthFailures, DefaultMaxAuthFailures)
+	return l
+}

@@ -1,0 +1,59 @@
+package smtp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestLimitsRule checks every field for its zero value (the default), a
+// negative value (no limit, or the hard maximum of a memory bound) and an
+// explicit value.
+func TestLimitsRule(t *testing.T) {
+	tests := []struct {
+		name             string
+		set              func(*Limits, int)
+		get              func(*Limits) int64
+		def, neg, hardUp int64 // hardUp: the value past the hard maximum becomes, 0 when none
+	}{
+		{"ReadTimeout", func(l *Limits, v int) { l.ReadTimeout = time.Duration(v) }, func(l *Limits) int64 { return int64(l.ReadTimeout) }, int64(DefaultReadTimeout), 0, 0},
+		{"DataTimeout", func(l *Limits, v int) { l.DataTimeout = time.Duration(v) }, func(l *Limits) int64 { return int64(l.DataTimeout) }, int64(DefaultDataTimeout), 0, 0},
+		{"WriteTimeout", func(l *Limits, v int) { l.WriteTimeout = time.Duration(v) }, func(l *Limits) int64 { return int64(l.WriteTimeout) }, int64(DefaultWriteTimeout), 0, 0},
+		{"TLSHandshakeTimeout", func(l *Limits, v int) { l.TLSHandshakeTimeout = time.Duration(v) }, func(l *Limits) int64 { return int64(l.TLSHandshakeTimeout) }, int64(DefaultTLSHandshakeTimeout), 0, 0},
+		{"MaxMessageBytes", func(l *Limits, v int) { l.MaxMessageBytes = int64(v) }, func(l *Limits) int64 { return l.MaxMessageBytes }, DefaultMaxMessageBytes, 0, 0},
+		{"MaxRecipients", func(l *Limits, v int) { l.MaxRecipients = v }, func(l *Limits) int64 { return int64(l.MaxRecipients) }, DefaultMaxRecipients, HardMaxRecipients, HardMaxRecipients},
+		{"MaxLineLength", func(l *Limits, v int) { l.MaxLineLength = v }, func(l *Limits) int64 { return int64(l.MaxLineLength) }, DefaultMaxLineLength, HardMaxLineLength, HardMaxLineLength},
+		{"MaxConnections", func(l *Limits, v int) { l.MaxConnections = v }, func(l *Limits) int64 { return int64(l.MaxConnections) }, DefaultMaxConnections, 0, 0},
+		{"MaxErrors", func(l *Limits, v int) { l.MaxErrors = v }, func(l *Limits) int64 { return int64(l.MaxErrors) }, DefaultMaxErrors, 0, 0},
+		{"MaxJunkCommands", func(l *Limits, v int) { l.MaxJunkCommands = v }, func(l *Limits) int64 { return int64(l.MaxJunkCommands) }, DefaultMaxJunkCommands, 0, 0},
+		{"MaxAuthFailures", func(l *Limits, v int) { l.MaxAuthFailures = v }, func(l *Limits) int64 { return int64(l.MaxAuthFailures) }, DefaultMaxAuthFailures, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l Limits
+			l = l.withDefaults()
+			assert.Equal(t, tt.def, tt.get(&l), "zero: the default")
+			l = Limits{}
+			tt.set(&l, -1)
+			l = l.withDefaults()
+			assert.Equal(t, tt.neg, tt.get(&l), "negative: no limit (0 inside the server) or the hard maximum")
+			l = Limits{}
+			tt.set(&l, 7)
+			l = l.withDefaults()
+			assert.Equal(t, int64(7), tt.get(&l), "explicit")
+			if tt.hardUp != 0 {
+				l = Limits{}
+				tt.set(&l, int(tt.hardUp)+1)
+				l = l.withDefaults()
+				assert.Equal(t, tt.hardUp, tt.get(&l), "clamped to the hard maximum")
+			}
+		})
+	}
+}
+
+// TestLimitsNoTimeout: a negative ReadTimeout sets no deadline at all.
+func TestLimitsNoTimeout(t *testing.T) {
+	assert.True(t, deadline(0).IsZero())
+	assert.False(t, deadline(time.Second).IsZero())
+}
