@@ -1,15 +1,17 @@
 package dkim
 
 import (
+	"bytes"
 	"context"
-	_ "crypto/x509"
-	_ "encoding/base64"
-	_ "encoding/pem"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
 	"strings"
 	"testing"
-	_ "time"
 
-	_ "github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -63,10 +65,83 @@ const rfc6376Record = "v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQ" +
 	"/RtdC2UzJ1lWT947qR+Rcac2gbto/NMqJ0fzfVjH4OuKhi" +
 	"tdY9tf6mcwGjaNBcWToIMmPSPDdQPNUYckcQ2QIDAQAB"
 
+// The example of RFC 6376 Appendix A is inconsistent: its bh= is the hash of
+// the body under relaxed canonicalisation (the value RFC 8463 shows for
+// c=relaxed/relaxed), while the signature says c=simple/simple and the body
+// has two spaces in a row. A correct verifier reports a body hash mismatch.
 func TestRFC6376Example(t *testing.T) {
 	dns := &fakeDNS{txt: map[string][]string{"brisbane._domainkey.example.com": {rfc6376Record}}}
 	res, err := Verify(context.Background(), strings.NewReader(crlf(rfc6376Message)), &VerifyOptions{Resolver: dns})
 	require.NoError(t, err)
 	require.Len(t, res, 1)
-	t.Logf("%s %v", res[0].Status, res[0].Err)
+	assert.Equal(t, StatusFail, res[0].Status)
+	assert.ErrorIs(t, res[0].Err, ErrBodyHashMismatch)
+
+	_, body, _ := strings.Cut(crlf(rfc6376Message), "\r\n\r\n")
+	assert.Equal(t, "4bLNXImK9drULnmePzZNEBleUanJCX5PIsDIFoH4KTQ=", bodyHash(body, Simple))
+	assert.Equal(t, "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=", bodyHash(body, Relaxed))
+}
+
+func bodyHash(body string, c Canonicalization) string {
+	h := sha256.New()
+	bc := newBodyCanon(h, c)
+	bc.Write([]byte(body))
+	bc.Close()
+	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+}
+
+// TestRFC6376Resign signs the message of Appendix A.1 with the key of
+// Appendix C as Appendix A.2 describes, and verifies the result with the
+// record of Appendix C.
+func TestRFC6376Resign(t *testing.T) {
+	blk, _ := pem.Decode([]byte(rfc6376PrivateKey))
+	key, err := x509.ParsePKCS1PrivateKey(blk.Bytes)
+	require.NoError(t, err)
+	rec, err := ParseKeyRecord(rfc6376Record)
+	require.NoError(t, err)
+	assert.True(t, key.PublicKey.Equal(rec.PublicKey.(*rsa.PublicKey)), "Appendix C's record publishes Appendix C's key")
+
+	_, msg, _ := strings.Cut(crlf(rfc6376Message), "(PDT)\r\n")
+	var out bytes.Buffer
+	require.NoError(t, Sign(&out, strings.NewReader(msg), &SignOptions{
+		Domain: "example.com", Selector: "brisbane", Key: key, Identity: "joe@football.example.com",
+		HeaderCanon: Simple, BodyCanon: Simple,
+		HeaderFields: []string{"Received", "From", "To", "Subject", "Date", "Message-ID"}, OverSign: []string{},
+	}))
+	assert.True(t, strings.HasSuffix(out.String(), msg))
+	dns := &fakeDNS{txt: map[string][]string{"brisbane._domainkey.example.com": {rfc6376Record}}}
+	res, err := Verify(context.Background(), &out, &VerifyOptions{Resolver: dns})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	assert.Equal(t, StatusPass, res[0].Status, "%v", res[0].Err)
+	assert.Equal(t, "4bLNXImK9drULnmePzZNEBleUanJCX5PIsDIFoH4KTQ=", base64.StdEncoding.EncodeToString(res[0].Signature.BodyHash))
+}
+
+// RFC 6376 §3.4.5, examples 1 to 3.
+func TestCanonicalizationExamples(t *testing.T) {
+	header := []string{"A: X\r\n", "B : Y\t\r\n\tZ  \r\n"}
+	body := " C \r\nD \t E\r\n\r\n\r\n"
+	relaxedHeader := "a:X\r\nb:Y Z\r\n"
+	simpleHeader := "A: X\r\nB : Y\t\r\n\tZ  \r\n"
+	relaxedBody := " C\r\nD E\r\n"
+	simpleBody := " C \r\nD \t E\r\n"
+
+	canonHeader := func(c Canonicalization) string {
+		var b []byte
+		for _, f := range header {
+			b = appendHeaderCanon(b, []byte(f), c)
+		}
+		return string(b)
+	}
+	canonBody := func(c Canonicalization) string {
+		var buf bytes.Buffer
+		bc := newBodyCanon(&buf, c)
+		bc.Write([]byte(body))
+		bc.Close()
+		return buf.String()
+	}
+	assert.Equal(t, relaxedHeader, canonHeader(Relaxed))
+	assert.Equal(t, relaxedBody, canonBody(Relaxed))
+	assert.Equal(t, simpleHeader, canonHeader(Simple))
+	assert.Equal(t, simpleBody, canonBody(Simple))
 }
