@@ -222,7 +222,11 @@ func TestVerifyErrors(t *testing.T) {
 			s.Expiration = time.Unix(1700000000-200, 0)
 			return s
 		}, rk, StatusPass, nil},
-		{"future", func() *Signature { s := baseSig(RSASHA256, "rsa"); s.Timestamp = time.Unix(1700000100+301, 0); return s }, rk, StatusPermError, ErrFutureTimestamp},
+		{"future", func() *Signature {
+			s := baseSig(RSASHA256, "rsa")
+			s.Timestamp = time.Unix(1700000100+301, 0)
+			return s
+		}, rk, StatusPermError, ErrFutureTimestamp},
 		{"dns down", func() *Signature { return baseSig(RSASHA256, "down") }, rk, StatusTempError, nil},
 		{"wrong key", func() *Signature { return baseSig(Ed25519SHA256, "ed") }, ed25519.NewKeyFromSeed(make([]byte, 32)), StatusFail, ErrSignatureMismatch},
 		{"l= beyond body", func() *Signature {
