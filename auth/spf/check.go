@@ -101,7 +101,7 @@ func (c *Checker) CheckHelo(ctx context.Context, ip netip.Addr, helo string) (Ou
 // The error is nil unless the result is TempError or PermError; it is
 // then the *Error also found in Outcome.Err.
 func (c *Checker) CheckHost(ctx context.Context, ip netip.Addr, domain, sender, helo string) (Outcome, error) {
-	o := Outcome{Domain: domain, IP: ip, Helo: helo}
+	o := Outcome{Domain: domain, IP: ip, Helo: helo, Receiver: c.Hostname}
 	local, sdom := splitSender(sender)
 	if local == "" {
 		local = "postmaster"

@@ -49,6 +49,8 @@ type Outcome struct {
 	Sender string
 	IP     netip.Addr
 	Helo   string
+	// Receiver is the Checker's Hostname, for ReceivedSPF.
+	Receiver string
 	// Lookups and VoidLookups count the DNS-querying terms and the
 	// void lookups of the check (RFC 7208 §4.6.4).
 	Lookups, VoidLookups int
