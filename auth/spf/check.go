@@ -38,6 +38,10 @@ const (
 	// maxDepth bounds include and redirect nesting when MaxLookups
 	// does not (it is negative).
 	maxDepth = 64
+	// hardMaxLookups bounds DNS-querying terms when MaxLookups is
+	// negative: records that include themselves several times would
+	// otherwise cost exponential work.
+	hardMaxLookups = 1000
 	// maxDomain is the longest domain name in text form (RFC 7208 §7.3).
 	maxDomain = 253
 )
@@ -53,7 +57,8 @@ type Checker struct {
 	// of explanations; empty means "unknown" (RFC 7208 §7.3).
 	Hostname string
 	// MaxLookups limits the DNS-querying terms of one check; 0 means
-	// DefaultMaxLookups, negative means no limit.
+	// DefaultMaxLookups, negative lifts the RFC's limit, but not a hard
+	// one of 1000 terms that bounds the work records can cause.
 	MaxLookups int
 	// MaxVoidLookups limits the lookups that find no records; 0 means
 	// DefaultMaxVoidLookups, negative means no limit.
@@ -358,7 +363,10 @@ func matchAddrs(ip netip.Addr, addrs []netip.Addr, m *Mechanism) bool {
 func (s *state) count(domain, term string) *Error {
 	s.lookups++
 	limit := cmp.Or(s.c.MaxLookups, DefaultMaxLookups)
-	if limit >= 0 && s.lookups > limit {
+	if limit < 0 {
+		limit = hardMaxLookups
+	}
+	if s.lookups > limit {
 		return &Error{Result: PermError, Domain: domain, Term: term, Err: ErrTooManyLookups}
 	}
 	return nil
