@@ -24,7 +24,9 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 	f.BeginList()
 	if s.Type == "multipart" {
 		if len(s.Children) == 0 {
+			f.BeginList()
 			formatEmptyText(f)
+			f.EndList()
 		}
 		for _, c := range s.Children {
 			FormatBodyStructure(f, c, extended, utf8)
@@ -82,7 +84,9 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 
 // BodyStructureString returns FormatBodyStructure's output as a string.
 func BodyStructureString(s *mime.Structure, extended, utf8 bool) string {
-	return formatString(func(f Formatter) { FormatBodyStructure(f, s, extended, utf8) })
+	f := &textFormatter{utf8: utf8}
+	FormatBodyStructure(f, s, extended, utf8)
+	return f.b.String()
 }
 
 func orDefault(s, def string) string {

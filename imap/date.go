@@ -90,9 +90,12 @@ func ParseDateTime(s string) (time.Time, error) {
 	if off == 0 {
 		loc = time.UTC
 	}
-	t := time.Date(year, mon, day, h, m, sec, 0, loc)
+	t := time.Date(year, mon, day, h, m, min(sec, 59), 0, loc)
 	if t.Day() != day {
 		return time.Time{}, p.err("date-time")
+	}
+	if sec == 60 { // a leap second (RFC 3501 §9 time allows 60)
+		t = t.Add(time.Second)
 	}
 	return t, nil
 }

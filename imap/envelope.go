@@ -103,5 +103,7 @@ func formatAddress(f Formatter, a *message.Address, utf8 bool) {
 
 // EnvelopeString returns FormatEnvelope's output as a string.
 func EnvelopeString(e *mime.Envelope, utf8 bool) string {
-	return formatString(func(f Formatter) { FormatEnvelope(f, e, utf8) })
+	f := &textFormatter{utf8: utf8}
+	FormatEnvelope(f, e, utf8)
+	return f.b.String()
 }

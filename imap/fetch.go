@@ -330,9 +330,12 @@ func (p *fetchParser) item(response bool) (FetchItem, error) {
 func (p *fetchParser) section(s *Section, binary bool) error {
 	spec := strings.ToUpper(p.word())
 	for spec != "" {
-		num, rest, _ := strings.Cut(spec, ".")
+		num, rest, dot := strings.Cut(spec, ".")
 		if num == "" || num[0] < '0' || num[0] > '9' {
 			break
+		}
+		if dot && rest == "" {
+			return p.err("part number ends with \".\"")
 		}
 		n, err := ParseNumber(num, 32)
 		if err != nil || n == 0 {

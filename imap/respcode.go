@@ -137,7 +137,7 @@ func (rc *ResponseCode) formatArg() string {
 			if i > 0 {
 				f.SP()
 			}
-			f.String(c)
+			f.AString(c)
 		}
 		f.EndList()
 		return f.b.String()

@@ -82,4 +82,3 @@ func (d *Decoder) NStringReader() (r io.Reader, size int64, isNil bool, ok bool)
 	}
 	return l, l.Size, false, true
 }
-
