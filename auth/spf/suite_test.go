@@ -306,9 +306,13 @@ func countFamily(addrs []netip.Addr, v4 bool) int {
 	return n
 }
 
-// suiteTimeout bounds each check against the fake resolver, and each DNS
-// query to dnsmxtest, so that TIMEOUT entries end soon.
-const suiteTimeout = 500 * time.Millisecond
+// suiteTimeout bounds each check against the fake resolver, which answers
+// in microseconds, and queryTimeout each DNS query to dnsmxtest, so that
+// TIMEOUT entries end soon.
+const (
+	suiteTimeout = 100 * time.Millisecond
+	queryTimeout = 300 * time.Millisecond
+)
 
 func runSuite(t *testing.T, impl string) {
 	passed, total := 0, 0
@@ -319,7 +323,7 @@ func runSuite(t *testing.T, impl string) {
 		if impl == "dnsmxtest" {
 			srv := dnsmxtest.NewServer(t, dnsZone(z))
 			// A dropped query times out in the client.
-			res = &dnsmx.Client{Servers: []string{srv.Addr()}, Timeout: suiteTimeout, Attempts: 1}
+			res = &dnsmx.Client{Servers: []string{srv.Addr()}, Timeout: queryTimeout, Attempts: 1}
 		}
 		timeout := suiteTimeout // the fake blocks until the check's deadline
 		if impl == "dnsmxtest" {
