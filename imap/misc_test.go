@@ -50,10 +50,10 @@ func TestModifiedUTF7(t *testing.T) {
 	}
 	for _, bad := range []string{
 		"&", "&U,BTFw", "&AGE-", // unterminated; ASCII "a" encoded
-		"&2D0-",   // lone high surrogate
-		"&3gA-",   // lone low surrogate
-		"&AOl-",   // nonzero padding bits
-		"&A-",     // too short
+		"&2D0-",    // lone high surrogate
+		"&3gA-",    // lone low surrogate
+		"&AOl-",    // nonzero padding bits
+		"&A-",      // too short
 		"&U/BTFw-", // "/" is not modified base64
 		"é", "a\x00", "a\x7f",
 	} {
