@@ -409,7 +409,9 @@ func (s *state) lookupMX(name, domain, term string) ([]string, *Error) {
 	if n, ok := queryName(name); ok {
 		var err error
 		mxs, err = s.resolver().LookupMX(s.ctx, n)
-		if err != nil && !isNotFound(err) {
+		// *net.Resolver drops records with malformed names and reports
+		// an error beside the others; use those.
+		if err != nil && len(mxs) == 0 && !isNotFound(err) {
 			return nil, s.dnsError(domain, term, err)
 		}
 	}
@@ -431,7 +433,7 @@ func (s *state) lookupMX(name, domain, term string) ([]string, *Error) {
 // gives no names; a failed address lookup skips that name.
 func (s *state) validatedNames(domain, term string) ([]string, *Error) {
 	names, err := s.resolver().LookupAddr(s.ctx, s.ip.String())
-	if err != nil {
+	if err != nil && len(names) == 0 {
 		if isNotFound(err) {
 			return nil, s.void(domain, term)
 		}
