@@ -385,3 +385,11 @@ func (s *MemoryStore) VerifyToken(_ context.Context, user, token string) (string
 	}
 	return owner, nil
 }
+
+// PasswordFunc adapts a function to the PasswordChecker interface.
+type PasswordFunc func(ctx context.Context, username, password string) error
+
+// CheckPassword calls f(ctx, username, password).
+func (f PasswordFunc) CheckPassword(ctx context.Context, username, password string) error {
+	return f(ctx, username, password)
+}

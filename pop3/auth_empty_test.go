@@ -2,7 +2,6 @@ package pop3
 
 import (
 	"context"
-	"crypto/tls"
 	"strings"
 	"sync"
 	"testing"
@@ -21,11 +20,23 @@ type emptyIRBackend struct {
 	last *sasltest.EmptyServer
 }
 
-func (b *emptyIRBackend) SASLMechanisms(*tls.ConnectionState) []string {
-	return []string{sasltest.Mechanism}
+func (b *emptyIRBackend) NewSession(c *Conn) (Session, error) {
+	s, _ := b.memBackend.NewSession(c)
+	return &emptyIRSession{Session: s, b: b}, nil
 }
 
-func (b *emptyIRBackend) NewSASLServer(_ context.Context, mech string, _ *tls.ConnectionState) (auth.Server, error) {
+type emptyIRSession struct {
+	Session
+	b *emptyIRBackend
+}
+
+func (s *emptyIRSession) SASLMechanisms() []string { return []string{sasltest.Mechanism} }
+
+func (s *emptyIRSession) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	return s.b.newSASLServer(mech)
+}
+
+func (b *emptyIRBackend) newSASLServer(mech string) (auth.Server, error) {
 	if mech != sasltest.Mechanism {
 		return nil, auth.ErrNoMechanism
 	}

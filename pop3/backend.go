@@ -2,63 +2,73 @@ package pop3
 
 import (
 	"context"
-	"crypto/tls"
 	"io"
-	"net"
 
 	"github.com/mailwire/mailwire/auth"
 )
 
-// Backend authenticates users and opens their maildrops. The server calls it
-// from many goroutines at once.
-//
-// Errors: return an error wrapping auth.ErrAuthFailed for wrong credentials
-// (the server replies -ERR [AUTH]); ErrInUse when the maildrop is locked by
-// another session (-ERR [IN-USE]); ErrLoginDelay or any *Error to choose the
-// response code and text. Other errors are logged and reported as
-// -ERR [SYS/TEMP] without their text.
+// Backend opens a Session for each connection a Server accepts. The server
+// calls it from many goroutines at once.
 type Backend interface {
-	// Authenticate checks a user name and password given with USER and PASS
-	// (RFC 1939 §7).
-	Authenticate(ctx context.Context, username, password string) error
-	// OpenMaildrop opens and locks the maildrop of a user who has
+	// NewSession is called once the connection is open (and, for implicit
+	// TLS, after the handshake), before the greeting. Returning an error
+	// refuses the connection: an *Error is sent as it is, any other error
+	// as -ERR [SYS/TEMP], and the connection is closed.
+	NewSession(c *Conn) (Session, error)
+}
+
+// BackendFunc adapts a function to the Backend interface.
+type BackendFunc func(c *Conn) (Session, error)
+
+// NewSession calls f(c).
+func (f BackendFunc) NewSession(c *Conn) (Session, error) { return f(c) }
+
+// Session authenticates the user of one connection and opens their
+// maildrop. The server calls its methods from one goroutine, one at a time.
+// Each method's ctx is the connection's (Conn.Context): it is cancelled when
+// the connection ends or the Server is closed.
+//
+// Errors: one wrapping auth.ErrAuthFailed means wrong credentials (-ERR
+// [AUTH]); ErrInUse a maildrop locked by another session (-ERR [IN-USE]);
+// ErrLoginDelay or any *Error chooses the response code and text. Other
+// errors are logged and reported as -ERR [SYS/TEMP] without their text.
+type Session interface {
+	// SASLMechanisms lists the mechanisms AUTH offers (RFC 5034). USER and
+	// PASS (RFC 1939 §7) are offered when the list has PLAIN: the server
+	// runs them as a PLAIN exchange, so one credential store serves both.
+	// An *auth.ServerConfig provides both methods' substance:
+	//
+	//	func (s *session) SASLMechanisms() []string {
+	//		return s.cfg.Mechanisms(s.conn.TLS())
+	//	}
+	//	func (s *session) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	//		return s.cfg.NewServer(mech, s.conn.TLS())
+	//	}
+	//
+	// For SCRAM -PLUS on TLS 1.2 connections, set the ServerConfig's
+	// Certificate to the leaf certificate of the Server's TLSConfig: a
+	// server's TLS 1.2 connection state does not hold it, and
+	// tls-server-end-point (RFC 5929 §4) needs it. TLS 1.3 needs nothing.
+	SASLMechanisms() []string
+	// NewSASLServer starts the server side of one exchange of mech.
+	NewSASLServer(ctx context.Context, mech string) (auth.Server, error)
+	// OpenMaildrop opens and locks the maildrop of username, who has just
 	// authenticated (RFC 1939 §4: "the server then acquires an
 	// exclusive-access lock on the maildrop"). A maildrop that is already
 	// locked must yield ErrInUse.
 	OpenMaildrop(ctx context.Context, username string) (Maildrop, error)
+	// Close is called exactly once, when the connection ends, however it
+	// ends, after the maildrop's Close.
+	Close() error
 }
 
-// APOPBackend is implemented by backends that support APOP (RFC 1939 §7).
+// APOPSession is implemented by Sessions that support APOP (RFC 1939 §7).
 // APOP needs the shared secret itself, in the clear, to compute the digest.
-type APOPBackend interface {
-	Backend
+type APOPSession interface {
+	Session
 	// APOPSecret returns the secret shared with the user. An unknown user must
 	// yield an error wrapping auth.ErrAuthFailed.
 	APOPSecret(ctx context.Context, username string) (string, error)
-}
-
-// SASLBackend is implemented by backends that support AUTH (RFC 5034). An
-// *auth.ServerConfig provides both methods' substance:
-//
-//	func (b *myBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
-//		return b.sasl.Mechanisms(cs)
-//	}
-//	func (b *myBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
-//		return b.sasl.NewServer(mech, cs)
-//	}
-//
-// For SCRAM -PLUS on TLS 1.2 connections, set the ServerConfig's Certificate
-// to the leaf certificate of the Server's TLSConfig: a server's TLS 1.2
-// connection state does not hold it, and tls-server-end-point (RFC 5929 §4)
-// needs it. TLS 1.3 needs nothing (tls-exporter, RFC 9266).
-type SASLBackend interface {
-	Backend
-	// SASLMechanisms lists the mechanisms to offer on a connection in state
-	// cs (nil without TLS).
-	SASLMechanisms(cs *tls.ConnectionState) []string
-	// NewSASLServer starts the server side of one exchange of mech. The
-	// identity it authenticates is then passed to OpenMaildrop.
-	NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error)
 }
 
 // Message describes one message of a maildrop.
@@ -94,22 +104,4 @@ type Maildrop interface {
 	// Close releases the lock. It is called exactly once per opened maildrop,
 	// however the session ends.
 	Close() error
-}
-
-// ConnState describes the connection a request came from. The server puts it
-// in the context passed to the Backend; see ConnStateFromContext.
-type ConnState struct {
-	RemoteAddr net.Addr
-	LocalAddr  net.Addr
-	// TLS is non-nil once the connection is protected by TLS.
-	TLS *tls.ConnectionState
-}
-
-type connStateKey struct{}
-
-// ConnStateFromContext returns the connection state the server stored in a
-// context passed to a Backend.
-func ConnStateFromContext(ctx context.Context) (ConnState, bool) {
-	cs, ok := ctx.Value(connStateKey{}).(ConnState)
-	return cs, ok
 }

@@ -3,7 +3,6 @@ package pop3
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +22,8 @@ type memBackend struct {
 	// failDelete makes Delete fail, failOpen makes Open fail.
 	failDelete bool
 	failOpen   bool
-	// lastConn is the ConnState the last Authenticate call saw.
-	lastConn ConnState
+	// lastConn is the Conn of the last session opened.
+	lastConn *Conn
 	// saslMechs records the mechanism of each AUTH exchange started.
 	saslMechs []string
 }
@@ -80,14 +79,62 @@ func (b *memBackend) isLocked(name string) bool {
 	return b.locked[name]
 }
 
-func (b *memBackend) Authenticate(ctx context.Context, user, pass string) error {
-	if cs, ok := ConnStateFromContext(ctx); ok {
-		b.mu.Lock()
-		b.lastConn = cs
-		b.mu.Unlock()
-	}
-	return b.creds.CheckPassword(context.Background(), user, pass)
+func (b *memBackend) NewSession(c *Conn) (Session, error) {
+	b.mu.Lock()
+	b.lastConn = c
+	b.mu.Unlock()
+	return &memSession{b: b, c: c}, nil
 }
+
+// memSession is a memBackend's session, with APOP and SASL.
+type memSession struct {
+	b *memBackend
+	c *Conn
+}
+
+func (s *memSession) SASLMechanisms() []string { return s.b.sasl.Mechanisms(s.c.TLS()) }
+
+func (s *memSession) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	s.b.mu.Lock()
+	s.b.saslMechs = append(s.b.saslMechs, mech)
+	s.b.mu.Unlock()
+	return s.b.sasl.NewServer(mech, s.c.TLS())
+}
+
+func (s *memSession) OpenMaildrop(ctx context.Context, user string) (Maildrop, error) {
+	return s.b.OpenMaildrop(ctx, user)
+}
+
+func (s *memSession) APOPSecret(ctx context.Context, user string) (string, error) {
+	return s.b.APOPSecret(ctx, user)
+}
+
+func (s *memSession) Close() error { return nil }
+
+// passwordBackend is a Backend whose sessions check USER/PASS and AUTH PLAIN
+// with check and open maildrops with open.
+func passwordBackend(check func(ctx context.Context, user, pass string) error, open func(ctx context.Context, user string) (Maildrop, error)) Backend {
+	return BackendFunc(func(c *Conn) (Session, error) {
+		return &passwordSession{check: check, open: open}, nil
+	})
+}
+
+type passwordSession struct {
+	check func(ctx context.Context, user, pass string) error
+	open  func(ctx context.Context, user string) (Maildrop, error)
+}
+
+func (s *passwordSession) SASLMechanisms() []string { return []string{"PLAIN"} }
+
+func (s *passwordSession) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	return auth.NewPlainServer(auth.PasswordFunc(s.check)), nil
+}
+
+func (s *passwordSession) OpenMaildrop(ctx context.Context, user string) (Maildrop, error) {
+	return s.open(ctx, user)
+}
+
+func (s *passwordSession) Close() error { return nil }
 
 func (b *memBackend) APOPSecret(ctx context.Context, user string) (string, error) {
 	b.mu.Lock()
@@ -97,17 +144,6 @@ func (b *memBackend) APOPSecret(ctx context.Context, user string) (string, error
 		return "", auth.ErrAuthFailed
 	}
 	return s, nil
-}
-
-func (b *memBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
-	return b.sasl.Mechanisms(cs)
-}
-
-func (b *memBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
-	b.mu.Lock()
-	b.saslMechs = append(b.saslMechs, mech)
-	b.mu.Unlock()
-	return b.sasl.NewServer(mech, cs)
 }
 
 func (b *memBackend) OpenMaildrop(ctx context.Context, user string) (Maildrop, error) {

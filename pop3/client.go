@@ -127,9 +127,9 @@ func NewClient(ctx context.Context, nc net.Conn) (*Client, error) {
 	}
 	c.greeting = resp
 	// RFC 1939 §7: the APOP timestamp is the msg-id in the greeting.
-	if i := strings.IndexByte(resp.Text, '<'); i >= 0 {
-		if j := strings.IndexByte(resp.Text[i:], '>'); j > 0 {
-			c.timestamp = resp.Text[i : i+j+1]
+	if i := strings.IndexByte(resp.Message, '<'); i >= 0 {
+		if j := strings.IndexByte(resp.Message[i:], '>'); j > 0 {
+			c.timestamp = resp.Message[i : i+j+1]
 		}
 	}
 	return c, nil
@@ -452,14 +452,14 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	f := strings.Fields(resp.Text)
+	f := strings.Fields(resp.Message)
 	if len(f) < 2 {
-		return 0, 0, fmt.Errorf("%w: bad STAT response %q", ErrProtocol, resp.Text)
+		return 0, 0, fmt.Errorf("%w: bad STAT response %q", ErrProtocol, resp.Message)
 	}
 	count, err1 := strconv.Atoi(f[0])
 	size, err2 := strconv.ParseInt(f[1], 10, 64)
 	if err1 != nil || err2 != nil || count < 0 || size < 0 {
-		return 0, 0, fmt.Errorf("%w: bad STAT response %q", ErrProtocol, resp.Text)
+		return 0, 0, fmt.Errorf("%w: bad STAT response %q", ErrProtocol, resp.Message)
 	}
 	return count, size, nil
 }
@@ -511,7 +511,7 @@ func (c *Client) listingOne(ctx context.Context, cmd string, n int, uidl bool) (
 	if err != nil {
 		return MessageInfo{}, err
 	}
-	return parseListing(resp.Text, uidl)
+	return parseListing(resp.Message, uidl)
 }
 
 // List returns the number and size of every message not marked deleted.

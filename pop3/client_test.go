@@ -92,7 +92,7 @@ func TestClient(t *testing.T) {
 
 	_, err = c.Retr(ctx, 9)
 	require.True(t, errors.As(err, &pe))
-	assert.Equal(t, "no such message, only 3 messages in maildrop", pe.Text)
+	assert.Equal(t, "no such message, only 3 messages in maildrop", pe.Message)
 
 	require.NoError(t, c.Dele(ctx, 1))
 	require.NoError(t, c.Noop(ctx))

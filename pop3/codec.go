@@ -37,16 +37,16 @@ const (
 //
 // Backends may return an *Error to choose the reply the server sends.
 type Error struct {
-	Code string
-	Text string
+	Code    string
+	Message string
 }
 
 // Error formats the response as it appears on the wire, without "-ERR".
 func (e *Error) Error() string {
 	if e.Code == "" {
-		return "pop3: " + e.Text
+		return "pop3: " + e.Message
 	}
-	return "pop3: [" + e.Code + "] " + e.Text
+	return "pop3: [" + e.Code + "] " + e.Message
 }
 
 // Temporary reports whether the response code says that trying again later may
@@ -61,14 +61,14 @@ func (e *Error) Temporary() bool {
 	return false
 }
 
-// Sentinel errors a Backend or Maildrop may return; the server maps each to
+// Sentinel errors a Session or Maildrop may return; the server maps each to
 // its response code.
 var (
 	// ErrInUse: the maildrop is locked by another session; the server replies
 	// -ERR [IN-USE] (RFC 2449 §8.1.2).
-	ErrInUse = &Error{Code: CodeInUse, Text: "maildrop already locked"}
+	ErrInUse = &Error{Code: CodeInUse, Message: "maildrop already locked"}
 	// ErrLoginDelay: the user may not log in yet (RFC 2449 §8.1.1).
-	ErrLoginDelay = &Error{Code: CodeLoginDelay, Text: "login delay not yet expired"}
+	ErrLoginDelay = &Error{Code: CodeLoginDelay, Message: "login delay not yet expired"}
 )
 
 // ErrSyntax is wrapped by parse errors of commands and responses.
@@ -141,8 +141,8 @@ type Response struct {
 	OK bool
 	// Code is the RFC 2449 response code without brackets, if any.
 	Code string
-	// Text is the rest of the line after the status and the response code.
-	Text string
+	// Message is the rest of the line after the status and the response code.
+	Message string
 }
 
 // Err returns nil for +OK and an *Error for -ERR.
@@ -150,7 +150,7 @@ func (r Response) Err() error {
 	if r.OK {
 		return nil
 	}
-	return &Error{Code: r.Code, Text: r.Text}
+	return &Error{Code: r.Code, Message: r.Message}
 }
 
 // String formats the response line without its line ending.
@@ -166,9 +166,9 @@ func (r Response) String() string {
 		b.WriteString(r.Code)
 		b.WriteString("]")
 	}
-	if r.Text != "" {
+	if r.Message != "" {
 		b.WriteString(" ")
-		b.WriteString(r.Text)
+		b.WriteString(r.Message)
 	}
 	return b.String()
 }
@@ -201,7 +201,7 @@ func ParseResponse(line []byte) (Response, error) {
 			rest = bytes.TrimPrefix(rest[end+1:], []byte{' '})
 		}
 	}
-	r.Text = string(rest)
+	r.Message = string(rest)
 	return r, nil
 }
 

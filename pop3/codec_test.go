@@ -62,20 +62,20 @@ func TestParseResponse(t *testing.T) {
 		err  bool
 	}{
 		// RFC 1939 and RFC 2449 examples.
-		{in: "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>", want: Response{OK: true, Text: "POP3 server ready <1896.697170952@dbc.mtview.ca.us>"}},
-		{in: "+OK 2 320", want: Response{OK: true, Text: "2 320"}},
-		{in: "-ERR no such message, only 2 messages in maildrop", want: Response{Text: "no such message, only 2 messages in maildrop"}},
-		{in: "-ERR [IN-USE] Do you have another POP session running?", want: Response{Code: "IN-USE", Text: "Do you have another POP session running?"}},
-		{in: "-ERR [LOGIN-DELAY] wait", want: Response{Code: "LOGIN-DELAY", Text: "wait"}},
-		{in: "-ERR [SYS/TEMP] try later", want: Response{Code: "SYS/TEMP", Text: "try later"}},
+		{in: "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>", want: Response{OK: true, Message: "POP3 server ready <1896.697170952@dbc.mtview.ca.us>"}},
+		{in: "+OK 2 320", want: Response{OK: true, Message: "2 320"}},
+		{in: "-ERR no such message, only 2 messages in maildrop", want: Response{Message: "no such message, only 2 messages in maildrop"}},
+		{in: "-ERR [IN-USE] Do you have another POP session running?", want: Response{Code: "IN-USE", Message: "Do you have another POP session running?"}},
+		{in: "-ERR [LOGIN-DELAY] wait", want: Response{Code: "LOGIN-DELAY", Message: "wait"}},
+		{in: "-ERR [SYS/TEMP] try later", want: Response{Code: "SYS/TEMP", Message: "try later"}},
 		{in: "-ERR [AUTH]", want: Response{Code: "AUTH"}},
 		{in: "+OK", want: Response{OK: true}},
 		{in: "-ERR", want: Response{}},
-		{in: "+ok lower case", want: Response{OK: true, Text: "lower case"}},
-		{in: "-ERR [not a code] text", want: Response{Text: "[not a code] text"}},
-		{in: "-ERR [SYS//TEMP] x", want: Response{Text: "[SYS//TEMP] x"}},
-		{in: "-ERR [] x", want: Response{Text: "[] x"}},
-		{in: "-ERR [unterminated", want: Response{Text: "[unterminated"}},
+		{in: "+ok lower case", want: Response{OK: true, Message: "lower case"}},
+		{in: "-ERR [not a code] text", want: Response{Message: "[not a code] text"}},
+		{in: "-ERR [SYS//TEMP] x", want: Response{Message: "[SYS//TEMP] x"}},
+		{in: "-ERR [] x", want: Response{Message: "[] x"}},
+		{in: "-ERR [unterminated", want: Response{Message: "[unterminated"}},
 		{in: "+OKAY", err: true},
 		{in: "+ challenge", err: true},
 		{in: "", err: true},
@@ -99,7 +99,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func TestErrorType(t *testing.T) {
-	err := Response{Code: "IN-USE", Text: "locked"}.Err()
+	err := Response{Code: "IN-USE", Message: "locked"}.Err()
 	var pe *Error
 	require.True(t, errors.As(err, &pe))
 	assert.Equal(t, CodeInUse, pe.Code)

@@ -10,7 +10,7 @@
 //   - RFC 2449: the extension mechanism — CAPA, response codes ([IN-USE],
 //     [LOGIN-DELAY]), PIPELINING, EXPIRE, LOGIN-DELAY, IMPLEMENTATION, and
 //     the line limits (255 octets for a command, 512 for a response line;
-//     the server accepts AUTH lines and SASL responses up to MaxSASLLine).
+//     the server accepts AUTH lines and SASL responses up to 12288 octets).
 //   - RFC 3206: the [SYS/TEMP], [SYS/PERM] and [AUTH] response codes.
 //   - RFC 2595: STLS.
 //   - RFC 5034: AUTH with SASL mechanisms (see package auth), initial
@@ -18,14 +18,18 @@
 //
 // # Server
 //
-// Server has the shape of net/http's: set Addr, Backend, TLSConfig and
-// limits, then call ListenAndServe (cleartext with STLS),
-// ListenAndServeTLS (implicit TLS, port 995) or Serve, and stop with Shutdown
-// or Close. A Backend checks passwords and opens a user's Maildrop; optional
-// interfaces add APOP (APOPBackend) and AUTH (SASLBackend). A Maildrop
-// lists message sizes and unique ids, opens a message as an io.Reader, and
-// deletes messages at UPDATE. OpenMaildir provides one over a Maildir
-// (package message/maildir) with an exclusive lock.
+// Server has the shape of net/http's, and of the smtp and imap servers: set
+// Addr, Hostname, Backend, TLSConfig and Limits, then call ListenAndServe
+// (cleartext with STLS), ListenAndServeTLS (implicit TLS, port 995) or
+// Serve, and stop with Shutdown or Close. The Backend opens a Session for
+// each connection (a *Conn gives its addresses, TLS state and, once
+// logged in, the user). The Session offers SASL mechanisms, which serve AUTH
+// and, as PLAIN, USER and PASS, so one credential store checks every login
+// and the server logs every outcome; APOPSession adds APOP. After login the
+// Session opens the user's Maildrop, which lists message sizes and unique
+// ids, opens a message as an io.Reader, and deletes messages at UPDATE.
+// OpenMaildir provides one over a Maildir (package message/maildir) with an
+// exclusive lock.
 //
 // The server streams each message through the dot-stuffer, so memory per
 // connection does not depend on message size, and converts bare LF line ends
@@ -50,5 +54,5 @@
 // mechanism in package auth negotiates one), the RFC 1939 §8 mailbox-lock
 // semantics of UPDATE on a backend's behalf (locking and deletion are the
 // Maildrop's), and enforcement of LOGIN-DELAY and EXPIRE (the server only
-// announces them; the Backend enforces them).
+// announces them; the Session enforces them).
 package pop3

@@ -16,26 +16,42 @@ import (
 )
 
 // maildirs is a Backend serving each user's Maildir at root/USER, with
-// passwords from an auth store.
+// logins checked by an auth.ServerConfig (USER/PASS and AUTH alike).
 type maildirs struct {
-	root  string
-	creds *auth.MemoryStore
+	root string
+	sasl auth.ServerConfig
 }
 
-func (b *maildirs) Authenticate(ctx context.Context, user, password string) error {
-	return b.creds.CheckPassword(context.Background(), user, password)
+func (b *maildirs) NewSession(c *pop3.Conn) (pop3.Session, error) {
+	return &maildirSession{b: b, conn: c}, nil
 }
 
-func (b *maildirs) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
+// maildirSession is one connection's session.
+type maildirSession struct {
+	b    *maildirs
+	conn *pop3.Conn
+}
+
+func (s *maildirSession) SASLMechanisms() []string {
+	return s.b.sasl.Mechanisms(s.conn.TLS())
+}
+
+func (s *maildirSession) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	return s.b.sasl.NewServer(mech, s.conn.TLS())
+}
+
+func (s *maildirSession) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
 	if user == "" || strings.ContainsAny(user, `/\`) || user[0] == '.' {
 		return nil, auth.ErrAuthFailed
 	}
-	d, err := maildir.Open(filepath.Join(b.root, user))
+	d, err := maildir.Open(filepath.Join(s.b.root, user))
 	if err != nil {
 		return nil, err
 	}
 	return pop3.OpenMaildir(d)
 }
+
+func (s *maildirSession) Close() error { return nil }
 
 // startExampleServer runs a POP3 server over a Maildir holding two messages
 // for alice and returns its address.
@@ -57,9 +73,10 @@ func startExampleServer() (addr string, stop func()) {
 	creds.SetPassword("alice", "secret")
 
 	srv := &pop3.Server{
-		Backend: &maildirs{root: root, creds: creds},
 		// Only for this loopback example: production servers set TLSConfig
-		// and leave this false, so passwords travel only after STLS.
+		// and leave AllowInsecureAuth and AllowCleartext false, so that
+		// passwords travel only after STLS.
+		Backend:           &maildirs{root: root, sasl: auth.ServerConfig{Credentials: creds, AllowCleartext: true}},
 		AllowInsecureAuth: true,
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -132,7 +132,7 @@ func FuzzSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte) {
 		b := newMemBackend()
 		b.addUser("alice", "secret", msg1, msg2, msg3)
-		srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "fuzz", MaxErrors: 1000,
+		srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "fuzz", Limits: Limits{MaxErrors: 1000},
 			Logger: slog.New(panicLog{t})}
 		cn, sn := net.Pipe()
 		c := srv.newConn(sn)

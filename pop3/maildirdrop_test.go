@@ -20,6 +20,10 @@ type maildirBackend struct {
 	creds *auth.MemoryStore
 }
 
+func (b *maildirBackend) NewSession(c *Conn) (Session, error) {
+	return passwordBackend(b.Authenticate, b.OpenMaildrop).NewSession(c)
+}
+
 func (b *maildirBackend) Authenticate(ctx context.Context, user, pass string) error {
 	return b.creds.CheckPassword(context.Background(), user, pass)
 }

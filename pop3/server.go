@@ -7,33 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
+	"sync"
 	"time"
 
 	"github.com/mailwire/mailwire/internal/netutil"
-)
-
-// Defaults of the Server's limits and timeouts.
-const (
-	// DefaultIdleTimeout is the autologout timer. RFC 1939 §3: "such a timer
-	// MUST be of at least 10 minutes' duration".
-	DefaultIdleTimeout = 10 * time.Minute
-	// DefaultWriteTimeout bounds each write to the client.
-	DefaultWriteTimeout = 2 * time.Minute
-	// DefaultTLSHandshakeTimeout bounds the TLS handshake, for STLS and
-	// implicit TLS.
-	DefaultTLSHandshakeTimeout = 30 * time.Second
-	// DefaultMaxConnections bounds concurrent connections.
-	DefaultMaxConnections = 1024
-	// DefaultMaxErrors is the number of bad commands after which the server
-	// closes the connection.
-	DefaultMaxErrors = 10
-	// DefaultMaxAuthAttempts is the number of failed logins after which the
-	// server closes the connection.
-	DefaultMaxAuthAttempts = 3
-	// DefaultMaxSASLLine bounds one line of a SASL exchange (RFC 5034 §4 lets
-	// them exceed the 255-octet command limit).
-	DefaultMaxSASLLine = 12 * 1024
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or
@@ -48,19 +25,28 @@ type Server struct {
 	// Addr is the address ListenAndServe and ListenAndServeTLS listen on;
 	// ":pop3" (110) or ":pop3s" (995) when empty.
 	Addr string
-	// Backend authenticates users and opens their maildrops. Required.
+	// Hostname names the server in the greeting and in the APOP timestamp;
+	// "" means os.Hostname(), or "localhost" when that fails.
+	Hostname string
+	// Backend opens a Session per connection. Required.
 	Backend Backend
 	// TLSConfig enables STLS (RFC 2595) when non-nil, and is used by
-	// ListenAndServeTLS. Its MinVersion is raised to TLS 1.2 if lower.
+	// ListenAndServeTLS. It is cloned once; MinVersion is TLS 1.2 unless it
+	// sets one.
 	TLSConfig *tls.Config
 	// AllowInsecureAuth lets USER/PASS and AUTH run over a connection without
 	// TLS. When false (the default), they are refused with -ERR [AUTH] and not
 	// advertised until STLS has succeeded. APOP never sends the password and
 	// is always allowed.
 	AllowInsecureAuth bool
-	// Hostname names the server in the greeting and in the APOP timestamp;
-	// os.Hostname() when empty.
-	Hostname string
+	// Limits bounds what one client can make the server spend.
+	Limits Limits
+	// Logger receives connection events (Debug), authentication outcomes
+	// and refusals (Info), accept errors (Warn), and backend failures and
+	// recovered panics (Error), with the keys proto, remote, user, cmd and
+	// err; nil discards them.
+	Logger *slog.Logger
+
 	// Implementation is announced by CAPA IMPLEMENTATION (RFC 2449 §6.9);
 	// "mailwire" when empty, nothing when "-".
 	Implementation string
@@ -69,82 +55,42 @@ type Server struct {
 	// The server itself never expires messages.
 	Expire string
 	// LoginDelay is announced by CAPA LOGIN-DELAY (RFC 2449 §6.5) when
-	// positive, in whole seconds. The Backend enforces it by returning
+	// positive, in whole seconds. The Session enforces it by returning
 	// ErrLoginDelay.
 	LoginDelay time.Duration
 
-	// IdleTimeout is the autologout timer: how long the server waits for a
-	// command (DefaultIdleTimeout when zero; RFC 1939 §3 wants at least 10
-	// minutes).
-	IdleTimeout time.Duration
-	// WriteTimeout bounds each write to the client (DefaultWriteTimeout).
-	WriteTimeout time.Duration
-	// TLSHandshakeTimeout bounds a TLS handshake (DefaultTLSHandshakeTimeout).
-	TLSHandshakeTimeout time.Duration
-	// MaxConnections bounds concurrent connections; more are greeted with
-	// -ERR [SYS/TEMP] and closed (closed at once past 64 such refusals in
-	// progress, and on implicit TLS). DefaultMaxConnections when zero;
-	// negative: no limit.
-	MaxConnections int
-	// MaxErrors is the number of unknown, malformed or out-of-state commands
-	// after which the connection is closed (DefaultMaxErrors).
-	MaxErrors int
-	// MaxAuthAttempts is the number of failed USER/PASS, APOP or AUTH attempts
-	// after which the connection is closed (DefaultMaxAuthAttempts).
-	MaxAuthAttempts int
-	// MaxSASLLine bounds a client line in an AUTH exchange, the AUTH
-	// command with its initial response included, without the CRLF
-	// (DefaultMaxSASLLine).
-	MaxSASLLine int
-
-	// Logger receives connection-level events and backend errors; nil is
-	// silent.
-	Logger *slog.Logger
-
-	conns netutil.Tracker
+	conns    netutil.Tracker
+	tls      netutil.ServerTLS
+	initOnce sync.Once
+	lim      Limits
+	host     string
+	log      *slog.Logger
 }
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
+// init computes what the fields imply, once.
+func (s *Server) init() {
+	s.initOnce.Do(func() {
+		s.lim = s.Limits.withDefaults()
+		s.host = s.Hostname
+		if s.host == "" {
+			s.host = netutil.Hostname()
+		}
+		s.log = s.Logger
+		if s.log == nil {
+			s.log = slog.New(slog.DiscardHandler)
+		}
+		s.log = s.log.With("proto", "pop3")
+	})
 }
 
-func durationOr(d, def time.Duration) time.Duration {
-	if d == 0 {
-		return def
-	}
-	return d
-}
+func (s *Server) limits() *Limits { s.init(); return &s.lim }
 
-func intOr(n, def int) int {
-	if n == 0 {
-		return def
-	}
-	return n
-}
+func (s *Server) hostname() string { s.init(); return s.host }
 
-func (s *Server) hostname() string {
-	if s.Hostname != "" {
-		return s.Hostname
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "localhost"
-}
+func (s *Server) logger() *slog.Logger { s.init(); return s.log }
 
-func (s *Server) tlsConfig() *tls.Config {
-	if s.TLSConfig == nil {
-		return nil
-	}
-	cfg := s.TLSConfig.Clone()
-	if cfg.MinVersion < tls.VersionTLS12 {
-		cfg.MinVersion = tls.VersionTLS12
-	}
-	return cfg
-}
+// tlsConfig returns the STLS configuration, nil without TLSConfig.
+func (s *Server) tlsConfig() *tls.Config { return s.tls.Config(s.TLSConfig) }
 
 // ListenAndServe listens on Addr (":pop3" when empty) and serves plain POP3,
 // with STLS when TLSConfig is set.
@@ -194,7 +140,7 @@ func (s *Server) Serve(l net.Listener) error {
 		return errors.New("pop3: Server.Backend is nil")
 	}
 	err := s.conns.Serve(l, s.handle, func(err error, delay time.Duration) {
-		s.logger().Warn("pop3: accept error", "err", err, "retry", delay)
+		s.logger().Warn("accept error", "err", err, "retry", delay)
 	})
 	if errors.Is(err, netutil.ErrClosed) {
 		return ErrServerClosed
@@ -212,7 +158,7 @@ func (s *Server) handle(nc net.Conn) {
 	}
 	c.cancel()
 	if err == netutil.ErrLimit {
-		s.logger().Warn("pop3: connection refused: too many connections", "remote", nc.RemoteAddr())
+		s.logger().Info("connection refused: too many connections", "remote", nc.RemoteAddr().String())
 		s.conns.Refuse(nc, []byte("-ERR [SYS/TEMP] too many connections, try later\r\n"))
 	} else {
 		nc.Close()
@@ -222,20 +168,20 @@ func (s *Server) handle(nc net.Conn) {
 // shuttingDown reports whether Shutdown or Close has been called.
 func (s *Server) shuttingDown() bool { return s.conns.Closing() }
 
-// tracked is a conn as the server's Tracker sees it.
-type tracked struct{ c *conn }
+// tracked is a Conn as the server's Tracker sees it.
+type tracked struct{ c *Conn }
 
 func (t tracked) CloseIdle()   { t.c.kick() }
 func (t tracked) Close() error { t.c.closeNow(); return nil }
 
 // addConn tracks c, unless the server is closing or has MaxConnections
 // already.
-func (s *Server) addConn(c *conn) error {
-	return s.conns.Add(tracked{c}, intOr(s.MaxConnections, DefaultMaxConnections))
+func (s *Server) addConn(c *Conn) error {
+	return s.conns.Add(tracked{c}, s.limits().MaxConnections)
 }
 
 // untrackConn forgets c once it has ended.
-func (s *Server) untrackConn(c *conn) { s.conns.Remove(tracked{c}) }
+func (s *Server) untrackConn(c *Conn) { s.conns.Remove(tracked{c}) }
 
 // Shutdown stops the server gracefully: it closes the listeners, then closes
 // each connection as soon as it is waiting for a command (a RETR in progress

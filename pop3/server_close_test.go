@@ -34,7 +34,7 @@ func TestLastResponseSurvivesPipelining(t *testing.T) {
 // TestRefusalSurvivesPipelining: a client over MaxConnections that has
 // already sent its commands still reads the -ERR.
 func TestRefusalSurvivesPipelining(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 1 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = 1 })
 	held, _ := dialWire(t, addr)
 	script := bytes.Repeat([]byte("CAPA\r\n"), 10000)
 	for range 10 {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/peer"
+	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -236,7 +237,7 @@ func TestConcurrentLoginInUse(t *testing.T) {
 }
 
 func TestWrongStateAndBadInput(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 1000 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 1000 })
 	w, _ := dialWire(t, addr)
 	for _, c := range []string{"STAT", "LIST", "RETR 1", "DELE 1", "NOOP", "RSET", "TOP 1 1", "UIDL"} {
 		assert.Equal(t, "-ERR not allowed before authentication", w.cmd(c), c)
@@ -281,7 +282,7 @@ func TestWrongStateAndBadInput(t *testing.T) {
 }
 
 func TestLineLimit(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 1000 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 1000 })
 	w, _ := dialWire(t, addr)
 	// RFC 2449 §4: 255 octets including CRLF is allowed.
 	assert.Equal(t, "+OK send PASS", w.cmd("USER "+strings.Repeat("u", MaxCommandLine-2-5)))
@@ -294,7 +295,7 @@ func TestLineLimit(t *testing.T) {
 }
 
 func TestMaxErrors(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxErrors = 3 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxErrors = 3 })
 	w, _ := dialWire(t, addr)
 	assert.Equal(t, "-ERR unknown command", w.cmd("XXXX"))
 	assert.Equal(t, "-ERR unknown command", w.cmd("XXXX"))
@@ -303,7 +304,7 @@ func TestMaxErrors(t *testing.T) {
 }
 
 func TestMaxAuthAttempts(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxAuthAttempts = 2 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxAuthFailures = 2 })
 	w, _ := dialWire(t, addr)
 	w.cmd("USER alice")
 	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("PASS x"))
@@ -365,9 +366,10 @@ func TestInsecureAuthRefused(t *testing.T) {
 	b.mu.Lock()
 	cs := b.lastConn
 	b.mu.Unlock()
-	require.NotNil(t, cs.TLS, "the backend sees the TLS state")
-	assert.True(t, cs.TLS.HandshakeComplete)
-	assert.Equal(t, w.nc.LocalAddr().String(), cs.RemoteAddr.String())
+	require.NotNil(t, cs.TLS(), "the session sees the TLS state")
+	assert.True(t, cs.TLS().HandshakeComplete)
+	assert.Equal(t, w.nc.LocalAddr().String(), cs.RemoteAddr().String())
+	assert.Equal(t, "alice", cs.Identity())
 }
 
 func TestImplicitTLS(t *testing.T) {
@@ -438,7 +440,7 @@ func TestOpenFailure(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	b := newMemBackend()
 	b.addUser("alice", "secret", msg1, msg2, msg3)
-	srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "pop.test", IdleTimeout: 50 * time.Millisecond}
+	srv := &Server{Backend: b, AllowInsecureAuth: true, Hostname: "pop.test", Limits: Limits{ReadTimeout: 50 * time.Millisecond}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	// The server gets the connection only once the client's commands are
@@ -489,7 +491,7 @@ func (g *gateListener) Close() error {
 }
 
 func TestMaxConnections(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxConnections = 1 })
+	_, _, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = 1 })
 	w, _ := dialWire(t, addr)
 	w.login("alice", "secret")
 	_, g := dialWire(t, addr)
@@ -525,8 +527,8 @@ func TestAuthExchanges(t *testing.T) {
 	assert.Equal(t, "+OK", w.cmd("AUTH"))
 	assert.Equal(t, []string{"SCRAM-SHA-256", "CRAM-MD5", "PLAIN", "LOGIN"}, w.multi())
 	assert.Equal(t, "-ERR unsupported authentication mechanism", w.cmd("AUTH X-UNKNOWN"))
-	assert.Equal(t, "-ERR invalid base64 in initial response", w.cmd("AUTH PLAIN !!!"))
-	assert.Equal(t, "-ERR invalid base64 in initial response", w.cmd("AUTH PLAIN =AAA"))
+	assert.Equal(t, "-ERR invalid base64", w.cmd("AUTH PLAIN !!!"))
+	assert.Equal(t, "-ERR invalid base64", w.cmd("AUTH PLAIN =AAA"))
 	// Cancelled exchange.
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
 	assert.Equal(t, "-ERR authentication cancelled", w.cmd("*"))
@@ -539,20 +541,21 @@ func TestAuthExchanges(t *testing.T) {
 }
 
 func TestAuthLongLine(t *testing.T) {
-	_, _, addr := newTestServer(t, func(s *Server) { s.MaxSASLLine = 400 })
+	_, _, addr := newTestServer(t)
 	w, _ := dialWire(t, addr)
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
-	assert.Equal(t, "-ERR authentication line too long", w.cmd(strings.Repeat("A", 401)))
+	assert.Equal(t, "-ERR authentication line too long", w.cmd(strings.Repeat("A", sasl.MaxLine+1)))
 	// RFC 5034 §4: responses may be longer than a command line (255 octets);
-	// this one is 400 octets, within MaxSASLLine.
-	long := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + strings.Repeat("x", 293)))
-	require.Len(t, long, 400)
+	// this one is 1200 octets, read whole and refused by PLAIN, whose
+	// fields have at most 255 octets (RFC 4616 §2).
+	long := base64.StdEncoding.EncodeToString([]byte("\x00alice\x00" + strings.Repeat("x", 893)))
+	require.Len(t, long, 1200)
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
-	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd(long))
+	assert.Equal(t, "-ERR [AUTH] authentication failed: malformed response", w.cmd(long))
 	// An AUTH line longer than a command line, as clients with OAuth tokens
-	// send, up to MaxSASLLine.
-	assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("AUTH PLAIN "+long[:388]))
-	assert.Equal(t, "-ERR line too long", w.cmd("AUTH PLAIN "+long[:388]+"AAAA"))
+	// send, up to sasl.MaxLine.
+	assert.Equal(t, "-ERR [AUTH] authentication failed: malformed response", w.cmd("AUTH PLAIN "+long))
+	assert.Equal(t, "-ERR line too long", w.cmd("AUTH PLAIN "+long+strings.Repeat("A", sasl.MaxLine-len(long))))
 	assert.Equal(t, "-ERR line too long", w.cmd("NOOP "+long), "other commands keep the limit")
 	assert.Equal(t, "+ ", w.cmd("AUTH PLAIN"))
 	assert.Equal(t, "+OK maildrop has 3 messages (147 octets)", w.cmd("AGFsaWNlAHNlY3JldA=="))
@@ -601,6 +604,10 @@ func (d *bigDrop) Delete(ctx context.Context, idx []int) error { return nil }
 func (d *bigDrop) Close() error                                { return nil }
 
 type bigBackend struct{ drop *bigDrop }
+
+func (b bigBackend) NewSession(c *Conn) (Session, error) {
+	return passwordBackend(b.Authenticate, b.OpenMaildrop).NewSession(c)
+}
 
 func (b bigBackend) Authenticate(ctx context.Context, u, p string) error { return nil }
 func (b bigBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, error) {
@@ -655,9 +662,13 @@ func TestLoginDelay(t *testing.T) {
 
 type delayBackend struct{}
 
+func (b delayBackend) NewSession(c *Conn) (Session, error) {
+	return passwordBackend(b.Authenticate, b.OpenMaildrop).NewSession(c)
+}
+
 func (delayBackend) Authenticate(ctx context.Context, u, p string) error {
 	if p == "perm" {
-		return fmt.Errorf("backend says: %w", &Error{Code: CodeSysPerm, Text: "account disabled"})
+		return fmt.Errorf("backend says: %w", &Error{Code: CodeSysPerm, Message: "account disabled"})
 	}
 	return ErrLoginDelay
 }
@@ -731,8 +742,12 @@ func TestInvalidUIDRefused(t *testing.T) {
 // break.
 type injectingBackend struct{ *memBackend }
 
+func (b injectingBackend) NewSession(c *Conn) (Session, error) {
+	return passwordBackend(b.Authenticate, b.OpenMaildrop).NewSession(c)
+}
+
 func (b injectingBackend) Authenticate(ctx context.Context, user, pass string) error {
-	return &Error{Code: "SYS/PERM\r\n+OK", Text: "no\r\n+OK maildrop has 0 messages"}
+	return &Error{Code: "SYS/PERM\r\n+OK", Message: "no\r\n+OK maildrop has 0 messages"}
 }
 
 func TestBackendErrorTextCannotInject(t *testing.T) {
@@ -754,6 +769,10 @@ func (d signalDrop) Close() error { close(d.closed); return nil }
 
 type signalBackend struct{ drop signalDrop }
 
+func (b signalBackend) NewSession(c *Conn) (Session, error) {
+	return passwordBackend(b.Authenticate, b.OpenMaildrop).NewSession(c)
+}
+
 func (b signalBackend) Authenticate(ctx context.Context, u, p string) error { return nil }
 func (b signalBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, error) {
 	return b.drop, nil
@@ -763,7 +782,7 @@ func (b signalBackend) OpenMaildrop(ctx context.Context, u string) (Maildrop, er
 // WriteTimeout, and the maildrop is closed without deleting anything.
 func TestWriteTimeout(t *testing.T) {
 	drop := signalDrop{&bigDrop{size: 1 << 30}, make(chan struct{})}
-	addr := startServer(t, &Server{Backend: signalBackend{drop}, AllowInsecureAuth: true, WriteTimeout: 50 * time.Millisecond})
+	addr := startServer(t, &Server{Backend: signalBackend{drop}, AllowInsecureAuth: true, Limits: Limits{WriteTimeout: 50 * time.Millisecond}})
 	w, _ := dialWire(t, addr)
 	w.login("x", "y")
 	w.send("RETR 1\r\n")
@@ -779,7 +798,7 @@ func TestWriteTimeout(t *testing.T) {
 // dropped after TLSHandshakeTimeout.
 func TestTLSHandshakeTimeout(t *testing.T) {
 	pair, _ := peer.TLS(t)
-	srv := &Server{Backend: newMemBackend(), TLSHandshakeTimeout: 50 * time.Millisecond}
+	srv := &Server{Backend: newMemBackend(), Limits: Limits{TLSHandshakeTimeout: 50 * time.Millisecond}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	done := make(chan error, 1)

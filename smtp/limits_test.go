@@ -1,10 +1,14 @@
 package smtp
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mailwire/mailwire/auth"
 )
 
 // TestLimitsRule checks every field for its zero value (the default), a
@@ -56,4 +60,34 @@ func TestLimitsRule(t *testing.T) {
 func TestLimitsNoTimeout(t *testing.T) {
 	assert.True(t, deadline(0).IsZero())
 	assert.False(t, deadline(time.Second).IsZero())
+}
+
+// TestMaxAuthFailures: the third failed AUTH closes the connection with 421
+// by default; a negative value never does.
+func TestMaxAuthFailures(t *testing.T) {
+	users := auth.NewMemoryStore()
+	require.NoError(t, users.SetPassword("u", "p"))
+	wrong := "AUTH PLAIN " + base64.StdEncoding.EncodeToString([]byte("\x00u\x00wrong"))
+
+	_, _, addr := newTestServerWith(t, &recorder{users: users}, func(s *Server) { s.AllowInsecureAuth = true })
+	c := rawGreet(t, addr)
+	c.cmd("EHLO c.test", 250)
+	c.cmd(wrong, 535)
+	c.cmd(wrong, 535)
+	c.send(wrong + "\r\n")
+	c.expect(535)
+	r := c.expect(421)
+	assert.Equal(t, EnhancedCode{4, 7, 0}, r.EnhancedCode)
+
+	_, _, addr = newTestServerWith(t, &recorder{users: users}, func(s *Server) {
+		s.AllowInsecureAuth = true
+		s.Limits.MaxAuthFailures = -1
+		s.Limits.MaxErrors = -1
+	})
+	c = rawGreet(t, addr)
+	c.cmd("EHLO c.test", 250)
+	for range 2*DefaultMaxAuthFailures + 1 {
+		c.cmd(wrong, 535)
+	}
+	c.cmd("AUTH PLAIN "+base64.StdEncoding.EncodeToString([]byte("\x00u\x00p")), 235)
 }

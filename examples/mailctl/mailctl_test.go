@@ -187,21 +187,28 @@ type popBackend struct {
 	dir   *maildir.Dir
 }
 
-func (b *popBackend) Authenticate(ctx context.Context, user, pass string) error {
-	return b.store.CheckPassword(context.Background(), user, pass)
+func (b *popBackend) NewSession(c *pop3.Conn) (pop3.Session, error) {
+	return &popSession{b: b, conn: c}, nil
 }
 
-func (b *popBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
-	return auth.Mechanisms(b.store, cs)
+type popSession struct {
+	b    *popBackend
+	conn *pop3.Conn
 }
 
-func (b *popBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
-	return auth.NewServer(mech, b.store, cs)
+func (s *popSession) SASLMechanisms() []string {
+	return auth.Mechanisms(s.b.store, s.conn.TLS())
 }
 
-func (b *popBackend) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
-	return pop3.OpenMaildir(b.dir)
+func (s *popSession) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	return auth.NewServer(mech, s.b.store, s.conn.TLS())
 }
+
+func (s *popSession) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
+	return pop3.OpenMaildir(s.b.dir)
+}
+
+func (s *popSession) Close() error { return nil }
 
 func startPOP3(t *testing.T, msgs ...string) *popServer {
 	d, err := maildir.Create(filepath.Join(t.TempDir(), "bob"))

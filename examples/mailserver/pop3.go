@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 
 	"github.com/mailwire/mailwire/auth"
@@ -14,7 +13,7 @@ import (
 // TLS.
 func (s *system) newPOP3Server(name string) *pop3.Server {
 	return &pop3.Server{
-		Backend:   &popBackend{sys: s, listener: name},
+		Backend:   &popBackend{sys: s},
 		TLSConfig: s.tls,
 		Hostname:  s.cfg.Hostname,
 		Logger:    s.log.With("listener", name),
@@ -22,65 +21,37 @@ func (s *system) newPOP3Server(name string) *pop3.Server {
 }
 
 // popBackend serves each user's Maildir as the POP3 maildrop.
-type popBackend struct {
-	sys      *system
-	listener string
+type popBackend struct{ sys *system }
+
+func (b *popBackend) NewSession(c *pop3.Conn) (pop3.Session, error) {
+	return &popSession{sys: b.sys, conn: c}, nil
 }
 
-func (b *popBackend) Authenticate(ctx context.Context, username, password string) error {
-	err := b.sys.users.credentials().CheckPassword(ctx, username, password)
-	b.logAuth(ctx, "USER/PASS", username, err)
-	return err
+// popSession is one POP3 connection: logins are checked by the users'
+// SASL configuration (USER/PASS as PLAIN), and the server logs them.
+type popSession struct {
+	sys  *system
+	conn *pop3.Conn
 }
 
-func (b *popBackend) logAuth(ctx context.Context, mech, username string, err error) {
-	args := []any{"listener", b.listener, "mechanism", mech, "user", username}
-	if cs, ok := pop3.ConnStateFromContext(ctx); ok && cs.RemoteAddr != nil {
-		args = append(args, "remote", cs.RemoteAddr.String())
-	}
-	if err != nil {
-		b.sys.log.Warn("authentication failed", append(args, "err", err)...)
-		return
-	}
-	b.sys.log.Info("authenticated", args...)
+func (s *popSession) SASLMechanisms() []string {
+	return s.sys.sasl.Mechanisms(s.conn.TLS())
 }
 
-func (b *popBackend) OpenMaildrop(ctx context.Context, username string) (pop3.Maildrop, error) {
-	usr := b.sys.users.lookupLogin(username)
+func (s *popSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
+	return s.sys.sasl.NewServer(mech, s.conn.TLS())
+}
+
+func (s *popSession) OpenMaildrop(_ context.Context, username string) (pop3.Maildrop, error) {
+	usr := s.sys.users.lookupLogin(username)
 	if usr == nil {
 		return nil, fmt.Errorf("no user %q: %w", username, auth.ErrAuthFailed)
 	}
-	d, err := b.sys.maildir(usr)
+	d, err := s.sys.maildir(usr)
 	if err != nil {
 		return nil, err
 	}
 	return pop3.OpenMaildir(d)
 }
 
-func (b *popBackend) SASLMechanisms(cs *tls.ConnectionState) []string {
-	return b.sys.sasl.Mechanisms(cs)
-}
-
-func (b *popBackend) NewSASLServer(ctx context.Context, mech string, cs *tls.ConnectionState) (auth.Server, error) {
-	srv, err := b.sys.sasl.NewServer(mech, cs)
-	if err != nil {
-		return nil, err
-	}
-	return &popAuth{Server: srv, b: b, ctx: ctx, mech: mech}, nil
-}
-
-// popAuth logs the outcome of a POP3 AUTH exchange.
-type popAuth struct {
-	auth.Server
-	b    *popBackend
-	ctx  context.Context
-	mech string
-}
-
-func (p *popAuth) Next(ctx context.Context, resp []byte) ([]byte, bool, error) {
-	ch, done, err := p.Server.Next(ctx, resp)
-	if err != nil || done {
-		p.b.logAuth(p.ctx, p.mech, p.Server.Identity(), err)
-	}
-	return ch, done, err
-}
+func (s *popSession) Close() error { return nil }

@@ -1,0 +1,88 @@
+package pop3
+
+import "time"
+
+// Defaults of Limits; a zero field means its default.
+const (
+	// DefaultReadTimeout is the autologout timer. RFC 1939 §3: "such a timer
+	// MUST be of at least 10 minutes' duration".
+	DefaultReadTimeout = 10 * time.Minute
+	// DefaultWriteTimeout bounds each write to the client.
+	DefaultWriteTimeout = 2 * time.Minute
+	// DefaultTLSHandshakeTimeout bounds the TLS handshake, for STLS and
+	// implicit TLS.
+	DefaultTLSHandshakeTimeout = 30 * time.Second
+	// DefaultMaxConnections bounds concurrent connections.
+	DefaultMaxConnections = 1024
+	// DefaultMaxErrors is the number of bad commands after which the server
+	// closes the connection.
+	DefaultMaxErrors = 10
+	// DefaultMaxAuthFailures is the number of failed logins after which the
+	// server closes the connection.
+	DefaultMaxAuthFailures = 3
+)
+
+// Limits bounds what one client can make a Server spend. For every field, 0
+// means the documented default and a negative value means no limit. The
+// lines the server holds in memory have fixed bounds: a command line 255
+// octets (RFC 2449 §4), a line of an AUTH exchange 12288 (as RFC 4954 §4
+// allows SMTP), which an AUTH command with its initial response may also
+// reach (RFC 5034 §4 keeps it within 255 octets, but clients sending OAuth
+// tokens exceed it).
+type Limits struct {
+	// ReadTimeout is the autologout timer: how long the server waits for a
+	// command (DefaultReadTimeout; RFC 1939 §3 wants at least 10 minutes).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds each write to the client (DefaultWriteTimeout).
+	WriteTimeout time.Duration
+	// TLSHandshakeTimeout bounds a TLS handshake, for STLS and implicit TLS
+	// (DefaultTLSHandshakeTimeout).
+	TLSHandshakeTimeout time.Duration
+	// MaxConnections bounds concurrent connections; more are greeted with
+	// -ERR [SYS/TEMP] and closed (closed at once past 64 such refusals in
+	// progress, and on implicit TLS) (DefaultMaxConnections).
+	MaxConnections int
+	// MaxErrors is the number of unknown, malformed or out-of-state commands
+	// after which the connection is closed (DefaultMaxErrors).
+	MaxErrors int
+	// MaxAuthFailures is the number of failed USER/PASS, APOP or AUTH
+	// attempts after which the connection is closed
+	// (DefaultMaxAuthFailures).
+	MaxAuthFailures int
+}
+
+// withDefaults returns l with its zero fields set to their defaults and
+// every "no limit" as 0.
+func (l Limits) withDefaults() Limits {
+	dur := func(v *time.Duration, def time.Duration) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			*v = 0
+		}
+	}
+	count := func(v *int, def int) {
+		switch {
+		case *v == 0:
+			*v = def
+		case *v < 0:
+			*v = 0
+		}
+	}
+	dur(&l.ReadTimeout, DefaultReadTimeout)
+	dur(&l.WriteTimeout, DefaultWriteTimeout)
+	dur(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout)
+	count(&l.MaxConnections, DefaultMaxConnections)
+	count(&l.MaxErrors, DefaultMaxErrors)
+	count(&l.MaxAuthFailures, DefaultMaxAuthFailures)
+	return l
+}
+
+// deadline returns the deadline d from now, or none when d is 0.
+func deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
