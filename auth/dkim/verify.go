@@ -432,3 +432,5 @@ func Verify(ctx context.Context, r io.Reader, opts *VerifyOptions) ([]*Result, e
 	}
 	return v.Finish(ctx)
 }
+
+var _ TXTResolver = (*net.Resolver)(nil)

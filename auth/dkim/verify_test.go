@@ -382,3 +382,25 @@ func TestSignErrors(t *testing.T) {
 	_, err = s.Write([]byte("x"))
 	assert.True(t, errors.Is(err, ErrClosed))
 }
+
+// A message that is all header (no blank line) has an empty body; a message
+// with LF line ends verifies as it would with CRLF.
+func TestOddMessages(t *testing.T) {
+	dns := testDNS(t)
+	for _, msg := range []string{
+		"From: a@a.test\r\nSubject: x\r\n",
+		"From: a@a.test\r\nSubject: x\r\n\r\n",
+		"From: a@a.test\nSubject: x\n\nbody\n",
+	} {
+		for _, c := range []Canonicalization{Simple, Relaxed} {
+			signed := signTest(t, msg, bothKeys(t, c)...)
+			for _, r := range verifyTest(t, signed, dns) {
+				assert.Equal(t, StatusPass, r.Status, "%q %s: %v", msg, c, r.Err)
+			}
+			lf := strings.ReplaceAll(signed, "\r\n", "\n")
+			for _, r := range verifyTest(t, lf, dns) {
+				assert.Equal(t, StatusPass, r.Status, "LF %q %s: %v", msg, c, r.Err)
+			}
+		}
+	}
+}
