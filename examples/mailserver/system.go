@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
-	"github.com/mailwire/mailwire/internal/selfsigned"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/pop3"
 	"github.com/mailwire/mailwire/smtp"
@@ -136,7 +135,7 @@ func (s *system) certificate(notice io.Writer) (tls.Certificate, error) {
 				return tls.Certificate{}, err
 			}
 			hosts := []string{s.cfg.Hostname, "localhost", "127.0.0.1", "::1"}
-			certPEM, keyPEM, err := selfsigned.Generate(hosts, certValidity)
+			certPEM, keyPEM, err := selfSigned(hosts, certValidity)
 			if err != nil {
 				return tls.Certificate{}, err
 			}
