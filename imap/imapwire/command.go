@@ -180,7 +180,7 @@ func listMailbox(d *Decoder, p *string, utf8 bool) bool {
 	if !ok {
 		return false
 	}
-	if c == '"' || c == '{' || c == '~' {
+	if c == '"' || d.atLiteral() {
 		ok = d.String(&raw)
 	} else {
 		ok = d.AtomSpecial(&raw, "%*]")

@@ -451,6 +451,12 @@ func (d *Decoder) literalString(p *string) bool {
 	return true
 }
 
+// atLiteral reports whether a literal starts here: "{", or "~{".
+func (d *Decoder) atLiteral() bool {
+	b, _ := d.r.Peek(2)
+	return len(b) > 0 && b[0] == '{' || len(b) == 2 && b[0] == '~' && b[1] == '{'
+}
+
 // String reads a string: quoted or literal (RFC 3501 §9 string). A literal
 // is read into memory, bounded by Limits.MaxStringLiteral.
 func (d *Decoder) String(p *string) bool {
@@ -458,10 +464,10 @@ func (d *Decoder) String(p *string) bool {
 	if !ok {
 		return false
 	}
-	switch c {
-	case '"':
+	if c == '"' {
 		return d.Quoted(p)
-	case '{', '~':
+	}
+	if d.atLiteral() {
 		return d.literalString(p)
 	}
 	return d.Errorf("expected a string, found %q", c)
@@ -473,7 +479,7 @@ func (d *Decoder) AString(p *string) bool {
 	if !ok {
 		return false
 	}
-	if c == '"' || c == '{' || c == '~' {
+	if c == '"' || d.atLiteral() {
 		return d.String(p)
 	}
 	s, ok := d.readWhile("astring", imap.IsAstringChar)

@@ -110,7 +110,7 @@ func (d *Decoder) fetchItemName(p *string) bool {
 				}
 				*p = b.String()
 				return true
-			case c == '"' || c == '{' || c == '~':
+			case c == '"' || d.atLiteral():
 				var v string
 				if !d.String(&v) {
 					return false

@@ -110,6 +110,9 @@ func (d *Decoder) SkipValue() bool {
 		var s string
 		return d.Quoted(&s)
 	case '{', '~':
+		if c == '~' && !d.atLiteral() {
+			break
+		}
 		l, ok := d.Literal()
 		if ok {
 			d.ready() // drain it now
