@@ -2,6 +2,7 @@ package imap
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/mailwire/mailwire/mime"
 )
@@ -35,8 +36,8 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 		f.String(orDefault(s.Subtype, "mixed"))
 		if extended {
 			f.SP()
-			formatParams(f, s.Params)
-			formatExt(f, s)
+			formatParamsUTF8(f, s.Params, utf8)
+			formatExt(f, s, utf8)
 		}
 		f.EndList()
 		return
@@ -45,7 +46,17 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 	f.SP()
 	f.String(orDefault(s.Subtype, "plain"))
 	f.SP()
-	formatParams(f, s.Params)
+	params := s.Params
+	if s.Type == "text" && params["charset"] == "" {
+		// RFC 2046 §4.1.2: text without a charset is US-ASCII; servers
+		// (Dovecot, and RFC 3501 §8's sample) say so.
+		params = make(map[string]string, len(s.Params)+1)
+		for k, v := range s.Params {
+			params[k] = v
+		}
+		params["charset"] = "us-ascii"
+	}
+	formatParamsUTF8(f, params, utf8)
 	f.SP()
 	nstring(f, s.ID)
 	f.SP()
@@ -77,7 +88,7 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 	if extended {
 		f.SP()
 		nstring(f, s.MD5)
-		formatExt(f, s)
+		formatExt(f, s, utf8)
 	}
 	f.EndList()
 }
@@ -103,7 +114,7 @@ func formatEmptyText(f Formatter) {
 }
 
 // formatExt writes SP disposition SP language SP location.
-func formatExt(f Formatter, s *mime.Structure) {
+func formatExt(f Formatter, s *mime.Structure, utf8 bool) {
 	f.SP()
 	if s.Disposition == "" {
 		f.Nil()
@@ -111,7 +122,7 @@ func formatExt(f Formatter, s *mime.Structure) {
 		f.BeginList()
 		f.String(s.Disposition)
 		f.SP()
-		formatParams(f, s.DispositionParams)
+		formatParamsUTF8(f, s.DispositionParams, utf8)
 		f.EndList()
 	}
 	f.SP()
@@ -134,8 +145,12 @@ func formatExt(f Formatter, s *mime.Structure) {
 	nstring(f, s.Location)
 }
 
-// formatParams writes body-fld-param: NIL or "(" name SP value ... ")".
-func formatParams(f Formatter, params map[string]string) {
+// formatParamsUTF8 writes body-fld-param: NIL or "(" name SP value ...
+// ")". The mime package gives parameter values decoded (RFC 2231
+// continuations joined, charsets converted to UTF-8); a value that is not
+// ASCII is written, unless utf8 is set, in RFC 2231 §4's extended form
+// ("name*" "utf-8''%C3%A9t%C3%A9.pdf") so that the output stays 7-bit.
+func formatParamsUTF8(f Formatter, params map[string]string, utf8 bool) {
 	if len(params) == 0 {
 		f.Nil()
 		return
@@ -150,9 +165,41 @@ func formatParams(f Formatter, params map[string]string) {
 		if i > 0 {
 			f.SP()
 		}
+		v := params[k]
+		if !utf8 && !isASCII(v) {
+			f.String(k + "*")
+			f.SP()
+			f.String("utf-8''" + percentEncode(v))
+			continue
+		}
 		f.String(k)
 		f.SP()
-		f.String(params[k])
+		f.String(v)
 	}
 	f.EndList()
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// percentEncode encodes s as an RFC 2231 §4 extended value: attribute-char
+// as is, everything else as %XX.
+func percentEncode(s string) string {
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)*3)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' && c < 0x7f && !strings.ContainsRune("*'%()<>@,;:\\\"/[]?=", rune(c)) {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hex[c>>4], hex[c&15])
+	}
+	return string(b)
 }

@@ -59,12 +59,12 @@ func TestRenderEnvelopeAndStructure(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 12 1 NIL NIL ("en" "de") NIL)`+
 		`("message" "rfc822" NIL NIL NIL "7bit" 44 (NIL "inner" ((NIL NIL "x" "y.test")) ((NIL NIL "x" "y.test")) ((NIL NIL "x" "y.test")) NIL NIL NIL NIL NIL) `+
-		`("text" "plain" NIL NIL NIL "7bit" 10 0 NIL NIL NIL NIL) 3 NIL ("attachment" ("filename" "m.eml")) NIL NIL)`+
+		`("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0 NIL NIL NIL NIL) 3 NIL ("attachment" ("filename" "m.eml")) NIL NIL)`+
 		`("application" "octet-stream" NIL "<c1@x>" NIL "base64" 4 "Q2hlY2sgSW50ZWdyaXR5IQ==" NIL NIL "http://x.test/a") `+
 		`"mixed" ("boundary" "b1") NIL NIL NIL)`, BodyStructureString(s, true, false))
 	assert.Equal(t, `(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 12 1)`+
 		`("message" "rfc822" NIL NIL NIL "7bit" 44 (NIL "inner" ((NIL NIL "x" "y.test")) ((NIL NIL "x" "y.test")) ((NIL NIL "x" "y.test")) NIL NIL NIL NIL NIL) `+
-		`("text" "plain" NIL NIL NIL "7bit" 10 0) 3)`+
+		`("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 10 0) 3)`+
 		`("application" "octet-stream" NIL "<c1@x>" NIL "base64" 4) "mixed")`, BodyStructureString(s, false, false))
 
 	// A multipart without parts and a message/rfc822 without its message
@@ -74,4 +74,13 @@ func TestRenderEnvelopeAndStructure(t *testing.T) {
 	msg := &mime.Structure{Type: "message", Subtype: "rfc822", Encoding: "7bit", Size: 3}
 	assert.Equal(t, `("message" "rfc822" NIL NIL NIL "7bit" 3 (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) ("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 0 0) 0)`,
 		BodyStructureString(msg, false, false))
+}
+
+func TestRenderParams(t *testing.T) {
+	s := &mime.Structure{Type: "application", Subtype: "pdf", Encoding: "base64", Size: 8,
+		Params: map[string]string{"name": "été.pdf"}, Disposition: "attachment", DispositionParams: map[string]string{"filename": "a b.pdf"}}
+	assert.Equal(t, `("application" "pdf" ("name*" "utf-8''%C3%A9t%C3%A9.pdf") NIL NIL "base64" 8 NIL ("attachment" ("filename" "a b.pdf")) NIL NIL)`,
+		BodyStructureString(s, true, false))
+	assert.Equal(t, `("application" "pdf" ("name" "été.pdf") NIL NIL "base64" 8 NIL ("attachment" ("filename" "a b.pdf")) NIL NIL)`,
+		BodyStructureString(s, true, true))
 }
