@@ -68,7 +68,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 32*1024); return &b 
 
 func (s *Server) newConn(nc net.Conn) *Conn {
 	c := &Conn{srv: s, nc: nc}
-	c.log = s.logger().With("remote", nc.RemoteAddr().String())
+	c.log = s.logger()
 	c.dw = deadlineWriter{nc: nc, timeout: s.limits().WriteTimeout}
 	c.r = textline.NewReader(nc, MaxCommandLine-2)
 	c.w = bufio.NewWriterSize(&c.dw, 32*1024)

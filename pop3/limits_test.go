@@ -1,10 +1,15 @@
 package pop3
 
 import (
+	"bufio"
+	"net"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestLimitsRule checks every field for its zero value (the default), a
@@ -54,4 +59,25 @@ func TestNegativeLimitsServe(t *testing.T) {
 		assert.Equal(t, "-ERR [AUTH] authentication failed", w.cmd("AUTH PLAIN AGFsaWNlAHdyb25n"))
 	}
 	assert.Equal(t, "+OK maildrop has 3 messages (147 octets)", w.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA=="))
+}
+
+// TestTrustedProxies: a connection from a trusted proxy is served as its
+// PROXY header's client.
+func TestTrustedProxies(t *testing.T) {
+	_, b, addr := newTestServer(t, func(s *Server) {
+		s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	})
+	nc, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer nc.Close()
+	_, err = nc.Write([]byte("PROXY TCP6 2001:db8::7 2001:db8::1 40000 110\r\n"))
+	require.NoError(t, err)
+	w := &wire{t: t, nc: nc, r: bufio.NewReader(nc)}
+	require.True(t, strings.HasPrefix(w.line(), "+OK"))
+	w.login("alice", "secret")
+	b.mu.Lock()
+	c := b.lastConn
+	b.mu.Unlock()
+	assert.Equal(t, "[2001:db8::7]:40000", c.RemoteAddr().String())
+	assert.Equal(t, "[2001:db8::1]:110", c.LocalAddr().String())
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -41,6 +42,13 @@ type Server struct {
 	AllowInsecureAuth bool
 	// Limits bounds what one client can make the server spend.
 	Limits Limits
+	// TrustedProxies lists the load balancers whose connections begin with
+	// a PROXY protocol header (version 1 or 2, as HAProxy's send-proxy and
+	// send-proxy-v2 send it) naming the client, whose address RemoteAddr
+	// then gives. A connection from them without a valid header within
+	// Limits.TLSHandshakeTimeout is closed; connections from other
+	// addresses are served as they are, a header being data.
+	TrustedProxies []netip.Prefix
 	// Logger receives connection events (Debug), authentication outcomes
 	// and refusals (Info), accept errors (Warn), and backend failures and
 	// recovered panics (Error), with the keys proto, remote, user, cmd and
@@ -128,13 +136,26 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	return s.Serve(tls.NewListener(l, cfg))
+	return s.serve(tls.NewListener(s.proxyListener(l), cfg))
 }
 
 // Serve accepts connections on l and serves each in its own goroutine. A
 // listener made by tls.NewListener gives implicit TLS. Serve always returns a
 // non-nil error and closes l; after Shutdown or Close it is ErrServerClosed.
+//
+// With TrustedProxies, Serve reads PROXY headers from the connections l
+// accepts, so l must not be a TLS listener: for implicit TLS behind a proxy,
+// use ListenAndServeTLS.
 func (s *Server) Serve(l net.Listener) error {
+	return s.serve(s.proxyListener(l))
+}
+
+// proxyListener wraps l to read PROXY headers from TrustedProxies.
+func (s *Server) proxyListener(l net.Listener) net.Listener {
+	return netutil.ProxyListener(l, s.TrustedProxies, s.limits().TLSHandshakeTimeout)
+}
+
+func (s *Server) serve(l net.Listener) error {
 	if s.Backend == nil {
 		l.Close()
 		return errors.New("pop3: Server.Backend is nil")

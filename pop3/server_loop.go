@@ -22,6 +22,11 @@ func (c *Conn) serve() {
 	defer c.srv.untrackConn(c)
 	defer c.closeLinger()
 	defer c.cancel()
+	if err := netutil.ProxyHandshake(c.nc); err != nil {
+		c.log.Info("connection refused: PROXY header", "remote", c.nc.RemoteAddr().String(), "err", err)
+		return
+	}
+	c.log = c.log.With("remote", c.nc.RemoteAddr().String())
 	defer c.closeSession()
 	defer func() {
 		if v := recover(); v != nil {

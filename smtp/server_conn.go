@@ -259,6 +259,12 @@ func (c *Conn) tooManyErrors() bool {
 
 func (c *Conn) serve() {
 	s := c.srv
+	if err := netutil.ProxyHandshake(c.nc); err != nil {
+		c.logf(slog.LevelInfo, "connection refused: PROXY header", "err", err)
+		c.closeNet()
+		s.conns.Remove(tracked{c})
+		return
+	}
 	c.logf(slog.LevelDebug, "connection opened")
 	defer func() {
 		c.logf(slog.LevelDebug, "connection closed", "errors", c.errors)
