@@ -149,7 +149,7 @@ func formatExt(f Formatter, s *mime.Structure, utf8 bool) {
 // ")". The mime package gives parameter values decoded (RFC 2231
 // continuations joined, charsets converted to UTF-8); a value that is not
 // ASCII is written, unless utf8 is set, in RFC 2231 §4's extended form
-// ("name*" "utf-8''%C3%A9t%C3%A9.pdf") so that the output stays 7-bit.
+// ("name*" "utf-8”%C3%A9t%C3%A9.pdf") so that the output stays 7-bit.
 func formatParamsUTF8(f Formatter, params map[string]string, utf8 bool) {
 	if len(params) == 0 {
 		f.Nil()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/imap"
-	"github.com/mailwire/mailwire/internal/charset"
 	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/mailwire/mailwire/message"
 	"github.com/mailwire/mailwire/mime"
@@ -240,7 +238,9 @@ func normalise(s *mime.Structure) *mime.Structure {
 				// Dovecot keeps RFC 2231 extended values and RFC 2047
 				// words as sent; mime decodes them.
 				if name, ok := strings.CutSuffix(k, "*"); ok {
-					k, v = name, decode2231(v)
+					if dec, ok := decode2231(v); ok {
+						k, v = name, dec
+					}
 				}
 				if dec, err := message.DecodeWords(v); err == nil {
 					v = dec
@@ -272,21 +272,4 @@ func normalise(s *mime.Structure) *mime.Structure {
 	}
 	walk(c)
 	return c
-}
-
-// decode2231 decodes an RFC 2231 extended value: charset'lang'%XX...
-func decode2231(v string) string {
-	parts := strings.SplitN(v, "'", 3)
-	if len(parts) != 3 {
-		return v
-	}
-	raw, err := url.PathUnescape(strings.ReplaceAll(parts[2], "+", "%2B"))
-	if err != nil {
-		return v
-	}
-	dec, err := charset.DecodeString(parts[0], raw)
-	if err != nil {
-		return v
-	}
-	return dec
 }

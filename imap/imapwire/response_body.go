@@ -3,6 +3,7 @@ package imapwire
 import (
 	"strings"
 
+	"github.com/mailwire/mailwire/internal/charset"
 	"github.com/mailwire/mailwire/message"
 	"github.com/mailwire/mailwire/mime"
 )
@@ -258,9 +259,59 @@ func (d *Decoder) params(p *map[string]string) bool {
 		if !d.String(&k) || !d.SP() || !d.String(&v) {
 			return false
 		}
-		m[strings.ToLower(k)] = v
+		k = strings.ToLower(k)
+		// Give values as package mime does: RFC 2231 extended values
+		// and RFC 2047 words decoded to UTF-8.
+		if name, ok := strings.CutSuffix(k, "*"); ok {
+			if dec, ok := decode2231(v); ok {
+				k, v = name, dec
+			}
+		} else if strings.Contains(v, "=?") {
+			v = decodeWords(v)
+		}
+		m[k] = v
 		return true
 	})
 	*p = m
 	return ok
+}
+
+// decode2231 decodes an RFC 2231 §4 extended value, charset'language'
+// followed by %XX escapes, to UTF-8.
+func decode2231(v string) (string, bool) {
+	cs, rest, ok := strings.Cut(v, "'")
+	if !ok {
+		return "", false
+	}
+	_, enc, ok := strings.Cut(rest, "'")
+	if !ok {
+		return "", false
+	}
+	b := make([]byte, 0, len(enc))
+	for i := 0; i < len(enc); i++ {
+		c := enc[i]
+		if c == '%' && i+2 < len(enc) && isHex(enc[i+1]) && isHex(enc[i+2]) {
+			b = append(b, unhex(enc[i+1])<<4|unhex(enc[i+2]))
+			i += 2
+			continue
+		}
+		b = append(b, c)
+	}
+	if cs == "" {
+		cs = "us-ascii"
+	}
+	out, err := charset.DecodeString(cs, string(b))
+	if err != nil {
+		return "", false
+	}
+	return out, true
+}
+
+func isHex(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
+
+func unhex(c byte) byte {
+	if isDigit(c) {
+		return c - '0'
+	}
+	return c | 0x20 - 'a' + 10
 }

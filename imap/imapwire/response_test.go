@@ -177,6 +177,14 @@ func TestEnvelopeBodyStructureRoundTrip(t *testing.T) {
 func comparable(s *mime.Structure, ext bool) *mime.Structure {
 	c := *s
 	c.Defects = nil
+	if c.Type == "text" && c.Params["charset"] == "" {
+		// The renderer names the default charset (RFC 2046 §4.1.2).
+		p := map[string]string{"charset": "us-ascii"}
+		for k, v := range c.Params {
+			p[k] = v
+		}
+		c.Params = p
+	}
 	if len(c.Params) == 0 {
 		c.Params = nil
 	}
