@@ -12,20 +12,20 @@ const FieldName = "Authentication-Results"
 // Methods" registry (RFC 8601 §2.7, §6). Method names are
 // case-insensitive; Parse returns them in lower case.
 const (
-	MethodAuth       = "auth"        // SMTP AUTH, RFC 8601 §2.7.4
-	MethodDKIM       = "dkim"        // RFC 6376, RFC 8601 §2.7.1
-	MethodDKIMADSP   = "dkim-adsp"   // RFC 5617 (historic)
-	MethodDKIMATPS   = "dkim-atps"   // RFC 6541
-	MethodDMARC      = "dmarc"       // RFC 7489 §11.2
-	MethodDomainKeys = "domainkeys"  // RFC 4870 (deprecated)
-	MethodSPF        = "spf"         // RFC 7208, RFC 8601 §2.7.2
-	MethodIPRev      = "iprev"       // RFC 8601 §3
-	MethodARC        = "arc"         // RFC 8617
-	MethodSenderID   = "sender-id"   // RFC 4406 (deprecated)
-	MethodSMIME      = "smime"       // RFC 7281
-	MethodVBR        = "vbr"         // RFC 6212
-	MethodRRVS       = "rrvs"        // RFC 7293
-	MethodDNSWL      = "dnswl"       // RFC 8904
+	MethodAuth       = "auth"       // SMTP AUTH, RFC 8601 §2.7.4
+	MethodDKIM       = "dkim"       // RFC 6376, RFC 8601 §2.7.1
+	MethodDKIMADSP   = "dkim-adsp"  // RFC 5617 (historic)
+	MethodDKIMATPS   = "dkim-atps"  // RFC 6541
+	MethodDMARC      = "dmarc"      // RFC 7489 §11.2
+	MethodDomainKeys = "domainkeys" // RFC 4870 (deprecated)
+	MethodSPF        = "spf"        // RFC 7208, RFC 8601 §2.7.2
+	MethodIPRev      = "iprev"      // RFC 8601 §3
+	MethodARC        = "arc"        // RFC 8617
+	MethodSenderID   = "sender-id"  // RFC 4406 (deprecated)
+	MethodSMIME      = "smime"      // RFC 7281
+	MethodVBR        = "vbr"        // RFC 6212
+	MethodRRVS       = "rrvs"       // RFC 7293
+	MethodDNSWL      = "dnswl"      // RFC 8904
 )
 
 // Result values registered in the IANA "Email Authentication Result

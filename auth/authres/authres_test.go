@@ -325,7 +325,7 @@ func TestFormatRejectsInjection(t *testing.T) {
 			Properties: []Property{{"smtp", "mailfrom", "example.net"}}}}}
 	}
 	for name, edit := range map[string]func(r *Results){
-		"authserv-id CRLF": func(r *Results) { r.AuthServID = "example.com\r\nX-Evil: 1" },
+		"authserv-id CRLF":  func(r *Results) { r.AuthServID = "example.com\r\nX-Evil: 1" },
 		"empty authserv-id": func(r *Results) { r.AuthServID = "" },
 		"method space":      func(r *Results) { r.Results[0].Method = "spf x" },
 		"empty method":      func(r *Results) { r.Results[0].Method = "" },
