@@ -48,6 +48,12 @@ type Client struct {
 	// DefaultClientTimeout, negative no bound.
 	Timeout time.Duration
 
+	// AllowInsecureAuth lets User, Pass, UserPass, Auth and Login run on a
+	// connection without TLS. By default they refuse to, with
+	// ErrInsecureAuth, so that no credential crosses the network in the
+	// clear; use STLS or DialTLS. APOP sends no password and is allowed.
+	AllowInsecureAuth bool
+
 	nc        net.Conn
 	r         *textline.Reader
 	greeting  Response
@@ -307,24 +313,75 @@ func (c *Client) STLS(ctx context.Context, config *tls.Config) error {
 	return nil
 }
 
+// ErrInsecureAuth is returned by User, Pass, UserPass, Auth and Login on a
+// connection without TLS when Client.AllowInsecureAuth is not set.
+var ErrInsecureAuth = errors.New("pop3: refusing to authenticate on a connection without TLS (see Client.AllowInsecureAuth)")
+
+// secure checks that credentials may be sent.
+func (c *Client) secure() error {
+	if !c.tls && !c.AllowInsecureAuth {
+		return ErrInsecureAuth
+	}
+	return nil
+}
+
 // User sends USER (RFC 1939 §7).
 func (c *Client) User(ctx context.Context, name string) error {
+	if err := c.secure(); err != nil {
+		return err
+	}
 	_, err := c.cmd(ctx, "USER", name)
 	return err
 }
 
 // Pass sends PASS; on success the session is in the TRANSACTION state.
 func (c *Client) Pass(ctx context.Context, password string) error {
+	if err := c.secure(); err != nil {
+		return err
+	}
 	_, err := c.cmd(ctx, "PASS", password)
 	return err
 }
 
-// Login runs USER and PASS.
-func (c *Client) Login(ctx context.Context, name, password string) error {
+// UserPass logs in with USER and PASS (RFC 1939 §7).
+func (c *Client) UserPass(ctx context.Context, name, password string) error {
 	if err := c.User(ctx, name); err != nil {
 		return err
 	}
 	return c.Pass(ctx, password)
+}
+
+// Login authenticates with a user name and password as smtp.Client.Login
+// does: with the strongest SASL mechanism the server lists in CAPA that is
+// safe on the connection (SCRAM, then PLAIN or LOGIN over TLS, then
+// CRAM-MD5; see auth.ChooseMechanism), else with USER and PASS. Like Auth,
+// it refuses to run without TLS unless AllowInsecureAuth is set.
+func (c *Client) Login(ctx context.Context, name, password string) error {
+	if err := c.secure(); err != nil {
+		return err
+	}
+	caps, err := c.Capa(ctx)
+	var pe *Error
+	if errors.As(err, &pe) {
+		// No CAPA (RFC 1939 servers): USER and PASS are all there is.
+		return c.UserPass(ctx, name, password)
+	}
+	if err != nil {
+		return err
+	}
+	var cs *tls.ConnectionState
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		st := tc.ConnectionState()
+		cs = &st
+	}
+	if mech := auth.ChooseMechanism(caps["SASL"], cs); mech != "" {
+		a, err := auth.NewClient(mech, name, password, cs)
+		if err != nil {
+			return fmt.Errorf("pop3: %w", err)
+		}
+		return c.Auth(ctx, a)
+	}
+	return c.UserPass(ctx, name, password)
 }
 
 // APOP logs in with the digest of the greeting's timestamp and the shared
@@ -343,6 +400,9 @@ func (c *Client) APOP(ctx context.Context, name, secret string) error {
 // +OK without a valid proof is an error wrapping auth.ErrAuthFailed; close
 // the connection then, as the server may consider the session logged in.
 func (c *Client) Auth(ctx context.Context, a auth.Client) error {
+	if err := c.secure(); err != nil {
+		return err
+	}
 	defer c.watch(ctx)()
 	mech, ir, err := a.Start()
 	if err != nil {

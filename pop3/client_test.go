@@ -40,6 +40,7 @@ func TestClient(t *testing.T) {
 	ctx := testCtx(t)
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	assert.True(t, c.Greeting().OK)
 
@@ -108,6 +109,7 @@ func TestClientAPOP(t *testing.T) {
 	ctx := testCtx(t)
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	var pe *Error
 	require.True(t, errors.As(c.APOP(ctx, "alice", "nope"), &pe))
@@ -132,6 +134,7 @@ func TestClientAuth(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c, err := Dial(ctx, addr)
 			require.NoError(t, err)
+			c.AllowInsecureAuth = true // a loopback test server without TLS
 			defer c.Close()
 			if name == "PLAIN long" {
 				// Too long for the AUTH line: sent after an empty challenge.
@@ -158,6 +161,7 @@ func TestClientSTLSAndDialTLS(t *testing.T) {
 
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	var pe *Error
 	require.True(t, errors.As(c.Login(ctx, "alice", "secret"), &pe))
@@ -198,6 +202,7 @@ func TestClientContext(t *testing.T) {
 	}()
 	c, err := Dial(testCtx(t), l.Addr().String())
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -208,6 +213,7 @@ func TestClientContext(t *testing.T) {
 	// Without a context deadline, Timeout bounds the wait.
 	c, err = NewClient(testCtx(t), dialGreeter(t))
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	c.Timeout = 10 * time.Millisecond
 	err = c.Noop(context.Background())
@@ -372,6 +378,7 @@ func TestClientSTLSServerName(t *testing.T) {
 
 	c, err := Dial(ctx, net.JoinHostPort("localhost", port))
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	require.NoError(t, c.STLS(ctx, &tls.Config{RootCAs: pool}))
 	require.NoError(t, c.Login(ctx, "alice", "secret"))
@@ -381,6 +388,7 @@ func TestClientSTLSServerName(t *testing.T) {
 	// match.
 	c, err = Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	require.Error(t, c.STLS(ctx, &tls.Config{RootCAs: pool}))
 }
@@ -416,6 +424,7 @@ func TestClientAuthSCRAMWithoutServerProof(t *testing.T) {
 	ctx := testCtx(t)
 	c, err := Dial(ctx, l.Addr().String())
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	a, err := auth.NewSCRAMClient("SCRAM-SHA-256", "user", "pencil", nil)
 	require.NoError(t, err)
@@ -451,8 +460,54 @@ func TestClientSTLSInjectedResponse(t *testing.T) {
 	ctx := testCtx(t)
 	c, err := Dial(ctx, l.Addr().String())
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	// Both lines come in one write, so they arrive together.
 	err = c.STLS(ctx, &tls.Config{InsecureSkipVerify: true})
 	require.ErrorIs(t, err, ErrProtocol)
+}
+
+// TestClientRefusesCleartextAuth: without TLS, no credential leaves the
+// client unless AllowInsecureAuth says so; APOP sends none and may run.
+func TestClientRefusesCleartextAuth(t *testing.T) {
+	_, b, addr := newTestServer(t)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	assert.ErrorIs(t, c.User(ctx, "alice"), ErrInsecureAuth)
+	assert.ErrorIs(t, c.Pass(ctx, "secret"), ErrInsecureAuth)
+	assert.ErrorIs(t, c.UserPass(ctx, "alice", "secret"), ErrInsecureAuth)
+	assert.ErrorIs(t, c.Login(ctx, "alice", "secret"), ErrInsecureAuth)
+	assert.ErrorIs(t, c.Auth(ctx, auth.NewPlainClient("", "alice", "secret")), ErrInsecureAuth)
+	assert.Empty(t, b.mechs(), "nothing reached the server")
+	require.NoError(t, c.APOP(ctx, "alice", "secret"))
+}
+
+// TestClientLoginChoosesMechanism: Login takes the strongest SASL mechanism
+// offered, and USER/PASS from a server without SASL.
+func TestClientLoginChoosesMechanism(t *testing.T) {
+	_, b, addr := newTestServer(t)
+	ctx := testCtx(t)
+	c, err := Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	c.AllowInsecureAuth = true
+	require.NoError(t, c.Login(ctx, "alice", "secret"))
+	assert.Equal(t, []string{"SCRAM-SHA-256"}, b.mechs())
+	require.NoError(t, c.Quit(ctx))
+
+	_, _, addr = newTestServer(t, func(s *Server) {
+		s.Backend = passwordBackend(func(_ context.Context, u, p string) error {
+			if u == "alice" && p == "secret" {
+				return nil
+			}
+			return auth.ErrAuthFailed
+		}, b.OpenMaildrop)
+	})
+	c, err = Dial(ctx, addr)
+	require.NoError(t, err)
+	defer c.Close()
+	c.AllowInsecureAuth = true
+	require.NoError(t, c.Login(ctx, "alice", "secret"), "PLAIN, or USER and PASS")
 }

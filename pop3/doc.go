@@ -41,8 +41,10 @@
 //
 // # Client
 //
-// Dial and DialTLS connect; STLS upgrades. Login (User and Pass), APOP and
-// Auth (any auth.Client, SCRAM included) authenticate. Retr and Top return
+// Dial and DialTLS connect; STLS upgrades. Login (the strongest SASL
+// mechanism offered, as in package smtp, else USER and PASS), UserPass,
+// APOP and Auth (any auth.Client, SCRAM included) authenticate; without
+// TLS, all but APOP refuse unless Client.AllowInsecureAuth is set. Retr and Top return
 // the message as a stream. Every call honours its context; when the context
 // has no deadline, Client.Timeout (DefaultClientTimeout, 5 minutes) bounds
 // each wait for the server. Failures the server reports are *Error values

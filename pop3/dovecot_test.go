@@ -42,6 +42,7 @@ func TestInteropDovecot(t *testing.T) {
 
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	caps, err := c.Capa(ctx)
 	require.NoError(t, err)
@@ -167,6 +168,7 @@ func TestSameAsDovecot(t *testing.T) {
 	look := func(addr string) view {
 		c, err := Dial(ctx, addr)
 		require.NoError(t, err)
+		c.AllowInsecureAuth = true // a loopback test server without TLS
 		defer c.Close()
 		require.NoError(t, c.Login(ctx, "alice", "secret"))
 		var v view

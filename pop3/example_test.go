@@ -101,6 +101,7 @@ func ExampleServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	if err := c.Login(ctx, "alice", "secret"); err != nil {
 		log.Fatal(err)
@@ -116,6 +117,7 @@ func ExampleServer() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	c2.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c2.Close()
 	fmt.Println(c2.Login(ctx, "alice", "secret"))
 	c.Quit(ctx)
@@ -134,6 +136,7 @@ func ExampleClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	// Against a real server: c.STLS(ctx, nil) first, or pop3.DialTLS.
 	if err := c.Login(ctx, "alice", "secret"); err != nil {

@@ -115,7 +115,7 @@ func (c *Conn) closeSession() {
 	}
 	if c.session != nil {
 		if err := c.session.Close(); err != nil {
-			c.log.Warn("session close", "err", err)
+			c.log.Error("session close", "err", err)
 		}
 	}
 	c.log.Debug("connection closed", "errors", c.errors)

@@ -624,6 +624,7 @@ func TestRetrStreams(t *testing.T) {
 	ctx := testCtx(t)
 	c, err := Dial(ctx, addr)
 	require.NoError(t, err)
+	c.AllowInsecureAuth = true // a loopback test server without TLS
 	defer c.Close()
 	require.NoError(t, c.Login(ctx, "x", "y"))
 	rc, err := c.Retr(ctx, 1)

@@ -17,7 +17,8 @@
 // or $MAILCTL_PASSWORD.
 //
 // pop3 connects to -server (default 127.0.0.1:2110) with STLS, or implicit
-// TLS with -tls, and logs in with USER/PASS or -mech. fetch writes messages to
+// TLS with -tls, and logs in with the strongest mechanism the server
+// offers (USER/PASS when it lists no SASL mechanism) or -mech. fetch writes messages to
 // standard output, into a Maildir (-maildir, atomic delivery), into an mbox
 // file (-mbox, locked append in the mboxrd format, the envelope sender taken
 // from Return-Path) or as files DIR/UIDL.eml (-dir; a UIDL that is not a
@@ -31,6 +32,8 @@
 //
 // Certificates are verified against the system roots, or -cafile; -insecure
 // skips verification, for the self-signed certificate a test server makes.
+// No password is sent without TLS unless -starttls=false comes with
+// -cleartext-login, for a server on a trusted network.
 // When standard error is a terminal, transfers of 1 MiB or more show their
 // progress there (except a fetch to standard output).
 //

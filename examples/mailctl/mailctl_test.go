@@ -395,7 +395,7 @@ func TestPOP3WithoutUIDL(t *testing.T) {
 		return false
 	})
 	dir := t.TempDir()
-	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-user", "bob", "-password", "pw", "-dir", dir)
+	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-cleartext-login", "-user", "bob", "-password", "pw", "-dir", dir)
 	require.Equal(t, 0, code, errOut)
 	require.NoError(t, <-served)
 	files, err := os.ReadDir(dir)

@@ -84,6 +84,7 @@ type connFlags struct {
 	implicit  bool
 	startTLS  bool
 	insecure  bool
+	plainAuth bool
 	caFile    string
 	user      string
 	password  string
@@ -97,6 +98,7 @@ func (c *connFlags) register(fs *flag.FlagSet, defServer, implicitNote string) {
 	fs.BoolVar(&c.implicit, "tls", false, "use implicit TLS ("+implicitNote+")")
 	fs.BoolVar(&c.startTLS, "starttls", true, "upgrade the connection with STARTTLS/STLS (required for login)")
 	fs.BoolVar(&c.insecure, "insecure", false, "do not verify the server's certificate (for a self-signed one)")
+	fs.BoolVar(&c.plainAuth, "cleartext-login", false, "allow logging in without TLS, with -starttls=false (trusted networks only)")
 	fs.StringVar(&c.caFile, "cafile", "", "trust the CA certificates in this PEM `file`")
 	fs.StringVar(&c.user, "user", "", "user `name` to log in as")
 	fs.StringVar(&c.password, "password", "", "`password` (default: $MAILCTL_PASSWORD)")

@@ -320,6 +320,7 @@ func dialPOP3(ctx context.Context, cf *connFlags, mech string) (*pop3.Client, er
 	if err != nil {
 		return nil, err
 	}
+	c.AllowInsecureAuth = cf.plainAuth
 	if mech == "" {
 		err = c.Login(ctx, cf.user, cf.password)
 	} else {

@@ -136,7 +136,7 @@ func TestFetchProgressError(t *testing.T) {
 		}
 		return false
 	})
-	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-user", "bob", "-password", "pw", "-dir", t.TempDir())
+	code, _, errOut := runCmd(t, "", "pop3", "fetch", "-server", addr, "-starttls=false", "-cleartext-login", "-user", "bob", "-password", "pw", "-dir", t.TempDir())
 	require.NoError(t, <-served)
 	assert.Equal(t, 1, code)
 	assert.Regexp(t, `^\rfetching .*\(\d+%\)\nmailctl: message 1: [^\r]+\n$`, errOut)

@@ -316,7 +316,7 @@ func dialSMTP(ctx context.Context, cf *connFlags, localName string) (*smtp.Clien
 	if err != nil {
 		return nil, err
 	}
-	opts := &smtp.ClientOptions{TLSConfig: tc, LocalName: localName}
+	opts := &smtp.ClientOptions{TLSConfig: tc, LocalName: localName, AllowInsecureAuth: cf.plainAuth}
 	switch {
 	case cf.implicit:
 		return smtp.DialTLS(ctx, cf.server, opts)
