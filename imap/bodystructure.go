@@ -42,12 +42,18 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 		f.EndList()
 		return
 	}
-	f.String(orDefault(s.Type, "text"))
+	// A part without a type is text/plain (RFC 2045 §5.2); the fields
+	// that follow depend on the type written.
+	typ, sub := orDefault(s.Type, "text"), orDefault(s.Subtype, "plain")
+	if s.Type == "" {
+		sub = "plain"
+	}
+	f.String(typ)
 	f.SP()
-	f.String(orDefault(s.Subtype, "plain"))
+	f.String(sub)
 	f.SP()
 	params := s.Params
-	if s.Type == "text" && params["charset"] == "" {
+	if typ == "text" && params["charset"] == "" {
 		// RFC 2046 §4.1.2: text without a charset is US-ASCII; servers
 		// (Dovecot, and RFC 3501 §8's sample) say so.
 		params = make(map[string]string, len(s.Params)+1)
@@ -66,7 +72,7 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 	f.SP()
 	f.Number(uint64(max(s.Size, 0)))
 	switch {
-	case s.Type == "message" && (s.Subtype == "rfc822" || s.Subtype == "global"):
+	case typ == "message" && (sub == "rfc822" || sub == "global"):
 		f.SP()
 		if s.Envelope != nil && len(s.Children) == 1 {
 			FormatEnvelope(f, s.Envelope, utf8)
@@ -81,7 +87,7 @@ func FormatBodyStructure(f Formatter, s *mime.Structure, extended, utf8 bool) {
 		}
 		f.SP()
 		f.Number(uint64(max(s.Lines, 0)))
-	case s.Type == "text":
+	case typ == "text":
 		f.SP()
 		f.Number(uint64(max(s.Lines, 0)))
 	}
