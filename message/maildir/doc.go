@@ -7,7 +7,7 @@
 //
 //   - Delivery (Dir.Deliver) writes the message into tmp under a unique name
 //     (SECONDS.M<usec>P<pid>Q<count>R<random>.HOST), fsyncs it, hard-links it
-//     into new as KEY = UNIQUE,S=SIZE,W=VSIZE (stored size and size with
+//     into new as KEY = UNIQUE,S=SIZE,W=WIRESIZE (stored size and size with
 //     CRLF line ends, as Dovecot writes them) and fsyncs new. A message is visible in
 //     new only once it is complete and durable; a crash leaves at most a file
 //     in tmp, which Dir.CleanTmp removes after DefaultTmpAge (36 hours, the
@@ -40,13 +40,28 @@
 //
 // Deliveries take no lock: a unique name and an atomic link suffice, so any
 // number of processes may deliver at once. List, SetFlags, MoveToCur,
-// MoveNewToCur, Remove and UIDValidity hold an exclusive flock(2) on the file
-// mailwire-uidlist.lock in the folder, which serialises them across
-// goroutines and processes using this package; this is what keeps a rename
-// from new to cur from hiding a message from a concurrent scan. Other
-// programs that rename files in the same Maildir (a Dovecot, a mutt) do not
-// take that lock; a message they move while List scans is seen again at the
-// next List, still under its key and UID.
+// MoveNewToCur, Remove and UIDValidity hold an exclusive lock on the file
+// mailwire-uidlist.lock in the folder (flock(2) where there is one; see Lock
+// for each platform's mechanism), which serialises them across goroutines
+// and processes using this package; this is what keeps a rename from new
+// to cur from hiding a message from a concurrent scan. Other programs that
+// rename files in the same Maildir (a Dovecot, a mutt) do not take that
+// lock; a message they move while List scans is seen again at the next
+// List, still under its key and UID.
+//
+// A server that needs exclusive access to a Maildir for a whole session, as
+// POP3 does (RFC 1939 §4), takes its session lock with Dir.TryLock or
+// Dir.Lock: a separate lock file (SessionLockFile), so that List and the
+// other operations above still work while it is held. A crashed holder
+// leaves no stale lock: the lock goes with the process.
+//
+// # Wire sizes
+//
+// POP3 (LIST, STAT) and IMAP (RFC822.SIZE) report sizes with CRLF line
+// ends. WireSize computes one; Deliver records it in the W= field of the
+// name, and Message.WireSize reads it back without opening the file. For
+// messages other programs delivered without W=, Dir.FillWireSizes counts
+// each once and remembers it in a cache file (WireSizeCacheFile).
 //
 // # Stored bytes
 //
@@ -60,6 +75,11 @@
 // Files and directories are created with modes 0600 and 0700, owned by
 // the process: deliver as the mailbox owner (as Dovecot's mail_uid does),
 // or the servers reading the Maildir may not be able to.
+//
+// Durable writes (the UID list, deliveries) go through a temporary file,
+// fsync, rename or link and a directory fsync. On Windows, where a
+// directory cannot be fsynced, the last step is skipped: NTFS's journal
+// keeps a rename whole, but one done just before a crash may be lost.
 //
 // Not implemented: Maildir++ quotas (maildirsize), the keyword name files
 // (dovecot-keywords), and modified UTF-7 encoding of folder names, which

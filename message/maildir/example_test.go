@@ -1,6 +1,7 @@
 package maildir_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -80,7 +81,46 @@ func ExampleParseName() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(n.Key, n.Size, n.VSize, n.Flags, n.Flags.Keywords())
+	fmt.Println(n.Key, n.Size, n.WireSize, n.Flags, n.Flags.Keywords())
 	// Output:
 	// 1700000000.M1P2.mx,S=1234,W=1260 1234 1260 FSa a
+}
+
+func ExampleWireSize() {
+	// Two lines stored with LF end: each LF counts as CRLF.
+	n, err := maildir.WireSize(strings.NewReader("Subject: hi\n\nbody\n"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(n)
+	// Output: 21
+}
+
+func ExampleDir_TryLock() {
+	base, err := os.MkdirTemp("", "maildir-example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(base)
+	d, err := maildir.Create(filepath.Join(base, "Maildir"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// A POP3 session takes the session lock for its whole length.
+	l, err := d.TryLock()
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = d.TryLock()
+	fmt.Println("second session:", errors.Is(err, maildir.ErrLocked))
+	if err := l.Unlock(); err != nil {
+		log.Fatal(err)
+	}
+	l, err = d.TryLock()
+	fmt.Println("after unlock:", err)
+	l.Unlock()
+	// Output:
+	// second session: true
+	// after unlock: <nil>
 }

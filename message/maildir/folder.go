@@ -98,10 +98,12 @@ func (d *Dir) CreateFolder(name string) (*Dir, error) {
 		return nil, err
 	}
 	// rename of a directory onto an existing non-empty directory fails, so
-	// a concurrent creator wins cleanly.
+	// a concurrent creator wins cleanly. The error differs between systems
+	// (EEXIST, ENOTEMPTY, access denied on Windows): what tells is that the
+	// folder is there.
 	if err := os.Rename(work, path); err != nil {
 		os.RemoveAll(work)
-		if errors.Is(err, fs.ErrExist) || errors.Is(err, syscallENOTEMPTY) {
+		if _, serr := os.Lstat(path); serr == nil || errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("maildir: folder %q: %w", full, fs.ErrExist)
 		}
 		return nil, fmt.Errorf("maildir: %w", err)

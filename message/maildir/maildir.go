@@ -1,7 +1,6 @@
 package maildir
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -15,8 +14,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/mailwire/mailwire/internal/atomicfile"
 )
 
 // Defaults for the limits and ages this package uses.
@@ -66,11 +66,18 @@ type Message struct {
 	Key   string    // stable name: the file name before ":"
 	UID   uint32    // stable per-folder number for IMAP UIDs and POP3 UIDL
 	Size  int64     // bytes in the file (from ",S=" when present)
-	VSize int64     // size with CRLF line ends (from ",W="), or -1 when unknown
 	Flags Flags     // flags from the info suffix
 	Date  time.Time // internal date: the file's modification time
 	New   bool      // true while the message is still in new
 	File  string    // file name relative to the Maildir: "new/..." or "cur/..."
+
+	// WireSize is the size with CRLF line ends (see WireSize), from the
+	// ",W=" field of the name, or -1 when the name has none; FillWireSizes
+	// fills it in.
+	WireSize int64
+
+	// Deprecated: VSize holds the same as WireSize, under its former name.
+	VSize int64
 }
 
 var subdirs = [...]string{"tmp", "new", "cur"}
@@ -181,71 +188,47 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 	if err != nil {
 		return "", err
 	}
-	tmp := filepath.Join(d.path, "tmp", base)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := atomicfile.CreateExcl(filepath.Join(d.path, "tmp", base), 0o600)
 	if err != nil {
 		return "", fmt.Errorf("maildir: deliver: %w", err)
 	}
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
+	defer f.Abort()
 	var n int64
-	cw := &crlfCounter{w: f, prev: '\n'}
+	var wc wireCounter
+	w := io.MultiWriter(f, &wc)
 	if max := d.maxSize(); max >= 0 {
-		n, err = io.Copy(cw, io.LimitReader(r, max+1))
+		n, err = io.Copy(w, io.LimitReader(r, max+1))
 		if err == nil && n > max {
 			err = ErrTooLarge
 		}
 	} else {
-		n, err = io.Copy(cw, r)
+		n, err = io.Copy(w, r)
 	}
 	if err != nil {
 		return "", fmt.Errorf("maildir: deliver: %w", err)
 	}
 	if !date.IsZero() {
 		// Set the internal date before the fsync so it is durable too.
-		// Not UnixNano: it overflows outside the years 1678-2262.
-		t := syscall.NsecToTimespec(int64(date.Nanosecond()))
-		setInt(&t.Sec, date.Unix())
-		ts := []syscall.Timespec{t, t}
-		if err = syscall.UtimesNano(tmp, ts); err != nil {
+		if err = setModTime(f.Name(), date); err != nil {
 			return "", fmt.Errorf("maildir: deliver: %w", err)
 		}
 	}
 	if err = f.Sync(); err != nil {
 		return "", fmt.Errorf("maildir: deliver: fsync: %w", err)
 	}
-	err = f.Close()
-	f = nil
-	if err != nil {
-		return "", fmt.Errorf("maildir: deliver: %w", err)
-	}
 
 	// Maildir++ and Dovecot: S= is the stored size, W= the size with CRLF
 	// line ends (what POP3 LIST and IMAP RFC822.SIZE report).
-	key = base + ",S=" + strconv.FormatInt(n, 10) + ",W=" + strconv.FormatInt(n+cw.bareLF, 10)
+	key = base + ",S=" + strconv.FormatInt(n, 10) + ",W=" + strconv.FormatInt(wc.n, 10)
 	sub, name := "new", key
 	if intoCur {
 		sub, name = "cur", key+":2,"+string(flags)
 	}
 	dst := filepath.Join(d.path, sub, name)
-	// link refuses to replace an existing file, unlike rename; fall back to
-	// rename on file systems without hard links.
-	if err = os.Link(tmp, dst); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return "", fmt.Errorf("maildir: deliver: %w", err)
-		}
-		if err = os.Rename(tmp, dst); err != nil {
-			return "", fmt.Errorf("maildir: deliver: %w", err)
-		}
-	} else {
-		// A failure here leaves a second name in tmp; CleanTmp removes it.
-		_ = os.Remove(tmp)
+	// Link refuses to replace an existing file, unlike rename. If the name
+	// in tmp cannot be removed after it, CleanTmp removes it later.
+	if err = f.Link(dst); err != nil {
+		return "", fmt.Errorf("maildir: deliver: %w", err)
 	}
 	if err = syncDir(filepath.Join(d.path, sub)); err != nil {
 		// The message may or may not survive a crash; do not report success
@@ -257,20 +240,11 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 	return key, nil
 }
 
-// setInt stores v in a field whose width depends on the platform
-// (Timespec.Sec is 32 bits on some).
-func setInt[T ~int32 | ~int64](p *T, v int64) { *p = T(v) }
-
 // syncDir fsyncs a directory so that entries created or renamed in it
 // survive a crash.
 func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
+	if err := atomicfile.SyncDir(path); err != nil {
 		return fmt.Errorf("maildir: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("maildir: fsync %s: %w", path, err)
 	}
 	return nil
 }
@@ -389,14 +363,15 @@ func (d *Dir) List() ([]Message, error) {
 			size = fi.Size()
 		}
 		msgs = append(msgs, Message{
-			Key:   key,
-			UID:   ul.uids[key],
-			Size:  size,
-			VSize: e.name.VSize,
-			Flags: e.name.Flags,
-			Date:  fi.ModTime(),
-			New:   strings.HasPrefix(e.rel, "new/"),
-			File:  e.rel,
+			Key:      key,
+			UID:      ul.uids[key],
+			Size:     size,
+			Flags:    e.name.Flags,
+			Date:     fi.ModTime(),
+			New:      strings.HasPrefix(e.rel, "new/"),
+			File:     e.rel,
+			WireSize: e.name.WireSize,
+			VSize:    e.name.WireSize,
 		})
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID < msgs[j].UID })
@@ -549,6 +524,10 @@ func (d *Dir) Remove(key string) error {
 // has already linked its file into new or cur. It returns how many entries
 // it removed. Run it now and then, for example when a session opens the
 // folder, as Dovecot does.
+//
+// It also removes this package's own temporary files of the same age
+// beside tmp, new and cur (".mailwire-uidlist.tmp...", left when a process
+// dies while it replaces the UID list or the wire-size cache).
 func (d *Dir) CleanTmp(olderThan time.Duration) (int, error) {
 	if olderThan <= 0 {
 		olderThan = DefaultTmpAge
@@ -576,44 +555,27 @@ func (d *Dir) CleanTmp(olderThan time.Duration) (int, error) {
 		}
 		n++
 	}
+	ents, err = os.ReadDir(d.path)
+	if err != nil {
+		return n, fmt.Errorf("maildir: %w", err)
+	}
+	for _, e := range ents {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasPrefix(name, ".mailwire-") || !strings.Contains(name, ".tmp") {
+			continue
+		}
+		if fi, err := e.Info(); err != nil || !fi.ModTime().Before(limit) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(d.path, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("maildir: %w", err)
+		}
+		n++
+	}
 	return n, nil
 }
 
 var timeNow = time.Now
-
-const syscallENOTEMPTY = syscall.ENOTEMPTY
-
-// crlfCounter passes writes through and counts line feeds not preceded by a
-// carriage return, to compute the CRLF size of a message as it is stored.
-type crlfCounter struct {
-	w      io.Writer
-	prev   byte
-	bareLF int64
-}
-
-func (c *crlfCounter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	q := p[:n]
-	for len(q) > 0 {
-		i := bytes.IndexByte(q, '\n')
-		if i < 0 {
-			break
-		}
-		prev := c.prev
-		if i > 0 {
-			prev = q[i-1]
-		}
-		if prev != '\r' {
-			c.bareLF++
-		}
-		c.prev = '\n'
-		q = q[i+1:]
-	}
-	if n > 0 {
-		c.prev = p[n-1]
-	}
-	return n, err
-}
 
 // Copy stores a copy of the message with the given key in dst (another
 // folder, or another Maildir), with the same flags and internal date, and

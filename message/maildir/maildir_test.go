@@ -60,8 +60,8 @@ func TestDeliverListOpen(t *testing.T) {
 		require.NoError(t, err)
 		keys = append(keys, k)
 		assert.Contains(t, k, `.mx\0571\0722\0543,S=`)
-		vsize := len(strings.ReplaceAll(strings.ReplaceAll(m, "\r\n", "\n"), "\n", "\r\n"))
-		assert.True(t, strings.HasSuffix(k, fmt.Sprintf(",S=%d,W=%d", len(m), vsize)), k)
+		wireSize := len(strings.ReplaceAll(strings.ReplaceAll(m, "\r\n", "\n"), "\n", "\r\n"))
+		assert.True(t, strings.HasSuffix(k, fmt.Sprintf(",S=%d,W=%d", len(m), wireSize)), k)
 	}
 	tmp, err := os.ReadDir(filepath.Join(d.Path(), "tmp"))
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestDeliverListOpen(t *testing.T) {
 		assert.Equal(t, keys[i], m.Key)
 		assert.Equal(t, uint32(i+1), m.UID)
 		assert.Equal(t, int64(len(msgs[i])), m.Size)
-		assert.Equal(t, int64(len(strings.ReplaceAll(strings.ReplaceAll(msgs[i], "\r\n", "\n"), "\n", "\r\n"))), m.VSize)
+		assert.Equal(t, int64(len(strings.ReplaceAll(strings.ReplaceAll(msgs[i], "\r\n", "\n"), "\n", "\r\n"))), m.WireSize)
 		assert.True(t, m.New)
 		assert.Equal(t, Flags(""), m.Flags)
 		assert.WithinDuration(t, time.Now(), m.Date, time.Minute)
@@ -271,6 +271,23 @@ func TestCleanTmp(t *testing.T) {
 	n, err = d.CleanTmp(time.Hour)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
+
+	// Temporary files of the UID list or the size cache left beside tmp,
+	// new and cur by a process that died: the old one goes, the rest stays.
+	stale := filepath.Join(d.Path(), ".mailwire-uidlist.tmp123")
+	fresh := filepath.Join(d.Path(), ".mailwire-wiresizes.tmp456")
+	foreign := filepath.Join(d.Path(), ".other.tmp1")
+	for _, p := range []string{stale, fresh, foreign} {
+		require.NoError(t, os.WriteFile(p, []byte("partial"), 0o600))
+	}
+	require.NoError(t, os.Chtimes(stale, past, past))
+	require.NoError(t, os.Chtimes(foreign, past, past))
+	n, err = d.CleanTmp(0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.NoFileExists(t, stale)
+	assert.FileExists(t, fresh)
+	assert.FileExists(t, foreign)
 }
 
 func TestListSkipsForeignFiles(t *testing.T) {
@@ -384,25 +401,6 @@ func TestFlagsOnFileInNew(t *testing.T) {
 	list, err = d.List()
 	require.NoError(t, err)
 	assert.Equal(t, uint32(1), list[0].UID)
-}
-
-func TestCRLFCounter(t *testing.T) {
-	for _, chunks := range [][]string{
-		{"a\nb\r\nc\n"},
-		{"a\r", "\nb\n", "\n"},
-		{"\n", "\r\n", "\r", "\r\n"},
-		{"", "no line end"},
-	} {
-		var buf bytes.Buffer
-		c := &crlfCounter{w: &buf, prev: '\n'}
-		for _, ch := range chunks {
-			_, err := c.Write([]byte(ch))
-			require.NoError(t, err)
-		}
-		s := buf.String()
-		want := len(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\x00"), "\n", "\r\n")) + strings.Count(s, "\r\n")
-		assert.Equal(t, int64(want-len(s)), c.bareLF, "%q", chunks)
-	}
 }
 
 // Keys come from clients (IMAP, POP3 UIDL mappings): none may reach a file

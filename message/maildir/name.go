@@ -92,17 +92,20 @@ func normFlags(b []byte) Flags {
 
 // Name is a parsed Maildir file name:
 //
-//	KEY[:INFO]    where KEY is UNIQUE[,S=size][,W=vsize][,other=fields]
+//	KEY[:INFO]    where KEY is UNIQUE[,S=size][,W=wiresize][,other=fields]
 //	              and INFO is "2,FLAGS" (or "1,..." experimental, kept raw)
 //
 // The key names the message for its whole life: it does not change when the
 // message moves from new to cur or when its flags change.
 type Name struct {
-	Key   string // the file name before ":"
-	Size  int64  // from ",S=", or -1 when absent
-	VSize int64  // from ",W=" (size with CRLF line ends), or -1 when absent
-	Flags Flags  // from ":2,FLAGS"
-	Info  string // the raw text after ":", "" when there was none
+	Key      string // the file name before ":"
+	Size     int64  // from ",S=", or -1 when absent
+	WireSize int64  // from ",W=" (size with CRLF line ends, see WireSize), or -1 when absent
+	Flags    Flags  // from ":2,FLAGS"
+	Info     string // the raw text after ":", "" when there was none
+
+	// Deprecated: VSize holds the same as WireSize, under its former name.
+	VSize int64
 }
 
 // Errors returned by ParseName.
@@ -117,7 +120,7 @@ var (
 // kept in Key and Info. Flag letters are normalised (sorted, duplicates and
 // non-letters dropped).
 func ParseName(name string) (Name, error) {
-	n := Name{Size: -1, VSize: -1}
+	n := Name{Size: -1, WireSize: -1, VSize: -1}
 	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/") || hasControl(name) {
 		return n, fmt.Errorf("%w: %q", ErrBadName, name)
 	}
@@ -142,7 +145,7 @@ func ParseName(name string) (Name, error) {
 			}
 		} else if v, ok := strings.CutPrefix(f, "W="); ok {
 			if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-				n.VSize = s
+				n.WireSize, n.VSize = s, s
 			}
 		}
 	}

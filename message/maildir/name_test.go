@@ -11,12 +11,12 @@ import (
 
 func TestParseName(t *testing.T) {
 	tests := []struct {
-		in    string
-		key   string
-		size  int64
-		vsize int64
-		flags Flags
-		info  string
+		in       string
+		key      string
+		size     int64
+		wireSize int64
+		flags    Flags
+		info     string
 	}{
 		{"1063286476.M467383P2345.host", "1063286476.M467383P2345.host", -1, -1, "", ""},
 		{"1063286476.M467383P2345.host:2,", "1063286476.M467383P2345.host", -1, -1, "", "2,"},
@@ -42,7 +42,7 @@ func TestParseName(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.key, n.Key)
 			assert.Equal(t, tt.size, n.Size)
-			assert.Equal(t, tt.vsize, n.VSize)
+			assert.Equal(t, tt.wireSize, n.WireSize)
 			assert.Equal(t, tt.flags, n.Flags)
 			assert.Equal(t, tt.info, n.Info)
 		})
@@ -101,7 +101,7 @@ func FuzzParseName(f *testing.F) {
 		if n.Info == "" || strings.HasPrefix(n.Info, "2,") {
 			// Round trip through the cur name.
 			m, err := ParseName(n.String())
-			if err != nil || m.Key != n.Key || m.Flags != n.Flags || m.Size != n.Size || m.VSize != n.VSize {
+			if err != nil || m.Key != n.Key || m.Flags != n.Flags || m.Size != n.Size || m.WireSize != n.WireSize {
 				t.Fatalf("round trip %q -> %q: %+v vs %+v (%v)", s, n.String(), n, m, err)
 			}
 		}

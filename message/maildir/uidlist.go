@@ -12,8 +12,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/mailwire/mailwire/internal/atomicfile"
 )
 
 // The UID list and its lock live beside tmp, new and cur. The names differ
@@ -21,7 +22,7 @@ import (
 // three can coexist in one Maildir without touching each other.
 const (
 	uidListFile = "mailwire-uidlist"
-	lockFile    = "mailwire-uidlist.lock"
+	uidLockFile = "mailwire-uidlist.lock"
 	uidListHead = "mailwire-uidlist 1"
 )
 
@@ -30,30 +31,6 @@ type uidList struct {
 	validity uint32
 	next     uint32
 	uids     map[string]uint32
-}
-
-// lock takes an exclusive flock on the folder's lock file. flock locks
-// belong to the open file description, so they exclude other goroutines of
-// this process as well as other processes.
-func (d *Dir) lock() (unlock func(), err error) {
-	f, err := os.OpenFile(filepath.Join(d.path, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("maildir: lock: %w", err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if !errors.Is(err, syscall.EINTR) {
-			break
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("maildir: lock: %w", err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
 }
 
 // UIDValidity returns the folder's UIDVALIDITY and the UID the next new
@@ -301,32 +278,10 @@ func (ul *uidList) marshal() []byte {
 }
 
 func writeUIDList(dir string, ul *uidList) error {
-	return writeFileAtomic(dir, uidListFile, ul.marshal())
-}
-
-// writeFileAtomic replaces dir/name with data: temporary file, fsync, rename,
-// directory fsync. The caller holds the lock, so the temporary name is free.
-func writeFileAtomic(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("maildir: %w", err)
+	if err := atomicfile.Write(filepath.Join(dir, uidListFile), bytes.NewReader(ul.marshal()), 0o600); err != nil {
+		return fmt.Errorf("maildir: write %s: %w", uidListFile, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("maildir: write %s: %w", name, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 func sortSlice(s []string, less func(a, b string) bool) {
