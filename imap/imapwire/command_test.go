@@ -239,3 +239,24 @@ func TestSearchRoundTrip(t *testing.T) {
 	require.NoError(t, err, buf.String())
 	assert.Equal(t, c, args.(SearchArgs).Criteria)
 }
+
+// The client's side of RFC 3501 §8's sample session.
+func TestRFC3501SampleCommands(t *testing.T) {
+	in := "a001 login mrc secret\r\na002 select inbox\r\na003 fetch 12 full\r\na004 fetch 12 body[header]\r\n" +
+		"a005 store 12 +flags \\deleted\r\na006 logout\r\n"
+	d := newDec(in)
+	var got []any
+	for range 6 {
+		cmd, args, err := parseCommand(d)
+		require.NoError(t, err)
+		got = append(got, cmd.Tag+" "+cmd.Name, args)
+	}
+	assert.Equal(t, []any{
+		"a001 LOGIN", []string{"mrc", "secret"},
+		"a002 SELECT", SelectArgs{Mailbox: "INBOX"},
+		"a003 FETCH", FetchArgs{Set: mustSeq("12"), Items: imap.FetchMacroFull},
+		"a004 FETCH", FetchArgs{Set: mustSeq("12"), Items: []imap.FetchItem{{Attr: imap.FetchBodySection, Section: imap.Section{Specifier: imap.SpecHeader}}}},
+		"a005 STORE", StoreArgs{Set: mustSeq("12"), Op: StoreAdd, Flags: []imap.Flag{imap.FlagDeleted}},
+		"a006 LOGOUT", nil,
+	}, got)
+}

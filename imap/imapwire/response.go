@@ -17,7 +17,9 @@ type ResponseOptions struct {
 	// FETCH response (BODY[...], BINARY[...], RFC822, RFC822.HEADER,
 	// RFC822.TEXT) as a reader valid until it returns, so that a message
 	// of any size streams through. When nil, sections are read into
-	// SectionData.Data, bounded by Limits.MaxLiteral.
+	// SectionData.Data, bounded by Limits.MaxLiteral. An error from
+	// Section ends ReadResponse with that error, and the connection is
+	// then out of step.
 	Section func(seq uint32, item imap.FetchItem, r io.Reader, size int64) error
 }
 

@@ -125,8 +125,8 @@ func (d *Decoder) fetchItemName(p *string) bool {
 			default:
 				return d.Errorf("unexpected %q in section", c)
 			}
-			if b.Len() > 64<<10 {
-				return d.fail(&LimitError{Limit: "MaxLine", Max: 64 << 10})
+			if int64(b.Len()) > d.lim.MaxLine {
+				return d.fail(&LimitError{Limit: "MaxLine", Max: d.lim.MaxLine})
 			}
 		}
 	}
