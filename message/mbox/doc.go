@@ -23,8 +23,10 @@
 // Append adds a message to an mbox file under the locks other mail programs
 // use: a dot-lock file (PATH.lock, created with O_EXCL, broken after
 // StaleLockAge) and an fcntl write lock, fsyncs, and on failure truncates
-// the file back to its previous size. WriteFile replaces a whole mbox
-// atomically. ToMaildir and FromMaildir convert between mbox and Maildir
+// the file back to its previous size; where there is no fcntl (Windows,
+// Plan 9, WebAssembly) the dot-lock alone locks. WriteFile replaces a whole
+// mbox atomically: temporary file, fsync, rename, directory fsync (skipped
+// on Windows, which cannot fsync a directory). ToMaildir and FromMaildir convert between mbox and Maildir
 // (package maildir), mapping the Status and X-Status fields that mutt and
 // Dovecot keep to Maildir flags.
 //

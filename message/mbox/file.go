@@ -8,8 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
+
+	"github.com/mailwire/mailwire/internal/atomicfile"
 )
 
 // Locking defaults.
@@ -35,6 +36,10 @@ var ErrLocked = errors.New("mbox: mailbox is locked")
 // fcntl locks belong to the process and are released when the process
 // closes any descriptor of the file; the dot-lock is what excludes other
 // goroutines of the same process.
+//
+// Where there is no fcntl (Windows, Plan 9, WebAssembly) the dot-lock alone
+// is the lock: it excludes every program that takes it, which on those
+// systems is as far as mbox locking conventions go.
 type Lock struct {
 	f    *os.File
 	dot  string
@@ -114,23 +119,6 @@ func dotlock(dot string, deadline time.Time) error {
 	}
 }
 
-// fcntlLock tries once to take a write lock on the whole file.
-func fcntlLock(f *os.File) (bool, error) {
-	lk := syscall.Flock_t{Type: syscall.F_WRLCK, Whence: io.SeekStart}
-	for {
-		err := syscall.FcntlFlock(f.Fd(), syscall.F_SETLK, &lk)
-		switch {
-		case err == nil:
-			return true, nil
-		case errors.Is(err, syscall.EINTR):
-			continue
-		case errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES):
-			return false, nil
-		}
-		return false, fmt.Errorf("mbox: fcntl lock: %w", err)
-	}
-}
-
 func (l *Lock) refresh() {
 	defer close(l.done)
 	t := time.NewTicker(StaleLockAge / 3)
@@ -157,8 +145,7 @@ func (l *Lock) Unlock() error {
 	defer func() { l.f = nil }()
 	close(l.stop)
 	<-l.done
-	lk := syscall.Flock_t{Type: syscall.F_UNLCK, Whence: io.SeekStart}
-	_ = syscall.FcntlFlock(l.f.Fd(), syscall.F_SETLK, &lk)
+	fcntlUnlock(l.f)
 	err := l.f.Close()
 	if rerr := os.Remove(l.dot); rerr != nil && err == nil {
 		err = fmt.Errorf("mbox: remove dot-lock: %w", rerr)
@@ -210,7 +197,7 @@ func Append(path, sender string, date time.Time, r io.Reader) error {
 	if err == nil && size == 0 {
 		// LockFile may just have created the file: its directory entry
 		// must be durable too before the delivery counts as done.
-		err = syncDir(filepath.Dir(path))
+		err = atomicfile.SyncDir(filepath.Dir(path))
 	}
 	if err != nil {
 		if terr := f.Truncate(size); terr == nil {
@@ -232,20 +219,18 @@ func WriteFile(path string, fill func(*Writer) error) error {
 		return err
 	}
 	defer l.Unlock()
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	tmp, err := atomicfile.New(path, 0o600)
 	if err != nil {
 		return fmt.Errorf("mbox: %w", err)
 	}
+	defer tmp.Abort()
 	// The new file takes the old one's mode and owner: a spool mailbox
 	// (owner bob, group mail, 0660) must stay readable by its owner. A
 	// chown that is not permitted leaves the file ours.
 	if fi, serr := l.f.Stat(); serr == nil {
-		err = tmp.Chmod(fi.Mode().Perm())
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && err == nil {
-			if cerr := tmp.Chown(int(st.Uid), int(st.Gid)); cerr != nil && !errors.Is(cerr, fs.ErrPermission) {
-				err = cerr
-			}
+		err = tmp.OS().Chmod(fi.Mode().Perm())
+		if err == nil {
+			err = chownLike(tmp.OS(), fi)
 		}
 	}
 	w := NewWriter(tmp)
@@ -256,31 +241,10 @@ func WriteFile(path string, fill func(*Writer) error) error {
 		err = w.Flush()
 	}
 	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		err = tmp.Commit()
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
 		return fmt.Errorf("mbox: write %s: %w", path, err)
-	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that entries created or renamed in it
-// survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("mbox: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("mbox: fsync %s: %w", dir, err)
 	}
 	return nil
 }

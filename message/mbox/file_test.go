@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -129,37 +128,38 @@ func TestWriteFile(t *testing.T) {
 	})
 	require.ErrorContains(t, err, "stop")
 	assert.Equal(t, "old\n", readFile(t, path)[0].content)
+	ents, err := os.ReadDir(filepath.Dir(path))
+	require.NoError(t, err)
+	assert.Len(t, ents, 1, "a failed WriteFile leaves no temporary file")
 	require.NoError(t, WriteFile(path, func(w *Writer) error {
 		return w.WriteMessage("a", date, strings.NewReader("one\n"))
 	}))
 	msgs := readFile(t, path)
 	require.Len(t, msgs, 1)
 	assert.Equal(t, "one\n", msgs[0].content)
-	ents, err := os.ReadDir(filepath.Dir(path))
+	ents, err = os.ReadDir(filepath.Dir(path))
 	require.NoError(t, err)
 	assert.Len(t, ents, 1, "no temporary or lock files left")
 }
 
-// A spool mailbox such as /var/mail/bob (owner bob, group mail, mode 0660)
-// keeps its mode and owner when WriteFile replaces it, or its owner could
-// no longer read it.
-func TestWriteFileKeepsModeAndOwner(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "box")
-	require.NoError(t, os.WriteFile(path, []byte("From old x\nold\n"), 0o600))
-	require.NoError(t, os.Chmod(path, 0o640))
-	uid, gid := os.Getuid(), os.Getgid()
-	if uid == 0 {
-		uid, gid = 12345, 23456 // root may give the file away
-		require.NoError(t, os.Chown(path, uid, gid))
-	}
-	require.NoError(t, WriteFile(path, func(w *Writer) error {
-		return w.WriteMessage("a", date, strings.NewReader("one\n"))
-	}))
-	fi, err := os.Stat(path)
+func TestLockWaitsForHolder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "inbox")
+	l, err := LockFile(path, 0)
 	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o640), fi.Mode().Perm())
-	st := fi.Sys().(*syscall.Stat_t)
-	assert.Equal(t, uint32(uid), st.Uid)
-	assert.Equal(t, uint32(gid), st.Gid)
-	assert.Equal(t, "one\n", readFile(t, path)[0].content)
+	got := make(chan error, 1)
+	go func() {
+		l2, err := LockFile(path, time.Hour)
+		if err == nil {
+			err = l2.Unlock()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("second LockFile returned while the lock was held: %v", err)
+	default:
+	}
+	require.NoError(t, l.Unlock())
+	require.NoError(t, <-got, "the waiting locker gets the lock once released")
+	assert.NoFileExists(t, path+".lock")
 }
