@@ -116,7 +116,7 @@ type Client struct {
 	inMail   bool
 	mailUTF8 bool
 	mailBody BodyType
-	rcpts    []string // accepted recipients, for LMTP's replies after the data
+	rcpts    []Mailbox // accepted recipients, for LMTP's replies after the data
 }
 
 // Dial connects to addr ("host:port") over TCP, reads the greeting and

@@ -27,6 +27,15 @@ func extCtx(t *testing.T) context.Context {
 	return ctx
 }
 
+// mailboxes parses addresses known to be valid.
+func mailboxes(addrs []string) []smtp.Mailbox {
+	m := make([]smtp.Mailbox, len(addrs))
+	for i, a := range addrs {
+		m[i] = smtp.MustParseMailbox(a)
+	}
+	return m
+}
+
 func rcpts(n int) []string {
 	to := make([]string, n)
 	for i := range to {
@@ -43,7 +52,7 @@ func TestClientManyRecipients(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	to := rcpts(600)
-	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: to}, strings.NewReader("Subject: many\r\n\r\nhi\r\n"))
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: mailboxes(to)}, strings.NewReader("Subject: many\r\n\r\nhi\r\n"))
 	require.NoError(t, err)
 	assert.Equal(t, 600, res.Delivered())
 	require.Len(t, srv.Messages(), 1)
@@ -57,7 +66,7 @@ func TestClientRecipientLimit(t *testing.T) {
 	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
 	require.NoError(t, err)
 	defer c.Close()
-	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: rcpts(15)}, strings.NewReader("x\r\n"))
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: mailboxes(rcpts(15))}, strings.NewReader("x\r\n"))
 	var de *smtp.DeliveryError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, 10, de.Delivered)
@@ -87,7 +96,7 @@ func TestClientLargeMessage(t *testing.T) {
 	} {
 		c, err := smtp.Dial(extCtx(t), srv.Addr, o)
 		require.NoError(t, err)
-		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", MailOptions: &smtp.MailOptions{Size: int64(len(msg))}, To: []string{"b@b.example.test"}}, strings.NewReader(msg))
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), MailOptions: &smtp.MailOptions{Size: int64(len(msg))}, To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(msg))
 		require.NoError(t, err)
 		require.NoError(t, c.Quit(extCtx(t)))
 	}
@@ -110,15 +119,15 @@ func TestClientSizeLimit(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, int64(1000), n)
 		// Declared too large: refused at MAIL.
-		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", MailOptions: &smtp.MailOptions{Size: 5000}, To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), MailOptions: &smtp.MailOptions{Size: 5000}, To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 		assert.True(t, smtp.IsPermanent(err), "%v", err)
 		// Undeclared but too large: refused after the data.
-		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(strings.Repeat("y", 5000)))
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(strings.Repeat("y", 5000)))
 		var e *smtp.Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 552, e.Code)
 		require.NoError(t, c.Noop(extCtx(t)))
-		_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("small"))
+		_, err = c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader("small"))
 		require.NoError(t, err)
 		require.NoError(t, c.Quit(extCtx(t)))
 	}
@@ -202,7 +211,7 @@ func BenchmarkClientSend(b *testing.B) {
 			c, err := smtp.Dial(ctx, ln.Addr().String(), &bc.opts)
 			require.NoError(b, err)
 			defer c.Close()
-			env := &smtp.Envelope{From: "a@a.example.test", To: rcpts(5)}
+			env := &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: mailboxes(rcpts(5))}
 			b.SetBytes(int64(len(msg)))
 			b.ReportAllocs()
 			for b.Loop() {
@@ -243,7 +252,7 @@ func TestClientLogin(t *testing.T) {
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, 535, e.Code)
 			require.NoError(t, c.Login(extCtx(t), "user", "pencil"))
-			_, err = c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+			_, err = c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 			require.NoError(t, err)
 			msgs := srv.Messages()
 			assert.Equal(t, "user", msgs[len(msgs)-1].Identity)
@@ -261,7 +270,7 @@ func TestClientMailRefusedManyRecipients(t *testing.T) {
 	c, err := smtp.Dial(extCtx(t), srv.Addr, nil)
 	require.NoError(t, err)
 	defer c.Close()
-	res, err := c.Send(extCtx(t), &smtp.Envelope{From: "a@a.example.test", To: rcpts(600)}, strings.NewReader("x"))
+	res, err := c.Send(extCtx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: mailboxes(rcpts(600))}, strings.NewReader("x"))
 	require.True(t, smtp.IsTemporary(err), "%v", err)
 	for _, r := range res.Rcpts {
 		assert.True(t, smtp.IsTemporary(r.Err))

@@ -26,15 +26,18 @@ const clientFirstGroupRcpts = 8
 var ErrUnsupported = errors.New("smtp: not supported by the server")
 
 // Envelope is the envelope of one message for Send: the reverse-path, the
-// recipients and their ESMTP parameters.
+// recipients and their ESMTP parameters. The addresses are Mailbox values,
+// as a Server's Session receives them, so that a relay passes them on
+// without formatting and parsing them again; ParseMailbox and
+// MustParseMailbox make them from strings.
 type Envelope struct {
-	// From is the sender's address, "" (or "<>") for the null reverse-path
-	// of bounces (RFC 5321 §4.5.5).
-	From string
+	// From is the sender's address, the zero Mailbox for the null
+	// reverse-path of bounces (RFC 5321 §4.5.5).
+	From Mailbox
 	// MailOptions are the MAIL parameters; nil means none.
 	MailOptions *MailOptions
 	// To lists the recipients' addresses.
-	To []string
+	To []Mailbox
 	// RcptOptions, when not nil, holds the RCPT parameters of each
 	// recipient: RcptOptions[i] for To[i], a nil element meaning none. It
 	// must be as long as To.
@@ -43,7 +46,7 @@ type Envelope struct {
 
 // RcptResult is what became of one recipient.
 type RcptResult struct {
-	Addr string
+	Addr Mailbox
 	// Err is nil when the server took the message for this recipient.
 	// Otherwise it is the server's refusal, an *Error, or the reason the
 	// message could not be sent.
@@ -192,15 +195,24 @@ func (c *Client) mailLine(from string, o *MailOptions, needUTF8 bool) (string, *
 	return line, mo, nil
 }
 
-func (c *Client) rcptLine(to string, o *RcptOptions, utf8 bool) (string, error) {
+// mailboxLine is mailLine for a Mailbox, which formatMail checks.
+func (c *Client) mailboxLine(from Mailbox, o *MailOptions, needUTF8 bool) (string, *MailOptions, error) {
+	mo, err := c.mailOptions(o, needUTF8)
+	if err != nil {
+		return "", nil, err
+	}
+	line, err := formatMail(from, mo, false)
+	if err != nil {
+		return "", nil, err
+	}
+	return line, mo, nil
+}
+
+func (c *Client) rcptMailboxLine(to Mailbox, o *RcptOptions, utf8 bool) (string, error) {
 	if err := c.checkRcptOptions(o); err != nil {
 		return "", err
 	}
-	m, err := parseClientAddr(to, utf8)
-	if err != nil {
-		return "", err
-	}
-	return formatRcpt(m, o, utf8, true)
+	return formatRcpt(to, o, utf8, false)
 }
 
 // Mail sends MAIL FROM (RFC 5321 §4.1.1.2), starting a mail transaction.
@@ -233,14 +245,18 @@ func (c *Client) Rcpt(ctx context.Context, to string, o *RcptOptions) error {
 	if !c.inMail {
 		return errors.New("smtp: Rcpt without Mail")
 	}
-	line, err := c.rcptLine(to, o, c.mailUTF8)
+	m, err := parseClientAddr(to, c.mailUTF8)
+	if err != nil {
+		return err
+	}
+	line, err := c.rcptMailboxLine(m, o, c.mailUTF8)
 	if err != nil {
 		return err
 	}
 	if _, err := c.simple(ctx, 250, line); err != nil {
 		return err
 	}
-	c.rcpts = append(c.rcpts, to)
+	c.rcpts = append(c.rcpts, m)
 	return nil
 }
 
@@ -321,7 +337,7 @@ func (d *dataCloser) Close() error {
 	d.closed = true
 	defer d.done()
 	c := d.c
-	rcpts := append([]string(nil), c.rcpts...)
+	rcpts := append([]Mailbox(nil), c.rcpts...)
 	defer c.endMail()
 	if c.err != nil {
 		return c.err
@@ -347,7 +363,7 @@ func (d *dataCloser) Close() error {
 
 // newDeliveryError makes a *DeliveryError of LMTP's per-recipient replies, or
 // nil when all succeeded.
-func newDeliveryError(rcpts []string, errs []error) error {
+func newDeliveryError(rcpts []Mailbox, errs []error) error {
 	de := &DeliveryError{}
 	for i, e := range errs {
 		if e == nil {
@@ -610,9 +626,9 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 	}
 
 	// Build every command first: nothing goes out unless all are valid.
-	needUTF8 := hasNonASCII(env.From)
+	needUTF8 := env.From.hasNonASCII()
 	for _, to := range env.To {
-		needUTF8 = needUTF8 || hasNonASCII(to)
+		needUTF8 = needUTF8 || to.hasNonASCII()
 	}
 	mopts := env.MailOptions
 	if l, ok := r.(interface{ Len() int }); ok && (mopts == nil || mopts.Size == 0) {
@@ -627,7 +643,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 			mopts = &m
 		}
 	}
-	mailLine, mo, err := c.mailLine(env.From, mopts, needUTF8)
+	mailLine, mo, err := c.mailboxLine(env.From, mopts, needUTF8)
 	if err != nil {
 		return failAll(err)
 	}
@@ -638,7 +654,7 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		if env.RcptOptions != nil {
 			ro = env.RcptOptions[i]
 		}
-		l, err := c.rcptLine(to, ro, mo.UTF8)
+		l, err := c.rcptMailboxLine(to, ro, mo.UTF8)
 		if err != nil {
 			res.Rcpts[i].Err = err
 			return failAll(err)

@@ -269,15 +269,15 @@ S: 221 2.0.0 Bye
 `, nil)
 	msg := "Subject: hi\r\n\r\n.leading dot\nbare lf\r\n. \r\n.\r\nno final newline"
 	res, err := c.Send(clientTestCtx(t), &Envelope{
-		From:        "alice@a.example.test",
+		From:        MustParseMailbox("alice@a.example.test"),
 		MailOptions: &MailOptions{Size: 63},
-		To:          []string{"bob@b.example.test", "nobody@b.example.test", "carol@b.example.test"},
+		To:          []Mailbox{MustParseMailbox("bob@b.example.test"), MustParseMailbox("nobody@b.example.test"), MustParseMailbox("carol@b.example.test")},
 	}, strings.NewReader(msg))
 	var de *DeliveryError
 	require.ErrorAs(t, err, &de)
 	assert.Equal(t, 2, de.Delivered)
 	require.Len(t, de.Failed, 1)
-	assert.Equal(t, "nobody@b.example.test", de.Failed[0].Addr)
+	assert.Equal(t, "nobody@b.example.test", de.Failed[0].Addr.String())
 	var e *Error
 	require.ErrorAs(t, err, &e, "errors.As finds the recipient's *Error")
 	assert.Equal(t, 550, e.Code)
@@ -314,11 +314,11 @@ C: QUIT
 S: 221 bye
 `, nil)
 	ctx := clientTestCtx(t)
-	res, err := c.Send(ctx, &Envelope{From: "", To: []string{"bob@b.example.test", "carol@b.example.test"}}, strings.NewReader("hello\r\n"))
+	res, err := c.Send(ctx, &Envelope{From: Mailbox{}, To: []Mailbox{MustParseMailbox("bob@b.example.test"), MustParseMailbox("carol@b.example.test")}}, strings.NewReader("hello\r\n"))
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Delivered())
 
-	res, err = c.Send(ctx, &Envelope{From: "<alice@a.example.test>", To: []string{"bob@b.example.test"}}, strings.NewReader("x"))
+	res, err = c.Send(ctx, &Envelope{From: MustParseMailbox("<alice@a.example.test>"), To: []Mailbox{MustParseMailbox("bob@b.example.test")}}, strings.NewReader("x"))
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 451, e.Code)
@@ -329,7 +329,7 @@ S: 221 bye
 }
 
 func TestClientSendFailures(t *testing.T) {
-	env := &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "c@b.example.test"}}
+	env := &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test"), MustParseMailbox("c@b.example.test")}}
 	head := clientEhloPipe + `
 C: MAIL FROM:<a@a.example.test>
 C: RCPT TO:<b@b.example.test>
@@ -427,9 +427,9 @@ S: 250 ok
 `, nil)
 	empty := ""
 	_, err := c.Send(clientTestCtx(t), &Envelope{
-		From:        "a@a.example.test",
+		From:        MustParseMailbox("a@a.example.test"),
 		MailOptions: &MailOptions{Size: 100, Body: Body8BitMIME, Return: ReturnHeaders, EnvelopeID: "QQ+x=y", Auth: &empty},
-		To:          []string{"b@b.example.test", "c@b.example.test"},
+		To:          []Mailbox{MustParseMailbox("b@b.example.test"), MustParseMailbox("c@b.example.test")},
 		RcptOptions: []*RcptOptions{
 			{Notify: []DSNNotify{NotifySuccess, NotifyFailure}, OriginalRecipient: "b+x@b.example.test"},
 			{Notify: []DSNNotify{NotifyNever}},
@@ -438,7 +438,7 @@ S: 250 ok
 	require.NoError(t, err)
 	// An address outside ASCII turns SMTPUTF8 on by itself, and the size of
 	// a strings.Reader is declared.
-	_, err = c.Send(clientTestCtx(t), &Envelope{From: "jöran@a.example.test", To: []string{"bob@b.example.test"}}, strings.NewReader("x"))
+	_, err = c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("jöran@a.example.test"), To: []Mailbox{MustParseMailbox("bob@b.example.test")}}, strings.NewReader("x"))
 	require.NoError(t, err)
 }
 
@@ -456,27 +456,27 @@ S: 250 ok
 `, nil)
 	ctx := clientTestCtx(t)
 	for _, env := range []*Envelope{
-		{From: "a@a.example.test", MailOptions: &MailOptions{UTF8: true}, To: []string{"b@b.example.test"}},
-		{From: "jöran@a.example.test", To: []string{"b@b.example.test"}},
-		{From: "a@a.example.test", MailOptions: &MailOptions{Return: ReturnFull}, To: []string{"b@b.example.test"}},
-		{From: "a@a.example.test", MailOptions: &MailOptions{Body: BodyBinaryMIME}, To: []string{"b@b.example.test"}},
-		{From: "a@a.example.test", To: []string{"b@b.example.test"}, RcptOptions: []*RcptOptions{{Notify: []DSNNotify{NotifyDelay}}}},
+		{From: MustParseMailbox("a@a.example.test"), MailOptions: &MailOptions{UTF8: true}, To: []Mailbox{MustParseMailbox("b@b.example.test")}},
+		{From: MustParseMailbox("jöran@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}},
+		{From: MustParseMailbox("a@a.example.test"), MailOptions: &MailOptions{Return: ReturnFull}, To: []Mailbox{MustParseMailbox("b@b.example.test")}},
+		{From: MustParseMailbox("a@a.example.test"), MailOptions: &MailOptions{Body: BodyBinaryMIME}, To: []Mailbox{MustParseMailbox("b@b.example.test")}},
+		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}, RcptOptions: []*RcptOptions{{Notify: []DSNNotify{NotifyDelay}}}},
 	} {
 		_, err := c.Send(ctx, env, strings.NewReader("x"))
 		assert.ErrorIs(t, err, ErrUnsupported)
 	}
 	for _, env := range []*Envelope{
-		{From: "a@a.example.test\r\nRSET", To: []string{"b@b.example.test"}},
-		{From: "a@a.example.test", To: []string{"b@b.example.test>\r\nDATA"}},
-		{From: "a@a.example.test", To: nil},
-		{From: "a@a.example.test", To: []string{"b@b.example.test"}, RcptOptions: []*RcptOptions{nil, nil}},
+		{From: Mailbox{Local: "a", Domain: "a.example.test\r\nRSET"}, To: []Mailbox{MustParseMailbox("b@b.example.test")}},
+		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{Mailbox{Local: "b", Domain: "b.example.test>\r\nDATA"}}},
+		{From: MustParseMailbox("a@a.example.test"), To: nil},
+		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}, RcptOptions: []*RcptOptions{nil, nil}},
 	} {
 		_, err := c.Send(ctx, env, strings.NewReader("x"))
 		assert.Error(t, err)
 	}
 	// SIZE and AUTH= are left out for a server that does not know them.
 	who := "a@a.example.test"
-	_, err := c.Send(ctx, &Envelope{From: "a@a.example.test", MailOptions: &MailOptions{Size: 10, Auth: &who}, To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+	_, err := c.Send(ctx, &Envelope{From: MustParseMailbox("a@a.example.test"), MailOptions: &MailOptions{Size: 10, Auth: &who}, To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 	require.NoError(t, err)
 }
 
@@ -567,7 +567,7 @@ C:
 C: hi
 S: 250 2.0.0 queued as X
 `, nil)
-		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("Subject: x\n\nhi"))
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("Subject: x\n\nhi"))
 		require.NoError(t, err)
 		assert.Equal(t, "queued as X", res.Reply.Message())
 	})
@@ -588,7 +588,7 @@ S: 250 8 octets
 S: 250 8 octets
 S: 250 2.0.0 message ok
 `, &ClientOptions{ChunkSize: 8})
-		_, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", MailOptions: &MailOptions{Body: BodyBinaryMIME}, To: []string{"b@b.example.test"}}, strings.NewReader("123456\r\nabcdef\r\nxy\r\n"))
+		_, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), MailOptions: &MailOptions{Body: BodyBinaryMIME}, To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("123456\r\nabcdef\r\nxy\r\n"))
 		require.NoError(t, err)
 	})
 	t.Run("chunk refused", func(t *testing.T) {
@@ -611,7 +611,7 @@ S: 250 ok
 		// With PIPELINING both chunks go out before the replies are read;
 		// the source fails next, but the server's refusal is what counts.
 		w := iotest.OneByteReader(strings.NewReader("123456\r\nabcdef\r\nmore data that is never sent\r\n"))
-		_, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, &clientStopAfter{r: w, n: 16})
+		_, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, &clientStopAfter{r: w, n: 16})
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 552, e.Code)
@@ -630,7 +630,7 @@ C: RSET
 S: 250 ok
 `, &ClientOptions{ChunkSize: 8, NoPipelining: true})
 		// No chunk follows a refused one (RFC 3030 §2).
-		_, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(strings.Repeat("123456\r\n", 100)))
+		_, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader(strings.Repeat("123456\r\n", 100)))
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 554, e.Code)
@@ -686,7 +686,7 @@ S: 250 ok
 S: 354 go
 CLOSE
 `, nil)
-		_, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, &clientStopAfter{r: strings.NewReader("partial\r\nrest"), n: 9})
+		_, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, &clientStopAfter{r: strings.NewReader("partial\r\nrest"), n: 9})
 		require.ErrorContains(t, err, "source broken")
 		s.wait()
 		assert.Error(t, c.Noop(clientTestCtx(t)))
@@ -709,7 +709,7 @@ S: 250 ok
 C: NOOP
 S: 250 ok
 `, &ClientOptions{ChunkSize: 6})
-		_, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, &clientStopAfter{r: strings.NewReader("abcd\r\nrest"), n: 8})
+		_, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, &clientStopAfter{r: strings.NewReader("abcd\r\nrest"), n: 8})
 		require.ErrorContains(t, err, "source broken")
 		require.NoError(t, c.Noop(clientTestCtx(t)))
 	})
@@ -740,14 +740,14 @@ C: .
 S: 250 2.0.0 <b@b.example.test> delivered
 S: 452 4.2.2 <c@b.example.test> mailbox full
 `, &ClientOptions{LMTP: true})
-		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "x@b.example.test", "c@b.example.test"}}, strings.NewReader("hi\r\n"))
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test"), MustParseMailbox("x@b.example.test"), MustParseMailbox("c@b.example.test")}}, strings.NewReader("hi\r\n"))
 		var de *DeliveryError
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, 1, de.Delivered)
 		require.Len(t, de.Failed, 2)
-		assert.Equal(t, "x@b.example.test", de.Failed[0].Addr)
+		assert.Equal(t, "x@b.example.test", de.Failed[0].Addr.String())
 		assert.True(t, IsPermanent(de.Failed[0].Err))
-		assert.Equal(t, "c@b.example.test", de.Failed[1].Addr)
+		assert.Equal(t, "c@b.example.test", de.Failed[1].Addr.String())
 		assert.True(t, IsTemporary(de.Failed[1].Err))
 		assert.NoError(t, res.Rcpts[0].Err)
 		assert.Equal(t, "<c@b.example.test> mailbox full", res.Reply.Message())
@@ -795,7 +795,7 @@ S: 550 5.2.1 mailbox disabled
 			var de *DeliveryError
 			require.ErrorAs(t, err, &de)
 			require.Len(t, de.Failed, 1)
-			assert.Equal(t, "c@b.example.test", de.Failed[0].Addr)
+			assert.Equal(t, "c@b.example.test", de.Failed[0].Addr.String())
 		}
 	})
 	t.Run("BDAT", func(t *testing.T) {
@@ -820,11 +820,11 @@ S: 250 5 octets
 S: 250 2.0.0 <b@b.example.test> delivered
 S: 550 5.2.1 <c@b.example.test> disabled
 `, &ClientOptions{LMTP: true, ChunkSize: 6})
-		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", MailOptions: nil, To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader("12345\r\nab"))
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), MailOptions: nil, To: []Mailbox{MustParseMailbox("b@b.example.test"), MustParseMailbox("c@b.example.test")}}, strings.NewReader("12345\r\nab"))
 		var de *DeliveryError
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, 1, de.Delivered)
-		assert.Equal(t, "c@b.example.test", de.Failed[0].Addr)
+		assert.Equal(t, "c@b.example.test", de.Failed[0].Addr.String())
 		assert.NoError(t, res.Rcpts[0].Err)
 	})
 	t.Run("no HELO fallback", func(t *testing.T) {
@@ -1105,7 +1105,7 @@ func TestClientHostileServer(t *testing.T) {
 		c, err := Dial(clientTestCtx(t), addr, nil)
 		require.NoError(t, err)
 		defer c.Close()
-		_, err = c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		_, err = c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 		require.ErrorContains(t, err, "more than")
 		assert.Error(t, c.Noop(clientTestCtx(t)), "the client is unusable after a protocol violation")
 	})
@@ -1122,7 +1122,7 @@ C: DATA
 S: 421 4.7.0 too busy, closing
 CLOSE
 `, nil)
-		res, err := c.Send(clientTestCtx(t), &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		res, err := c.Send(clientTestCtx(t), &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 		var e *Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 421, e.Code)
@@ -1181,7 +1181,7 @@ S: 250 ok
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		require.ErrorIs(t, c.Noop(ctx), context.Canceled)
-		_, err := c.Send(ctx, &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("x"))
+		_, err := c.Send(ctx, &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}}, strings.NewReader("x"))
 		require.ErrorIs(t, err, context.Canceled)
 		require.NoError(t, c.Noop(clientTestCtx(t)))
 	})
@@ -1276,7 +1276,7 @@ func FuzzClient(f *testing.F) {
 		}
 		c.MaxMessageSize()
 		c.Auth(ctx, auth.NewPlainClient("", "u", "p"))
-		c.Send(ctx, &Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader("Subject: x\r\n\r\n.body\nmore body that is longer than a chunk\r\n"))
+		c.Send(ctx, &Envelope{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test"), MustParseMailbox("c@b.example.test")}}, strings.NewReader("Subject: x\r\n\r\n.body\nmore body that is longer than a chunk\r\n"))
 		c.Mail(ctx, "a@a.example.test", nil)
 		c.Rcpt(ctx, "b@b.example.test", nil)
 		if w, err := c.Data(ctx); err == nil {

@@ -92,7 +92,7 @@ func TestClientReplyAfterWriteError(t *testing.T) {
 			for i := range 5 {
 				c, err := Dial(ctx, addr, nil)
 				require.NoError(t, err)
-				_, err = c.Send(ctx, &Envelope{From: "a@a.test", To: []string{"b@b.test"}}, bytes.NewReader(msg))
+				_, err = c.Send(ctx, &Envelope{From: MustParseMailbox("a@a.test"), To: []Mailbox{MustParseMailbox("b@b.test")}}, bytes.NewReader(msg))
 				checkCutOff(t, err, tc.code, i)
 				c.Close()
 

@@ -45,8 +45,8 @@ func ExampleClient_Send() {
 
 	msg := "From: alice@example.com\r\nTo: bob@example.org\r\nSubject: Hello\r\n\r\nHi Bob.\r\n"
 	res, err := c.Send(ctx, &smtp.Envelope{
-		From: "alice@example.com",
-		To:   []string{"bob@example.org", "nobody@example.org"},
+		From: smtp.MustParseMailbox("alice@example.com"),
+		To:   []smtp.Mailbox{smtp.MustParseMailbox("bob@example.org"), smtp.MustParseMailbox("nobody@example.org")},
 	}, strings.NewReader(msg))
 	var de *smtp.DeliveryError
 	if errors.As(err, &de) {

@@ -65,9 +65,9 @@ func TestInteropSMTPSink(t *testing.T) {
 		require.True(t, ok)
 		for i := range 5 {
 			res, err := c.Send(ctx, &smtp.Envelope{
-				From:        "a@a.example.test",
+				From:        smtp.MustParseMailbox("a@a.example.test"),
 				MailOptions: &smtp.MailOptions{Body: smtp.Body8BitMIME, EnvelopeID: fmt.Sprintf("id+%d", i), Return: smtp.ReturnHeaders},
-				To:          []string{"b@b.example.test", "c@b.example.test", "d@b.example.test"},
+				To:          []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("c@b.example.test"), smtp.MustParseMailbox("d@b.example.test")},
 				RcptOptions: []*smtp.RcptOptions{{Notify: []smtp.DSNNotify{smtp.NotifyFailure}, OriginalRecipient: "b@b.example.test"}, nil, nil},
 			}, strings.NewReader(interopMsg))
 			require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestInteropSMTPSink(t *testing.T) {
 		defer c.Close()
 		_, ok := c.Extension("PIPELINING")
 		require.False(t, ok)
-		res, err := c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader(interopMsg))
+		res, err := c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("c@b.example.test")}}, strings.NewReader(interopMsg))
 		var de *smtp.DeliveryError
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, 0, de.Delivered)
@@ -113,7 +113,7 @@ func TestInteropSMTPSink(t *testing.T) {
 		c, err := smtp.Dial(ctx, addr, nil)
 		require.NoError(t, err)
 		defer c.Close()
-		_, err = c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(interopMsg))
+		_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(interopMsg))
 		var e *smtp.Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, 5, e.Code/100)
@@ -125,7 +125,7 @@ func TestInteropSMTPSink(t *testing.T) {
 		c, err := smtp.Dial(ctx, addr, nil)
 		require.NoError(t, err)
 		defer c.Close()
-		_, err = c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(interopMsg))
+		_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(interopMsg))
 		require.Error(t, err)
 		assert.Error(t, c.Noop(ctx))
 	})
@@ -134,7 +134,7 @@ func TestInteropSMTPSink(t *testing.T) {
 		ctx := interopCtx(t)
 		c, err := smtp.Dial(ctx, addr, &smtp.ClientOptions{LMTP: true})
 		require.NoError(t, err)
-		res, err := c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader(interopMsg))
+		res, err := c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("c@b.example.test")}}, strings.NewReader(interopMsg))
 		require.NoError(t, err)
 		assert.Equal(t, 2, res.Delivered())
 		require.NoError(t, c.Quit(ctx))
@@ -256,13 +256,13 @@ func TestInteropAiosmtpd(t *testing.T) {
 		assert.Equal(t, 535, e.Code)
 		require.NoError(t, c.Auth(ctx, auth.NewPlainClient("", "user", "secret")))
 		res, err := c.Send(ctx, &smtp.Envelope{
-			From: "a@a.example.test",
-			To:   []string{"b@b.example.test", "reject@b.example.test", "c@b.example.test"},
+			From: smtp.MustParseMailbox("a@a.example.test"),
+			To:   []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("reject@b.example.test"), smtp.MustParseMailbox("c@b.example.test")},
 		}, strings.NewReader(interopMsg))
 		var de *smtp.DeliveryError
 		require.ErrorAs(t, err, &de)
 		require.Len(t, de.Failed, 1)
-		assert.Equal(t, "reject@b.example.test", de.Failed[0].Addr)
+		assert.Equal(t, "reject@b.example.test", de.Failed[0].Addr.String())
 		assert.True(t, smtp.IsPermanent(de.Failed[0].Err))
 		assert.Equal(t, 2, res.Delivered())
 		require.NoError(t, c.Quit(ctx))
@@ -340,13 +340,13 @@ func TestInteropDovecotLMTP(t *testing.T) {
 			subject := "lmtp " + tc.name
 			msg := strings.Replace(interopMsg, "Subject: interop", "Subject: "+subject, 1)
 			res, err := c.Send(ctx, &smtp.Envelope{
-				From: "a@a.example.test",
-				To:   []string{"bob@example.test", "nobody@example.test", "carol@example.test"},
+				From: smtp.MustParseMailbox("a@a.example.test"),
+				To:   []smtp.Mailbox{smtp.MustParseMailbox("bob@example.test"), smtp.MustParseMailbox("nobody@example.test"), smtp.MustParseMailbox("carol@example.test")},
 			}, strings.NewReader(msg))
 			var de *smtp.DeliveryError
 			require.ErrorAs(t, err, &de)
 			require.Len(t, de.Failed, 1)
-			assert.Equal(t, "nobody@example.test", de.Failed[0].Addr)
+			assert.Equal(t, "nobody@example.test", de.Failed[0].Addr.String())
 			assert.True(t, smtp.IsPermanent(de.Failed[0].Err))
 			assert.Equal(t, 2, res.Delivered())
 			require.NoError(t, c.Quit(ctx))
@@ -403,13 +403,13 @@ func TestInteropPostfix(t *testing.T) {
 		opts smtp.ClientOptions
 		env  smtp.Envelope
 	}{
-		{"BDAT", *opts, smtp.Envelope{From: "a@a.example.test", To: []string{"bdat1@b.example.test", "bdat2@b.example.test"}}},
-		{"DATA", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoChunking: true}, smtp.Envelope{From: "a@a.example.test", To: []string{"data@b.example.test"}}},
-		{"lockstep small chunks", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoPipelining: true, ChunkSize: 7}, smtp.Envelope{From: "a@a.example.test", To: []string{"chunks@b.example.test"}}},
+		{"BDAT", *opts, smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("bdat1@b.example.test"), smtp.MustParseMailbox("bdat2@b.example.test")}}},
+		{"DATA", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoChunking: true}, smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("data@b.example.test")}}},
+		{"lockstep small chunks", smtp.ClientOptions{TLSConfig: opts.TLSConfig, NoPipelining: true, ChunkSize: 7}, smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("chunks@b.example.test")}}},
 		{"SMTPUTF8 and DSN", *opts, smtp.Envelope{
-			From:        "jörg@a.example.test",
+			From:        smtp.MustParseMailbox("jörg@a.example.test"),
 			MailOptions: &smtp.MailOptions{Return: smtp.ReturnHeaders, EnvelopeID: "env+1", Body: smtp.Body8BitMIME},
-			To:          []string{"dsn@b.example.test"},
+			To:          []smtp.Mailbox{smtp.MustParseMailbox("dsn@b.example.test")},
 			RcptOptions: []*smtp.RcptOptions{{Notify: []smtp.DSNNotify{smtp.NotifyFailure, smtp.NotifyDelay}}},
 		}},
 	}
@@ -431,11 +431,11 @@ func TestInteropPostfix(t *testing.T) {
 		c, err := smtp.Dial(ctx, addr, nil)
 		require.NoError(t, err)
 		defer c.Close()
-		_, err = c.Send(ctx, &smtp.Envelope{From: "a@a.example.test", To: []string{"bad address@b.example.test"}}, strings.NewReader(interopMsg))
+		_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{{Local: "bad\r\naddress", Domain: "b.example.test"}}}, strings.NewReader(interopMsg))
 		require.Error(t, err, "the client refuses a malformed address before sending")
 		res, err := c.Send(ctx, &smtp.Envelope{
-			From: "a@a.example.test",
-			To:   []string{"refused@b.example.test", "ok@b.example.test", "later@b.example.test"},
+			From: smtp.MustParseMailbox("a@a.example.test"),
+			To:   []smtp.Mailbox{smtp.MustParseMailbox("refused@b.example.test"), smtp.MustParseMailbox("ok@b.example.test"), smtp.MustParseMailbox("later@b.example.test")},
 		}, strings.NewReader(interopMsg))
 		var de *smtp.DeliveryError
 		require.ErrorAs(t, err, &de)
@@ -461,12 +461,12 @@ func TestInteropPostfix(t *testing.T) {
 	}
 	for _, tc := range cases {
 		for _, to := range tc.env.To {
-			m, ok := got[to]
+			m, ok := got[to.String()]
 			require.True(t, ok, "nothing relayed for %s", to)
 			body := string(m.Data)
 			assert.Contains(t, body, "Subject: postfix "+tc.name, to)
 			assert.Contains(t, body, "\r\n\r\n.leading dot\r\nsecond line\r\n..two dots\r\n.\r\nlast\r\n", to)
-			assert.Equal(t, tc.env.From, m.From)
+			assert.Equal(t, tc.env.From.String(), m.From)
 		}
 	}
 	assert.Contains(t, got, "ok@b.example.test")

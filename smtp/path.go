@@ -35,6 +35,19 @@ type Mailbox struct {
 // IsNull reports whether m is the null path "<>".
 func (m Mailbox) IsNull() bool { return m.Local == "" && m.Domain == "" }
 
+func (m Mailbox) hasNonASCII() bool { return hasNonASCII(m.Local) || hasNonASCII(m.Domain) }
+
+// MustParseMailbox is ParseMailbox, with SMTPUTF8 addresses allowed, for
+// addresses known to be valid (constants, tests); it panics on an error.
+// A leading "<" parses a path, so "<>" gives the null reverse-path.
+func MustParseMailbox(s string) Mailbox {
+	m, err := parseClientAddr(s, true)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
 // String returns the mailbox as it appears between the angle brackets of a path,
 // quoting the local part when it is not a Dot-string. The null path is "".
 func (m Mailbox) String() string {

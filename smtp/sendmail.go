@@ -22,6 +22,15 @@ func SendMail(ctx context.Context, addr string, a auth.Client, from string, to [
 	if err != nil {
 		return err
 	}
+	env := &Envelope{To: make([]Mailbox, len(to))}
+	if env.From, err = parseClientAddr(from, true); err != nil {
+		return err
+	}
+	for i, addr := range to {
+		if env.To[i], err = parseClientAddr(addr, true); err != nil {
+			return err
+		}
+	}
 	var c *Client
 	if port == "465" {
 		c, err = DialTLS(ctx, addr, nil)
@@ -42,7 +51,7 @@ func SendMail(ctx context.Context, addr string, a auth.Client, from string, to [
 			return err
 		}
 	}
-	if _, err := c.Send(ctx, &Envelope{From: from, To: to}, r); err != nil {
+	if _, err := c.Send(ctx, env, r); err != nil {
 		return err
 	}
 	return c.Quit(ctx)

@@ -142,13 +142,24 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(rcpts) == 0 {
 		return usagef("send: no recipients (-to, -cc, -bcc)")
 	}
-	envRcpts := make([]string, 0, len(rcpts))
+	env := &smtp.Envelope{}
+	if *from != "" {
+		m, err := smtp.ParseMailbox(*from, true)
+		if err != nil {
+			return usagef("send: sender %q: %v", *from, err)
+		}
+		env.From = m
+	}
 	for _, r := range rcpts {
 		a, err := message.ParseAddress(r)
 		if err != nil {
 			return usagef("send: recipient %q: %v", r, err)
 		}
-		envRcpts = append(envRcpts, a.Addr)
+		m, err := smtp.ParseMailbox(a.Addr, true)
+		if err != nil {
+			return usagef("send: recipient %q: %v", r, err)
+		}
+		env.To = append(env.To, m)
 	}
 	if err := spool.Sync(); err != nil {
 		return err
@@ -172,7 +183,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		}
 	}
 	p := newProgress(stderr, "sending", total)
-	res, err := c.Send(ctx, &smtp.Envelope{From: *from, To: envRcpts}, p.reader(spool))
+	res, err := c.Send(ctx, env, p.reader(spool))
 	p.finish()
 	if res != nil {
 		for _, r := range res.Rcpts {

@@ -159,7 +159,7 @@ func TestBinaryFirstStart(t *testing.T) {
 	c, err := smtp.DialStartTLS(ctx, pp.submission, &smtp.ClientOptions{TLSConfig: tc})
 	require.NoError(t, err)
 	require.NoError(t, c.Auth(ctx, auth.NewPlainClient("", "demo", pass)))
-	_, err = c.Send(ctx, &smtp.Envelope{From: "demo@localhost", To: []string{"demo@localhost"}}, strings.NewReader("Subject: first\r\n\r\nhello\r\n"))
+	_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("demo@localhost"), To: []smtp.Mailbox{smtp.MustParseMailbox("demo@localhost")}}, strings.NewReader("Subject: first\r\n\r\nhello\r\n"))
 	require.NoError(t, err)
 	require.NoError(t, c.Quit(ctx))
 	assert.Len(t, storedIn(t, filepath.Join(work, "mailserver-data", "mail", "demo")), 1)
@@ -256,7 +256,7 @@ func TestKillDuringLoad(t *testing.T) {
 					return
 				}
 				id := fmt.Sprintf("m%05d", i)
-				_, err := c.Send(ctx, &smtp.Envelope{From: "alice@example.test", To: []string{"bob@example.test"}}, bytes.NewReader(loadMessage(id, wrnd)))
+				_, err := c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("alice@example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("bob@example.test")}}, bytes.NewReader(loadMessage(id, wrnd)))
 				if err != nil {
 					return // killed
 				}

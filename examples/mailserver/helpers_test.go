@@ -121,7 +121,11 @@ func (ts *testSystem) submit(t *testing.T, user, pass, from string, to []string,
 	a, err := auth.NewSCRAMClient("SCRAM-SHA-256", user, pass, nil)
 	require.NoError(t, err)
 	require.NoError(t, c.Auth(ctx, a))
-	res, err := c.Send(ctx, &smtp.Envelope{From: from, To: to}, bytes.NewReader(msg))
+	env := &smtp.Envelope{From: smtp.MustParseMailbox(from)}
+	for _, a := range to {
+		env.To = append(env.To, smtp.MustParseMailbox(a))
+	}
+	res, err := c.Send(ctx, env, bytes.NewReader(msg))
 	if err == nil {
 		require.NoError(t, c.Quit(ctx))
 	}

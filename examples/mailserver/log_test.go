@@ -115,7 +115,7 @@ func TestLogDelivery(t *testing.T) {
 	remote := c.Conn().LocalAddr().String()
 	require.NoError(t, c.Auth(ctx, auth.NewPlainClient("", "alice", alicePass)))
 	msg := []byte("Date: Tue, 24 Nov 2026 06:00:00 +0000\r\nMessage-ID: <log@example.test>\r\nSubject: logged\r\n\r\nbody\r\n")
-	_, err = c.Send(ctx, &smtp.Envelope{From: "alice@" + testDomain, To: []string{"Bob@" + testDomain}}, strings.NewReader(string(msg)))
+	_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("alice@" + testDomain), To: []smtp.Mailbox{smtp.MustParseMailbox("Bob@" + testDomain)}}, strings.NewReader(string(msg)))
 	require.NoError(t, err)
 	require.NoError(t, c.Quit(ctx))
 

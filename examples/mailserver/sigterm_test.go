@@ -42,7 +42,7 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 	// A message for alice, which her POP3 session marks deleted.
 	mx, err := smtp.Dial(ctx, pp.smtp, nil)
 	require.NoError(t, err)
-	_, err = mx.Send(ctx, &smtp.Envelope{From: "someone@elsewhere.example", To: []string{"alice@" + testDomain}}, strings.NewReader("Subject: keep me\r\n\r\nbody\r\n"))
+	_, err = mx.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("someone@elsewhere.example"), To: []smtp.Mailbox{smtp.MustParseMailbox("alice@" + testDomain)}}, strings.NewReader("Subject: keep me\r\n\r\nbody\r\n"))
 	require.NoError(t, err)
 	require.NoError(t, mx.Quit(ctx))
 	pc, err := pop3.DialTLS(ctx, pp.pop3s, tc)

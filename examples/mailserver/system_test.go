@@ -104,7 +104,7 @@ func TestImplicitTLSListeners(t *testing.T) {
 	c, err := smtp.DialTLS(ctx, ts.Addr(lnSubmissions), &smtp.ClientOptions{TLSConfig: ts.client})
 	require.NoError(t, err)
 	require.NoError(t, c.Auth(ctx, auth.NewCRAMMD5Client("bob", bobPass)))
-	_, err = c.Send(ctx, &smtp.Envelope{From: "bob@" + testDomain, To: []string{"alice@" + testDomain}}, bytes.NewReader(msg))
+	_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("bob@" + testDomain), To: []smtp.Mailbox{smtp.MustParseMailbox("alice@" + testDomain)}}, bytes.NewReader(msg))
 	require.NoError(t, err)
 	require.NoError(t, c.Quit(ctx))
 
@@ -215,7 +215,7 @@ func TestPolicy(t *testing.T) {
 		c, err := smtp.Dial(ctx, ts.Addr(lnSMTP), nil)
 		require.NoError(t, err)
 		defer c.Close()
-		res, err := c.Send(ctx, &smtp.Envelope{From: "someone@elsewhere.example", To: []string{"bob@" + testDomain, "carol@" + testDomain, "alice@" + testDomain}}, bytes.NewReader(msg))
+		res, err := c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("someone@elsewhere.example"), To: []smtp.Mailbox{smtp.MustParseMailbox("bob@" + testDomain), smtp.MustParseMailbox("carol@" + testDomain), smtp.MustParseMailbox("alice@" + testDomain)}}, bytes.NewReader(msg))
 		var de *smtp.DeliveryError
 		require.ErrorAs(t, err, &de)
 		assert.Equal(t, 2, res.Delivered())
@@ -431,7 +431,7 @@ func TestPostmaster(t *testing.T) {
 	c, err := smtp.Dial(ctx, ts.Addr(lnSMTP), nil)
 	require.NoError(t, err)
 	defer c.Close()
-	_, err = c.Send(ctx, &smtp.Envelope{From: "x@elsewhere.example", To: []string{"PostMaster@" + testDomain}}, strings.NewReader("Subject: pm\r\n\r\nhi\r\n"))
+	_, err = c.Send(ctx, &smtp.Envelope{From: smtp.MustParseMailbox("x@elsewhere.example"), To: []smtp.Mailbox{smtp.MustParseMailbox("PostMaster@" + testDomain)}}, strings.NewReader("Subject: pm\r\n\r\nhi\r\n"))
 	require.NoError(t, err)
 	require.NoError(t, c.Mail(ctx, "x@elsewhere.example", nil))
 	requireCode(t, c.Rcpt(ctx, "postmaster@elsewhere.example", nil), 550, "5.7.1")
@@ -471,7 +471,7 @@ func TestSubmissionAddsDateAndMessageID(t *testing.T) {
 		} else {
 			c, err := smtp.Dial(context.Background(), ts.Addr(lnSMTP), nil)
 			require.NoError(t, err)
-			_, err = c.Send(context.Background(), &smtp.Envelope{From: "alice@" + testDomain, To: []string{"bob@" + testDomain}}, strings.NewReader(tc.msg))
+			_, err = c.Send(context.Background(), &smtp.Envelope{From: smtp.MustParseMailbox("alice@" + testDomain), To: []smtp.Mailbox{smtp.MustParseMailbox("bob@" + testDomain)}}, strings.NewReader(tc.msg))
 			require.NoError(t, err)
 			c.Close()
 		}

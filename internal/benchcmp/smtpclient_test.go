@@ -114,6 +114,15 @@ var benchMessage = func() []byte {
 
 var benchRcpts = []string{"r1@b.example.test", "r2@b.example.test", "r3@b.example.test", "r4@b.example.test", "r5@b.example.test"}
 
+// mwEnvelope is the benchmark's envelope for mailwire's client.
+func mwEnvelope() *smtp.Envelope {
+	env := &smtp.Envelope{From: smtp.MustParseMailbox(benchFrom)}
+	for _, to := range benchRcpts {
+		env.To = append(env.To, smtp.MustParseMailbox(to))
+	}
+	return env
+}
+
 const benchFrom = "alice@a.example.test"
 
 // BenchmarkSMTPClient sends 1 KB messages to five recipients each over one
@@ -129,7 +138,7 @@ func BenchmarkSMTPClient(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Quit(ctx)
-		env := &smtp.Envelope{From: benchFrom, To: benchRcpts}
+		env := mwEnvelope()
 		r := bytes.NewReader(benchMessage)
 		b.SetBytes(int64(len(benchMessage)))
 		b.ReportAllocs()
@@ -207,7 +216,7 @@ func TestDiscardServer(t *testing.T) {
 	if _, ok := c.Extension("PIPELINING"); !ok {
 		t.Fatal("no PIPELINING")
 	}
-	res, err := c.Send(ctx, &smtp.Envelope{From: benchFrom, To: benchRcpts}, bytes.NewReader(benchMessage))
+	res, err := c.Send(ctx, mwEnvelope(), bytes.NewReader(benchMessage))
 	if err != nil || res.Delivered() != len(benchRcpts) {
 		t.Fatalf("Send: %v, %+v", err, res)
 	}

@@ -47,9 +47,9 @@ func TestParameters(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	_, err = c.Send(ctx(t), &smtp.Envelope{
-		From:        "a@a.example.test",
+		From:        smtp.MustParseMailbox("a@a.example.test"),
 		MailOptions: &smtp.MailOptions{Body: smtp.BodyBinaryMIME, EnvelopeID: "env-1", Size: 8},
-		To:          []string{"b@b.example.test"},
+		To:          []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")},
 		RcptOptions: []*smtp.RcptOptions{{Notify: []smtp.DSNNotify{smtp.NotifyFailure}}},
 	}, strings.NewReader("bin\x00ary\n"))
 	require.NoError(t, err)
@@ -74,7 +74,7 @@ func TestSTARTTLSAndAuth(t *testing.T) {
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 535, e.Code)
 	require.NoError(t, c.Auth(ctx(t), auth.NewLoginClient("user", "secret")))
-	_, err = c.Send(ctx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(msg))
+	_, err = c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(msg))
 	require.NoError(t, err)
 	require.NoError(t, c.Quit(ctx(t)))
 
@@ -89,7 +89,7 @@ func TestImplicitTLS(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.Auth(ctx(t), auth.NewPlainClient("", "user", "secret")))
-	_, err = c.Send(ctx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(msg))
+	_, err = c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(msg))
 	require.NoError(t, err)
 	assert.True(t, srv.Messages()[0].TLS)
 }
@@ -127,18 +127,18 @@ func TestHooks(t *testing.T) {
 	require.NoError(t, err)
 	defer c.Close()
 
-	_, err = c.Send(ctx(t), &smtp.Envelope{From: "spammer@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader(msg))
+	_, err = c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("spammer@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader(msg))
 	var e *smtp.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 550, e.Code)
 
-	res, err := c.Send(ctx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "full@b.example.test"}}, strings.NewReader(msg))
+	res, err := c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("full@b.example.test")}}, strings.NewReader(msg))
 	var de *smtp.DeliveryError
 	require.ErrorAs(t, err, &de)
 	assert.True(t, smtp.IsTemporary(de.Failed[0].Err))
 	assert.Equal(t, 1, res.Delivered())
 
-	_, err = c.Send(ctx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test"}}, strings.NewReader("virus\r\n"))
+	_, err = c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")}}, strings.NewReader("virus\r\n"))
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 554, e.Code)
 	assert.False(t, errors.As(err, &de))
@@ -152,7 +152,7 @@ func TestLMTP(t *testing.T) {
 	c, err := smtp.Dial(ctx(t), srv.Addr, &smtp.ClientOptions{LMTP: true})
 	require.NoError(t, err)
 	defer c.Close()
-	res, err := c.Send(ctx(t), &smtp.Envelope{From: "a@a.example.test", To: []string{"b@b.example.test", "c@b.example.test"}}, strings.NewReader(msg))
+	res, err := c.Send(ctx(t), &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test"), smtp.MustParseMailbox("c@b.example.test")}}, strings.NewReader(msg))
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Delivered())
 	assert.Len(t, srv.Messages(), 1)
