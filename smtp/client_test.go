@@ -467,7 +467,7 @@ S: 250 ok
 	}
 	for _, env := range []*Envelope{
 		{From: Mailbox{Local: "a", Domain: "a.example.test\r\nRSET"}, To: []Mailbox{MustParseMailbox("b@b.example.test")}},
-		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{Mailbox{Local: "b", Domain: "b.example.test>\r\nDATA"}}},
+		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{{Local: "b", Domain: "b.example.test>\r\nDATA"}}},
 		{From: MustParseMailbox("a@a.example.test"), To: nil},
 		{From: MustParseMailbox("a@a.example.test"), To: []Mailbox{MustParseMailbox("b@b.example.test")}, RcptOptions: []*RcptOptions{nil, nil}},
 	} {
