@@ -12,7 +12,7 @@
 // bare-LF line ends. Reading is bounded by Limits (header size, field count,
 // line length), whose excess is a *HeaderError, and is lenient without hiding
 // anything: lines that are not fields end the header and are recorded in
-// Header.Defects. ReadHeaderCut is ReadHeader for readers of many headers in
+// Header.Defects. ReadHeaderWithin is ReadHeader for readers of many headers in
 // one stream: a header over a limit comes back cut to the fields before the
 // limit, with the reader at the body, so one bad part does not cost the rest.
 //

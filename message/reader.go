@@ -207,7 +207,7 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 //
 // Exceeding a limit returns a *HeaderError wrapping ErrHeaderTooLarge,
 // ErrTooManyFields or ErrLineTooLong, with br left inside the header;
-// ReadHeaderCut instead keeps the fields before the limit and reads on to
+// ReadHeaderWithin instead keeps the fields before the limit and reads on to
 // the body.
 func ReadHeader(br *bufio.Reader, lim Limits) (*Header, error) {
 	h := new(Header)
@@ -234,8 +234,8 @@ func readHeader(br *bufio.Reader, lim Limits, h *Header) error {
 // readLines reads a header line by line into h, with lim's defaults filled
 // in. With cut nil, a limit exceeded is an error; otherwise it is recorded in
 // cut, the fields read so far are kept, and the rest of the header is read
-// through br without being kept (see ReadHeaderCut).
-func readLines(br *bufio.Reader, lim Limits, h *Header, cut *HeaderCut) error {
+// through br without being kept (see ReadHeaderWithin).
+func readLines(br *bufio.Reader, lim Limits, h *Header, cut *HeaderOverflow) error {
 	hint := br.Buffered()
 	if hint < 512 {
 		hint = 512

@@ -246,7 +246,7 @@ func TestTopHeaderOverLimit(t *testing.T) {
 	assert.Equal(t, "third part", got[3].Body)
 }
 
-func TestHeaderCutEnds(t *testing.T) {
+func TestHeaderOverflowEnds(t *testing.T) {
 	// However the header ends after the limit, the body starts where
 	// message.ReadHeader would start it.
 	lim := Limits{Header: message.Limits{MaxFields: 2}}
@@ -321,9 +321,9 @@ func TestHeaderWithinLimitsLong(t *testing.T) {
 	}
 }
 
-// TestHeaderCutPartsLimit checks that per-part header defects do not lift
+// TestHeaderOverflowPartsLimit checks that per-part header defects do not lift
 // the limit on the number of parts.
-func TestHeaderCutPartsLimit(t *testing.T) {
+func TestHeaderOverflowPartsLimit(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
 	for range 20 {

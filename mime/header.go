@@ -9,9 +9,9 @@ import (
 )
 
 // appendHeaderDefects appends to ds, in line order, the repairs
-// message.ReadHeaderCut made in the header (a line that is not a field
+// message.ReadHeaderWithin made in the header (a line that is not a field
 // ending the header, say) and the limit that cut it.
-func appendHeaderDefects(ds []Defect, hd []message.Defect, fields int, cut *message.HeaderCut) []Defect {
+func appendHeaderDefects(ds []Defect, hd []message.Defect, fields int, cut *message.HeaderOverflow) []Defect {
 	pending := cut != nil
 	for _, d := range hd {
 		if pending && d.Line > cut.Err.Line {
@@ -58,7 +58,7 @@ func (r *Reader) atDelimiter() bool {
 }
 
 // cutDefect records the limit that cut a header, and what was left out.
-func cutDefect(c *message.HeaderCut, kept int) Defect {
+func cutDefect(c *message.HeaderOverflow, kept int) Defect {
 	what := strings.TrimPrefix(c.Err.Err.Error(), "message: ")
 	return Defect{Kind: DefectHeader, Detail: fmt.Sprintf("line %d: %s; %d fields kept, %d bytes skipped", c.Err.Line, what, kept, c.Skipped)}
 }
@@ -66,9 +66,9 @@ func cutDefect(c *message.HeaderCut, kept int) Defect {
 // readHeader reads a part's header. A header over a limit is not an error:
 // it comes back cut, with the fields before the limit, and the reader is
 // past the rest of it. Only an error reading the input is returned.
-func (r *Reader) readHeader() (*message.Header, *message.HeaderCut, error) {
+func (r *Reader) readHeader() (*message.Header, *message.HeaderOverflow, error) {
 	start := r.offset()
-	h, cut, err := message.ReadHeaderCut(r.br, r.lim.Header)
+	h, cut, err := message.ReadHeaderWithin(r.br, r.lim.Header)
 	if err != nil {
 		return nil, nil, err
 	}

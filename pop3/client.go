@@ -524,38 +524,38 @@ func (c *Client) Stat(ctx context.Context) (count int, size int64, err error) {
 	return count, size, nil
 }
 
-// MessageInfo is an entry of a LIST or UIDL listing.
-type MessageInfo struct {
+// ListEntry is an entry of a LIST or UIDL listing.
+type ListEntry struct {
 	Number int
 	// Size is set by List, UID by Uidl.
 	Size int64
 	UID  string
 }
 
-func parseListing(s string, uidl bool) (MessageInfo, error) {
+func parseListing(s string, uidl bool) (ListEntry, error) {
 	f := strings.Fields(s)
 	if len(f) < 2 {
-		return MessageInfo{}, fmt.Errorf("%w: bad listing %q", ErrProtocol, s)
+		return ListEntry{}, fmt.Errorf("%w: bad listing %q", ErrProtocol, s)
 	}
 	n, err := strconv.Atoi(f[0])
 	if err != nil || n < 1 {
-		return MessageInfo{}, fmt.Errorf("%w: bad message number in %q", ErrProtocol, s)
+		return ListEntry{}, fmt.Errorf("%w: bad message number in %q", ErrProtocol, s)
 	}
-	m := MessageInfo{Number: n}
+	m := ListEntry{Number: n}
 	if uidl {
 		m.UID = f[1]
 	} else if m.Size, err = strconv.ParseInt(f[1], 10, 64); err != nil || m.Size < 0 {
-		return MessageInfo{}, fmt.Errorf("%w: bad size in %q", ErrProtocol, s)
+		return ListEntry{}, fmt.Errorf("%w: bad size in %q", ErrProtocol, s)
 	}
 	return m, nil
 }
 
-func (c *Client) listing(ctx context.Context, cmd string, uidl bool) ([]MessageInfo, error) {
+func (c *Client) listing(ctx context.Context, cmd string, uidl bool) ([]ListEntry, error) {
 	_, lines, err := c.multi(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MessageInfo, 0, len(lines))
+	out := make([]ListEntry, 0, len(lines))
 	for _, l := range lines {
 		m, err := parseListing(l, uidl)
 		if err != nil {
@@ -566,32 +566,32 @@ func (c *Client) listing(ctx context.Context, cmd string, uidl bool) ([]MessageI
 	return out, nil
 }
 
-func (c *Client) listingOne(ctx context.Context, cmd string, n int, uidl bool) (MessageInfo, error) {
+func (c *Client) listingOne(ctx context.Context, cmd string, n int, uidl bool) (ListEntry, error) {
 	resp, err := c.cmd(ctx, cmd, strconv.Itoa(n))
 	if err != nil {
-		return MessageInfo{}, err
+		return ListEntry{}, err
 	}
 	return parseListing(resp.Message, uidl)
 }
 
 // List returns the number and size of every message not marked deleted.
-func (c *Client) List(ctx context.Context) ([]MessageInfo, error) {
+func (c *Client) List(ctx context.Context) ([]ListEntry, error) {
 	return c.listing(ctx, "LIST", false)
 }
 
 // ListOne returns the size of message n.
-func (c *Client) ListOne(ctx context.Context, n int) (MessageInfo, error) {
+func (c *Client) ListOne(ctx context.Context, n int) (ListEntry, error) {
 	return c.listingOne(ctx, "LIST", n, false)
 }
 
 // Uidl returns the unique-id of every message not marked deleted
 // (RFC 1939 §7).
-func (c *Client) Uidl(ctx context.Context) ([]MessageInfo, error) {
+func (c *Client) Uidl(ctx context.Context) ([]ListEntry, error) {
 	return c.listing(ctx, "UIDL", true)
 }
 
 // UidlOne returns the unique-id of message n.
-func (c *Client) UidlOne(ctx context.Context, n int) (MessageInfo, error) {
+func (c *Client) UidlOne(ctx context.Context, n int) (ListEntry, error) {
 	return c.listingOne(ctx, "UIDL", n, true)
 }
 

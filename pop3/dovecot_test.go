@@ -161,7 +161,7 @@ func TestSameAsDovecot(t *testing.T) {
 	ctx := dovecotCtx(t)
 
 	type view struct {
-		list []MessageInfo
+		list []ListEntry
 		retr []string
 		top  []string
 	}

@@ -66,12 +66,12 @@ func (c *Conn) TLS() *tls.ConnectionState {
 // Hostname returns the name the client gave with EHLO, HELO or LHLO, "" before.
 func (c *Conn) Hostname() string { return c.helo }
 
-// Protocol returns the keyword that names the protocol in the "with"
+// ReceivedProtocol returns the keyword that names the protocol in the "with"
 // clause of a Received field: SMTP after HELO, ESMTP after EHLO, LMTP, with
 // S when the connection has TLS and A when the client authenticated
 // (RFC 3848), and a UTF8 prefix when the current transaction's MAIL had
 // SMTPUTF8 (RFC 6531 §4.3). It is "" before the client's greeting.
-func (c *Conn) Protocol() string {
+func (c *Conn) ReceivedProtocol() string {
 	switch {
 	case c.helo == "":
 		return ""

@@ -121,7 +121,7 @@ func (s *recSession) Data(_ context.Context, r io.Reader) error {
 	m.Identity = s.c.Identity()
 	m.TLS = s.c.TLS() != nil
 	m.Helo = s.c.Hostname()
-	m.Protocol = s.c.Protocol()
+	m.Protocol = s.c.ReceivedProtocol()
 	m.Remote = s.c.RemoteAddr().String()
 	m.Local = s.c.LocalAddr().String()
 	if s.c.Server() == nil {

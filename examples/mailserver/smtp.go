@@ -218,7 +218,7 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 		FromComment: "([" + ip + "])",
 		By:          s.sys.cfg.Hostname,
 		ByComment:   "(mailwire mailserver)",
-		With:        s.conn.Protocol(),
+		With:        s.conn.ReceivedProtocol(),
 		ID:          id,
 		For:         forAddr,
 		Date:        time.Now(),

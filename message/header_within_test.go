@@ -32,7 +32,7 @@ func names(h *Header) []string {
 	return n
 }
 
-func TestReadHeaderCutLimits(t *testing.T) {
+func TestReadHeaderWithinLimits(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	tests := []struct {
 		name    string
@@ -115,7 +115,7 @@ func TestReadHeaderCutLimits(t *testing.T) {
 				var we *HeaderError
 				require.ErrorAs(t, werr, &we)
 
-				h, cut, err := ReadHeaderCut(br, tt.lim)
+				h, cut, err := ReadHeaderWithin(br, tt.lim)
 				require.NoError(t, err)
 				require.NotNil(t, cut)
 				assert.ErrorIs(t, cut.Err, tt.err)
@@ -141,7 +141,7 @@ func TestReadHeaderCutLimits(t *testing.T) {
 	}
 }
 
-func TestReadHeaderCutFits(t *testing.T) {
+func TestReadHeaderWithinFits(t *testing.T) {
 	for _, data := range []string{
 		"A: 1\r\nB: 2\r\n\r\nbody",
 		"A: 1\nB:\n 2\n\nbody",
@@ -154,7 +154,7 @@ func TestReadHeaderCutFits(t *testing.T) {
 		for how, br := range cutReaders(data, 16) {
 			want, err := ReadHeader(bufio.NewReaderSize(strings.NewReader(data), 16), Limits{})
 			require.NoError(t, err)
-			h, cut, err := ReadHeaderCut(br, Limits{})
+			h, cut, err := ReadHeaderWithin(br, Limits{})
 			require.NoError(t, err, how)
 			assert.Nil(t, cut, how)
 			assert.Equal(t, want.buf, h.buf, "%s %q", how, data)
@@ -165,12 +165,12 @@ func TestReadHeaderCutFits(t *testing.T) {
 	}
 }
 
-func TestReadHeaderCutDefects(t *testing.T) {
+func TestReadHeaderWithinDefects(t *testing.T) {
 	// The line that ends a cut header is recorded with its line number in
 	// the whole header, not in the fields kept.
 	data := "A: 1\r\nB: 2\r\nC: 3\r\nno field here\r\nbody"
 	for how, br := range cutReaders(data, 32) {
-		h, cut, err := ReadHeaderCut(br, Limits{MaxFields: 1})
+		h, cut, err := ReadHeaderWithin(br, Limits{MaxFields: 1})
 		require.NoError(t, err)
 		require.NotNil(t, cut, how)
 		assert.Equal(t, []string{"A"}, names(h))
@@ -184,7 +184,7 @@ func TestReadHeaderCutDefects(t *testing.T) {
 	// cut, it takes its defect with it.
 	data = " " + strings.Repeat("y", 100) + "\r\nA: 1\r\n\r\nbody"
 	for how, br := range cutReaders(data, 32) {
-		h, cut, err := ReadHeaderCut(br, Limits{MaxLineLength: 50})
+		h, cut, err := ReadHeaderWithin(br, Limits{MaxLineLength: 50})
 		require.NoError(t, err)
 		require.NotNil(t, cut, how)
 		assert.Equal(t, 0, h.Len(), how)
@@ -196,7 +196,7 @@ func TestReadHeaderCutDefects(t *testing.T) {
 	// The end of the input ends a cut header.
 	data = "A: 1\r\nB: 2\r\nC: 3"
 	for how, br := range cutReaders(data, 32) {
-		h, cut, err := ReadHeaderCut(br, Limits{MaxFields: 1})
+		h, cut, err := ReadHeaderWithin(br, Limits{MaxFields: 1})
 		require.NoError(t, err)
 		require.NotNil(t, cut, how)
 		assert.Equal(t, []string{"A"}, names(h))
@@ -205,11 +205,11 @@ func TestReadHeaderCutDefects(t *testing.T) {
 	}
 }
 
-func TestReadHeaderCutReadError(t *testing.T) {
+func TestReadHeaderWithinReadError(t *testing.T) {
 	boom := errors.New("boom")
 	// The error comes in the part of the header being skipped.
 	src := io.MultiReader(strings.NewReader("A: 1\r\nB: 2\r\nC: 3\r\n"), iotest.ErrReader(boom))
-	h, cut, err := ReadHeaderCut(bufio.NewReaderSize(src, 16), Limits{MaxFields: 1})
+	h, cut, err := ReadHeaderWithin(bufio.NewReaderSize(src, 16), Limits{MaxFields: 1})
 	assert.Nil(t, h)
 	assert.Nil(t, cut)
 	var he *HeaderError
@@ -261,7 +261,7 @@ func (g *hugeHeader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func TestReadHeaderCutMemory(t *testing.T) {
+func TestReadHeaderWithinMemory(t *testing.T) {
 	size := int64(64 << 20)
 	if testing.Short() {
 		size = 8 << 20
@@ -285,7 +285,7 @@ func TestReadHeaderCutMemory(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			h, cut, err := ReadHeaderCut(br, Limits{})
+			h, cut, err := ReadHeaderWithin(br, Limits{})
 			runtime.ReadMemStats(&after)
 			require.NoError(t, err)
 			require.NotNil(t, cut)
@@ -303,11 +303,11 @@ func TestReadHeaderCutMemory(t *testing.T) {
 	}
 }
 
-// FuzzReadHeaderCut checks ReadHeaderCut against ReadHeader on the same
+// FuzzReadHeaderWithin checks ReadHeaderWithin against ReadHeader on the same
 // input and buffer: the same header when it is within the limits; when it
 // is not, the same error in the cut, fields that are the first of the
 // header read without limits, br at the same body, and counts that add up.
-func FuzzReadHeaderCut(f *testing.F) {
+func FuzzReadHeaderWithin(f *testing.F) {
 	f.Add([]byte("A: 1\r\nB: 2\r\n\r\nbody"), 3, 100, 50, false)
 	f.Add([]byte("A: 1\r\nB: 2\r\nC: 3\r\n\r\nbody"), 2, 100, 50, true)
 	f.Add([]byte("A: 1\r\n b\r\n c\r\nB: 2\r\n\r\nbody"), 5, 20, 50, false)
@@ -335,7 +335,7 @@ func FuzzReadHeaderCut(f *testing.F) {
 		allRest, _ := io.ReadAll(br)
 
 		br = reader()
-		h, cut, err := ReadHeaderCut(br, lim)
+		h, cut, err := ReadHeaderWithin(br, lim)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(br)
 		if werr == nil {

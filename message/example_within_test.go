@@ -9,10 +9,10 @@ import (
 	"github.com/mailwire/mailwire/message"
 )
 
-func ExampleReadHeaderCut() {
+func ExampleReadHeaderWithin() {
 	in := "Subject: one\r\nX-Tag: a\r\nX-Tag: b\r\nX-Tag: c\r\n\r\nthe body\r\n"
 	br := bufio.NewReader(strings.NewReader(in))
-	h, cut, err := message.ReadHeaderCut(br, message.Limits{MaxFields: 2})
+	h, cut, err := message.ReadHeaderWithin(br, message.Limits{MaxFields: 2})
 	if err != nil {
 		panic(err)
 	}

@@ -6,8 +6,8 @@ import (
 	"io"
 )
 
-// HeaderCut describes a header that ReadHeaderCut cut short at a limit.
-type HeaderCut struct {
+// HeaderOverflow describes a header that ReadHeaderWithin cut short at a limit.
+type HeaderOverflow struct {
 	// Err is the error ReadHeader returns for the same header: the limit
 	// exceeded (ErrHeaderTooLarge, ErrTooManyFields or ErrLineTooLong) and
 	// the line where it was.
@@ -21,14 +21,14 @@ type HeaderCut struct {
 	Lines int
 }
 
-// ReadHeaderCut reads a header from br as ReadHeader does, and returns the
-// same header, with a nil *HeaderCut, when the header is within lim. When it
-// is not, ReadHeaderCut returns no error: it keeps the fields that come
+// ReadHeaderWithin reads a header from br as ReadHeader does, and returns the
+// same header, with a nil *HeaderOverflow, when the header is within lim. When it
+// is not, ReadHeaderWithin returns no error: it keeps the fields that come
 // before the first limit exceeded (whole fields only, as RFC 5322 §2.2
 // delimits them, folded lines included), reads the rest of the header
 // through br without keeping it, and leaves br at the first byte of the body
 // (RFC 5322 §3.5: after the blank line that ends the header), where
-// ReadHeader would have left it with no limits. The HeaderCut returned
+// ReadHeader would have left it with no limits. The HeaderOverflow returned
 // then tells what was cut. A line that ends the header other than with a
 // blank line is recorded in the header's Defects with its line number in
 // the whole header. The error returned is only one reading br.
@@ -37,7 +37,7 @@ type HeaderCut struct {
 // of a MIME message: ReadHeader's error leaves the reader inside the
 // header, so that one part over a limit would cost the parts after it.
 // Memory stays within lim (and br's buffer) however long the header is.
-func ReadHeaderCut(br *bufio.Reader, lim Limits) (*Header, *HeaderCut, error) {
+func ReadHeaderWithin(br *bufio.Reader, lim Limits) (*Header, *HeaderOverflow, error) {
 	lim = lim.withDefaults()
 	h := &Header{parsed: true}
 	fits, err := headerFits(br, lim)
@@ -51,7 +51,7 @@ func ReadHeaderCut(br *bufio.Reader, lim Limits) (*Header, *HeaderCut, error) {
 			return h, nil, nil
 		}
 	}
-	cut := new(HeaderCut)
+	cut := new(HeaderOverflow)
 	if err := readLines(br, lim, h, cut); err != nil {
 		return nil, nil, err
 	}
@@ -122,7 +122,7 @@ func headerFits(br *bufio.Reader, lim Limits) (bool, error) {
 // the field that line belongs to, which starts at start in buf or, for a
 // continuation line (cont), is the last of fields: only whole fields are
 // kept. It returns buf and fields without that field.
-func (c *HeaderCut) begin(h *Header, err *HeaderError, buf []byte, fields []field, start int, cont bool) ([]byte, []field) {
+func (c *HeaderOverflow) begin(h *Header, err *HeaderError, buf []byte, fields []field, start int, cont bool) ([]byte, []field) {
 	c.Err = err
 	if cont {
 		start = int(fields[len(fields)-1].start)
