@@ -43,7 +43,7 @@ func BenchmarkLocateDNS(b *testing.B) {
 	}
 }
 
-// BenchmarkLookupMX compares one MX query over loopback UDP through Client
+// BenchmarkLookupMX compares one MX query over loopback UDP through StubResolver
 // and through Go's resolver.
 func BenchmarkLookupMX(b *testing.B) {
 	srv := dnsmxtest.NewServer(b, zone)
@@ -52,7 +52,7 @@ func BenchmarkLookupMX(b *testing.B) {
 		name string
 		r    Resolver
 	}{
-		{"client", &Client{Servers: []string{srv.Addr()}}},
+		{"client", &StubResolver{Servers: []string{srv.Addr()}}},
 		{"net.Resolver", srv.Resolver()},
 	} {
 		b.Run(r.name, func(b *testing.B) {

@@ -28,7 +28,7 @@ const (
 
 // Cache is a Resolver that remembers the answers of another Resolver.
 //
-// When Resolver is a TTLResolver, such as *Client, the Cache honours the
+// When Resolver is a TTLResolver, such as *StubResolver, the Cache honours the
 // TTLs of the records, kept between MinTTL and MaxTTL, and keeps a "no
 // such records" answer (NXDOMAIN or NODATA) for the negative TTL derived
 // from the SOA record of the reply (RFC 2308 §5), bounded the same way; a

@@ -171,11 +171,11 @@ func TestDnsmasqAgreesWithDnsmxtest(t *testing.T) {
 	}
 }
 
-// Client against dnsmasq: TTLs from --local-ttl, and the same outcomes
+// StubResolver against dnsmasq: TTLs from --local-ttl, and the same outcomes
 // as through *net.Resolver.
 func TestDnsmasqClient(t *testing.T) {
 	addr := startDnsmasqAddr(t, "--local-ttl=77")
-	c := &Client{Servers: []string{addr}}
+	c := &StubResolver{Servers: []string{addr}}
 	ctx := testCtx(t)
 
 	ips, ttl, err := c.LookupNetIPTTL(ctx, "ip", "mx1.example.test")
@@ -206,7 +206,7 @@ func TestDnsmasqClient(t *testing.T) {
 
 	// The cache honours dnsmasq's TTL.
 	clk := newClock()
-	cc := &countingClient{Client: c}
+	cc := &countingClient{StubResolver: c}
 	cache := &Cache{Resolver: cc, Now: clk.Now}
 	for _, step := range []time.Duration{0, 76 * time.Second, time.Second} {
 		clk.Advance(step)
@@ -217,13 +217,13 @@ func TestDnsmasqClient(t *testing.T) {
 	assert.Equal(t, int32(2), cc.n.Load(), "asked again once 77 s passed")
 }
 
-// countingClient counts the address lookups reaching the Client.
+// countingClient counts the address lookups reaching the StubResolver.
 type countingClient struct {
-	*Client
+	*StubResolver
 	n atomic.Int32
 }
 
 func (c *countingClient) LookupNetIPTTL(ctx context.Context, network, host string) ([]netip.Addr, time.Duration, error) {
 	c.n.Add(1)
-	return c.Client.LookupNetIPTTL(ctx, network, host)
+	return c.StubResolver.LookupNetIPTTL(ctx, network, host)
 }

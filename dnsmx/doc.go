@@ -58,7 +58,7 @@
 // so net.DefaultResolver, a &net.Resolver{PreferGo: true, Dial: ...} aimed
 // at a chosen server, and the test server of package dnsmxtest all serve.
 //
-// Client is a Resolver that speaks DNS itself (RFC 1035) and reports
+// StubResolver is a Resolver that speaks DNS itself (RFC 1035) and reports
 // record TTLs through the TTLResolver interface: UDP with EDNS(0) (RFC
 // 6891, 1232 octets), a TCP retry when the reply is truncated (RFC 7766
 // §5), random query IDs, replies checked against the ID and question (RFC
@@ -82,7 +82,7 @@
 //
 // DANE and MTA-STS (RFC 7672, RFC 8461: policy on top of the hosts found
 // here), DNSSEC validation, SRV-based submission lookup (RFC 6186), record
-// TTLs through *net.Resolver (use Client), DNS over TLS or HTTPS,
+// TTLs through *net.Resolver (use StubResolver), DNS over TLS or HTTPS,
 // resolv.conf options other than nameserver, Happy Eyeballs interleaving
 // of families (RFC 8305), and general address literals with tags other than IPv6 (RFC 5321 §4.1.3).
 // MX targets that are CNAMEs are followed although RFC 5321 §5.1 puts

@@ -127,7 +127,7 @@ func ExampleCache() {
 	// Output: 1 3
 }
 
-func ExampleClient() {
+func ExampleStubResolver() {
 	srv := &dnsmxtest.Server{Zone: dnsmxtest.Zone{
 		"example.test": {
 			dnsmxtest.SOA("ns.example.test", "hostmaster.example.test", 60),
@@ -140,8 +140,8 @@ func ExampleClient() {
 	}
 	defer srv.Close()
 
-	// The zero Client asks the servers of /etc/resolv.conf.
-	c := &dnsmx.Client{Servers: []string{srv.Addr()}}
+	// The zero StubResolver asks the servers of /etc/resolv.conf.
+	c := &dnsmx.StubResolver{Servers: []string{srv.Addr()}}
 	ctx := context.Background()
 	mxs, ttl, err := c.LookupMXTTL(ctx, "example.test")
 	if err != nil {
@@ -151,7 +151,7 @@ func ExampleClient() {
 	_, ttl, err = c.LookupMXTTL(ctx, "nothing.example.test")
 	fmt.Println(dnsmx.IsTemporary(err), ttl) // negative TTL from the SOA
 
-	// A Cache over a Client keeps answers as long as their TTLs say.
+	// A Cache over a StubResolver keeps answers as long as their TTLs say.
 	l := dnsmx.Locator{Resolver: &dnsmx.Cache{Resolver: c}}
 	hosts, err := l.Locate(ctx, "example.test")
 	if err != nil {

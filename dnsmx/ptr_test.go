@@ -35,7 +35,7 @@ func TestLookupAddr(t *testing.T) {
 		dnsmxtest.ReverseName("192.0.2.66"):  {dnsmxtest.ServFail()},
 		"2.0.192.in-addr.arpa":               {dnsmxtest.SOA("ns.example.test", "hostmaster.example.test", 30)},
 	})
-	c := &Client{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second}
+	c := &StubResolver{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second}
 	ctx := testCtx(t)
 
 	names, ttl, err := c.LookupAddrTTL(ctx, "192.0.2.1")

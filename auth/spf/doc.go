@@ -2,7 +2,7 @@
 // tells whether a client IP address may send mail for a domain.
 //
 // A Checker runs check_host (RFC 7208 §4) through a dnsmx.Resolver
-// (*net.Resolver, dnsmx.Client, dnsmx.Cache or a test resolver):
+// (*net.Resolver, dnsmx.StubResolver, dnsmx.Cache or a test resolver):
 //
 //	c := &spf.Checker{Resolver: &dnsmx.Cache{}, Hostname: "mx.example.org"}
 //	o, err := c.CheckMailFrom(ctx, clientIP, "alice@example.com", heloName)

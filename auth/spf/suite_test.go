@@ -323,7 +323,7 @@ func runSuite(t *testing.T, impl string) {
 		if impl == "dnsmxtest" {
 			srv := dnsmxtest.NewServer(t, dnsZone(z))
 			// A dropped query times out in the client.
-			res = &dnsmx.Client{Servers: []string{srv.Addr()}, Timeout: queryTimeout, Attempts: 1}
+			res = &dnsmx.StubResolver{Servers: []string{srv.Addr()}, Timeout: queryTimeout, Attempts: 1}
 		}
 		timeout := suiteTimeout // the fake blocks until the check's deadline
 		if impl == "dnsmxtest" {

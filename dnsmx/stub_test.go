@@ -40,9 +40,9 @@ var ttlZone = dnsmxtest.Zone{
 	"implicit.ttl.test": {dnsmxtest.A("192.0.2.80")},
 }
 
-func ttlClient(t *testing.T) (*Client, *dnsmxtest.Server) {
+func ttlClient(t *testing.T) (*StubResolver, *dnsmxtest.Server) {
 	srv := dnsmxtest.NewServer(t, ttlZone)
-	return &Client{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second}, srv
+	return &StubResolver{Servers: []string{srv.Addr()}, Timeout: 2 * time.Second}, srv
 }
 
 func TestClientAnswers(t *testing.T) {
@@ -140,7 +140,7 @@ func TestClientErrors(t *testing.T) {
 	require.Error(t, err, "label longer than 63 octets")
 }
 
-// Locator gives the same outcomes with a Client as with *net.Resolver.
+// Locator gives the same outcomes with a StubResolver as with *net.Resolver.
 func TestClientLocate(t *testing.T) {
 	c, srv := ttlClient(t)
 	ctx := testCtx(t)
@@ -173,7 +173,7 @@ func TestClientTruncatedRetriesTCP(t *testing.T) {
 	srv := &dnsmxtest.Server{Zone: ttlZone, MaxUDPSize: 512}
 	require.NoError(t, srv.Start())
 	t.Cleanup(func() { srv.Close() })
-	c := &Client{Servers: []string{srv.Addr()}}
+	c := &StubResolver{Servers: []string{srv.Addr()}}
 	txts, ttl, err := c.LookupTXTTTL(testCtx(t), "big.ttl.test")
 	require.NoError(t, err)
 	assert.Equal(t, []string{strings.Repeat("x", 1500)}, txts)
@@ -185,7 +185,7 @@ func TestClientTruncatedRetriesTCP(t *testing.T) {
 func TestClientServerFailover(t *testing.T) {
 	good, _ := ttlClient(t)
 	bad := dnsmxtest.NewServer(t, dnsmxtest.Zone{"ttl.test": {dnsmxtest.ServFail()}})
-	c := &Client{Servers: []string{bad.Addr(), good.Servers[0]}, Attempts: 1}
+	c := &StubResolver{Servers: []string{bad.Addr(), good.Servers[0]}, Attempts: 1}
 	mxs, err := c.LookupMX(testCtx(t), "ttl.test")
 	require.NoError(t, err)
 	assert.Len(t, mxs, 2)
@@ -250,7 +250,7 @@ func TestClientRejectsMismatchedReplies(t *testing.T) {
 	addr := fakeServer(t, func(q dnsmessage.Message) []dnsmessage.Message {
 		return append(spoofs(q), answerTo(q, [4]byte{192, 0, 2, 7}))
 	})
-	c := &Client{Servers: []string{addr}}
+	c := &StubResolver{Servers: []string{addr}}
 	addrs, ttl, err := c.LookupNetIPTTL(ctx, "ip4", "Host.Test")
 	require.NoError(t, err)
 	assert.Equal(t, []netip.Addr{netip.MustParseAddr("192.0.2.7")}, addrs)
@@ -258,7 +258,7 @@ func TestClientRejectsMismatchedReplies(t *testing.T) {
 
 	// Only spoofs: the client times out rather than accept one.
 	addr = fakeServer(t, spoofs)
-	c = &Client{Servers: []string{addr}, Timeout: 200 * time.Millisecond, Attempts: 1}
+	c = &StubResolver{Servers: []string{addr}, Timeout: 200 * time.Millisecond, Attempts: 1}
 	_, err = c.LookupNetIP(ctx, "ip4", "host.test")
 	var de *net.DNSError
 	require.ErrorAs(t, err, &de)
@@ -426,13 +426,13 @@ func TestClientCNAMELimit(t *testing.T) {
 		}
 	}
 	ctx := testCtx(t)
-	c := &Client{Servers: []string{fakeServer(t, chain(maxCNAMEs, false))}, Attempts: 1}
+	c := &StubResolver{Servers: []string{fakeServer(t, chain(maxCNAMEs, false))}, Attempts: 1}
 	ips, err := c.LookupNetIP(ctx, "ip4", "start.test")
 	require.NoError(t, err)
 	assert.Equal(t, addrs("192.0.2.9"), ips)
 
 	for _, loop := range []bool{false, true} {
-		c = &Client{Servers: []string{fakeServer(t, chain(maxCNAMEs+1, loop))}, Attempts: 1}
+		c = &StubResolver{Servers: []string{fakeServer(t, chain(maxCNAMEs+1, loop))}, Attempts: 1}
 		ips, err = c.LookupNetIP(ctx, "ip4", "start.test")
 		require.Error(t, err, "loop %v: %v", loop, ips)
 		assert.True(t, IsTemporary(err), "%v", err)
@@ -442,7 +442,7 @@ func TestClientCNAMELimit(t *testing.T) {
 // EDNS(0) lets answers up to 1232 octets come over UDP (RFC 6891).
 func TestClientEDNS(t *testing.T) {
 	srv := dnsmxtest.NewServer(t, dnsmxtest.Zone{"medium.test": {dnsmxtest.TXT(strings.Repeat("y", 900))}})
-	c := &Client{Servers: []string{srv.Addr()}}
+	c := &StubResolver{Servers: []string{srv.Addr()}}
 	txts, err := c.LookupTXT(testCtx(t), "medium.test")
 	require.NoError(t, err)
 	assert.Equal(t, []string{strings.Repeat("y", 900)}, txts)
@@ -463,7 +463,7 @@ func TestClientOversizedUDPReply(t *testing.T) {
 		}
 		return []dnsmessage.Message{m}
 	})
-	c := &Client{Servers: []string{addr}, Attempts: 1}
+	c := &StubResolver{Servers: []string{addr}, Attempts: 1}
 	_, err := c.LookupTXT(testCtx(t), "big.test")
 	require.Error(t, err)
 	assert.True(t, IsTemporary(err), "%v", err)

@@ -17,7 +17,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// Default settings of a Client.
+// Default settings of a StubResolver.
 const (
 	DefaultTimeout  = 5 * time.Second
 	DefaultAttempts = 2
@@ -54,9 +54,9 @@ type TTLResolver interface {
 	LookupAddrTTL(ctx context.Context, addr string) (names []string, ttl time.Duration, err error)
 }
 
-var _ TTLResolver = (*Client)(nil)
+var _ TTLResolver = (*StubResolver)(nil)
 
-// Client is a stub resolver that speaks DNS itself (RFC 1035) and, unlike
+// StubResolver is a stub resolver that speaks DNS itself (RFC 1035) and, unlike
 // *net.Resolver, reports record TTLs: it implements TTLResolver.
 // It looks up MX, A, AAAA, TXT and PTR records.
 //
@@ -72,9 +72,9 @@ var _ TTLResolver = (*Client)(nil)
 // they treat the errors of *net.Resolver. A SERVFAIL, REFUSED, timeout or
 // malformed reply makes the client try the next server.
 //
-// The zero Client uses the name servers of /etc/resolv.conf. A Client is
+// The zero StubResolver uses the name servers of /etc/resolv.conf. A StubResolver is
 // safe for concurrent use.
-type Client struct {
+type StubResolver struct {
 	// Servers are the name servers, "host:port", tried in order. Empty
 	// means the nameserver lines of /etc/resolv.conf (port 53), or
 	// DefaultServer if there are none.
@@ -87,32 +87,32 @@ type Client struct {
 }
 
 // LookupMX implements Resolver.
-func (c *Client) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+func (c *StubResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
 	mxs, _, err := c.LookupMXTTL(ctx, name)
 	return mxs, err
 }
 
 // LookupNetIP implements Resolver.
-func (c *Client) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+func (c *StubResolver) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	addrs, _, err := c.LookupNetIPTTL(ctx, network, host)
 	return addrs, err
 }
 
 // LookupTXT implements Resolver.
-func (c *Client) LookupTXT(ctx context.Context, name string) ([]string, error) {
+func (c *StubResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
 	txts, _, err := c.LookupTXTTTL(ctx, name)
 	return txts, err
 }
 
 // LookupAddr implements Resolver.
-func (c *Client) LookupAddr(ctx context.Context, addr string) ([]string, error) {
+func (c *StubResolver) LookupAddr(ctx context.Context, addr string) ([]string, error) {
 	names, _, err := c.LookupAddrTTL(ctx, addr)
 	return names, err
 }
 
 // LookupAddrTTL implements TTLResolver. The names are rooted (they end in
 // a dot), as those of *net.Resolver.
-func (c *Client) LookupAddrTTL(ctx context.Context, addr string) ([]string, time.Duration, error) {
+func (c *StubResolver) LookupAddrTTL(ctx context.Context, addr string) ([]string, time.Duration, error) {
 	rev, ok := reverseName(addr)
 	if !ok {
 		return nil, 0, &net.DNSError{Err: "unrecognized address", Name: addr}
@@ -129,7 +129,7 @@ func (c *Client) LookupAddrTTL(ctx context.Context, addr string) ([]string, time
 }
 
 // LookupMXTTL implements TTLResolver.
-func (c *Client) LookupMXTTL(ctx context.Context, name string) ([]*net.MX, time.Duration, error) {
+func (c *StubResolver) LookupMXTTL(ctx context.Context, name string) ([]*net.MX, time.Duration, error) {
 	rrs, ttl, err := c.lookup(ctx, name, dnsmessage.TypeMX)
 	if err != nil {
 		return nil, ttl, err
@@ -144,7 +144,7 @@ func (c *Client) LookupMXTTL(ctx context.Context, name string) ([]*net.MX, time.
 
 // LookupTXTTTL implements TTLResolver. The strings of each record are
 // concatenated, as *net.Resolver does.
-func (c *Client) LookupTXTTTL(ctx context.Context, name string) ([]string, time.Duration, error) {
+func (c *StubResolver) LookupTXTTTL(ctx context.Context, name string) ([]string, time.Duration, error) {
 	rrs, ttl, err := c.lookup(ctx, name, dnsmessage.TypeTXT)
 	if err != nil {
 		return nil, ttl, err
@@ -160,7 +160,7 @@ func (c *Client) LookupTXTTTL(ctx context.Context, name string) ([]string, time.
 // and A records and returns IPv6 addresses first. If one family is found
 // and the other query fails other than with "not found", the addresses
 // found are returned with ttl 0, so that a cache keeps them briefly.
-func (c *Client) LookupNetIPTTL(ctx context.Context, network, host string) ([]netip.Addr, time.Duration, error) {
+func (c *StubResolver) LookupNetIPTTL(ctx context.Context, network, host string) ([]netip.Addr, time.Duration, error) {
 	var types []dnsmessage.Type
 	switch network {
 	case "ip":
@@ -223,7 +223,7 @@ func (c *Client) LookupNetIPTTL(ctx context.Context, network, host string) ([]ne
 
 // lookup asks the servers for (name, qtype) and returns the bodies of the
 // answer records of type qtype at the end of the CNAME chain.
-func (c *Client) lookup(ctx context.Context, name string, qtype dnsmessage.Type) ([]dnsmessage.ResourceBody, time.Duration, error) {
+func (c *StubResolver) lookup(ctx context.Context, name string, qtype dnsmessage.Type) ([]dnsmessage.ResourceBody, time.Duration, error) {
 	qname, err := dnsmessage.NewName(rooted(name))
 	if err != nil || len(name) == 0 {
 		return nil, 0, &net.DNSError{Err: "invalid domain name", Name: name, IsNotFound: true}
@@ -265,7 +265,7 @@ func (c *Client) lookup(ctx context.Context, name string, qtype dnsmessage.Type)
 
 // exchange sends q to server over UDP and, if the reply is truncated, over
 // TCP.
-func (c *Client) exchange(ctx context.Context, server string, q dnsmessage.Question) (*reply, error) {
+func (c *StubResolver) exchange(ctx context.Context, server string, q dnsmessage.Question) (*reply, error) {
 	timeout := c.Timeout
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -288,7 +288,7 @@ func (c *Client) exchange(ctx context.Context, server string, q dnsmessage.Quest
 	return r, nil
 }
 
-func (c *Client) exchangeOver(ctx context.Context, network, server string, q dnsmessage.Question) (*reply, error) {
+func (c *StubResolver) exchangeOver(ctx context.Context, network, server string, q dnsmessage.Question) (*reply, error) {
 	id, query, err := newQuery(q, network == "udp")
 	if err != nil {
 		return nil, err
