@@ -11,6 +11,9 @@ import (
 // DefaultMaxReportSize bounds what ParseReport reads: 32 MiB of XML.
 const DefaultMaxReportSize = 32 << 20
 
+// maxReportSize is DefaultMaxReportSize, lowered by tests.
+var maxReportSize int64 = DefaultMaxReportSize
+
 // ErrReportTooLarge: an aggregate report exceeds the size limit.
 var ErrReportTooLarge = errors.New("dmarc: aggregate report too large")
 
@@ -130,7 +133,7 @@ type SPFAuthResult struct {
 // ParseReport reads an aggregate report (the XML, decompressed) of at
 // most DefaultMaxReportSize bytes.
 func ParseReport(r io.Reader) (*Feedback, error) {
-	lr := &io.LimitedReader{R: r, N: DefaultMaxReportSize + 1}
+	lr := &io.LimitedReader{R: r, N: maxReportSize + 1}
 	var f Feedback
 	dec := xml.NewDecoder(lr)
 	err := dec.Decode(&f)
