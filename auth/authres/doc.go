@@ -45,5 +45,8 @@
 // are parsed like registered ones, for the caller to ignore (§2.3,
 // §2.7.6, §2.7.7). Comments before the first ';' are not kept; within
 // a resinfo, comments are joined into Result.Comment and lose their
-// position. The iprev check itself (§3) is not implemented.
+// position. Fields without an authserv-id (starting with
+// "method=result", as some large providers write them) are rejected:
+// without one a consumer cannot tell whom to trust (§2.5). The iprev
+// check itself (§3) is not implemented.
 package authres

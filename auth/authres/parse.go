@@ -12,8 +12,9 @@ import (
 //
 // Parse follows the grammar, comments (CFWS) included wherever it allows
 // them, and is lenient where fields in the wild depart from it: a value
-// (authserv-id, reason, pvalue) may be any run of characters other than
-// white space, parentheses, ';', '"' and '\', so IPv6 addresses and
+// (reason, pvalue, and authserv-id except that it may not hold '=') may
+// be any run of characters other than white space, parentheses, ';',
+// '"' and '\', so IPv6 addresses and
 // base64 fragments need no quotes; a bare "name=value" inside a resinfo
 // becomes a Property without Type; reason may come after properties; a
 // final ';' is allowed. Method, result, ptype and property names are
@@ -56,7 +57,9 @@ func (p *parser) parse() (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	if id == "" {
+	if id == "" || p.s[start] != '"' && strings.IndexByte(id, '=') >= 0 {
+		// A field that starts with "method=result" lacks the
+		// identifier consumers need to decide whether to trust it.
 		return nil, p.errf(start, "missing authserv-id")
 	}
 	res := &Results{AuthServID: id}
