@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwire/mailwire/internal/limits"
 	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/textline"
 )
@@ -60,7 +61,7 @@ type deadlineWriter struct {
 }
 
 func (d *deadlineWriter) Write(p []byte) (int, error) {
-	d.nc.SetWriteDeadline(deadline(d.timeout))
+	d.nc.SetWriteDeadline(limits.Deadline(d.timeout))
 	return d.nc.Write(p)
 }
 

@@ -1,6 +1,10 @@
 package pop3
 
-import "time"
+import (
+	"time"
+
+	"github.com/mailwire/mailwire/internal/limits"
+)
 
 // Defaults of Limits; a zero field means its default.
 const (
@@ -54,35 +58,11 @@ type Limits struct {
 // withDefaults returns l with its zero fields set to their defaults and
 // every "no limit" as 0.
 func (l Limits) withDefaults() Limits {
-	dur := func(v *time.Duration, def time.Duration) {
-		switch {
-		case *v == 0:
-			*v = def
-		case *v < 0:
-			*v = 0
-		}
-	}
-	count := func(v *int, def int) {
-		switch {
-		case *v == 0:
-			*v = def
-		case *v < 0:
-			*v = 0
-		}
-	}
-	dur(&l.ReadTimeout, DefaultReadTimeout)
-	dur(&l.WriteTimeout, DefaultWriteTimeout)
-	dur(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout)
-	count(&l.MaxConnections, DefaultMaxConnections)
-	count(&l.MaxErrors, DefaultMaxErrors)
-	count(&l.MaxAuthFailures, DefaultMaxAuthFailures)
+	limits.Or(&l.ReadTimeout, DefaultReadTimeout, 0)
+	limits.Or(&l.WriteTimeout, DefaultWriteTimeout, 0)
+	limits.Or(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout, 0)
+	limits.Or(&l.MaxConnections, DefaultMaxConnections, 0)
+	limits.Or(&l.MaxErrors, DefaultMaxErrors, 0)
+	limits.Or(&l.MaxAuthFailures, DefaultMaxAuthFailures, 0)
 	return l
-}
-
-// deadline returns the deadline d from now, or none when d is 0.
-func deadline(d time.Duration) time.Time {
-	if d <= 0 {
-		return time.Time{}
-	}
-	return time.Now().Add(d)
 }

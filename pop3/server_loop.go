@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/limits"
 	"github.com/mailwire/mailwire/internal/netutil"
 	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/mailwire/mailwire/internal/textline"
@@ -138,7 +139,7 @@ func (c *Conn) armRead() error {
 	if c.srv.shuttingDown() {
 		return ErrServerClosed
 	}
-	return c.nc.SetReadDeadline(deadline(c.srv.limits().ReadTimeout))
+	return c.nc.SetReadDeadline(limits.Deadline(c.srv.limits().ReadTimeout))
 }
 
 func (c *Conn) readCommand() (Command, error) {

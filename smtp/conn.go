@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailwire/mailwire/internal/limits"
 	"github.com/mailwire/mailwire/internal/textline"
 )
 
@@ -137,14 +138,14 @@ func (r connReader) Read(p []byte) (int, error) {
 type connWriter struct{ c *Conn }
 
 func (w connWriter) Write(p []byte) (int, error) {
-	w.c.nc.SetWriteDeadline(deadline(w.c.srv.limits().WriteTimeout))
+	w.c.nc.SetWriteDeadline(limits.Deadline(w.c.srv.limits().WriteTimeout))
 	return w.c.nc.Write(p)
 }
 
 // readDeadline is the deadline for the next read: ReadTimeout from now, but
 // no later than the end of the message transfer.
 func (c *Conn) readDeadline() time.Time {
-	d := deadline(c.srv.limits().ReadTimeout)
+	d := limits.Deadline(c.srv.limits().ReadTimeout)
 	if !c.dataEnd.IsZero() && (d.IsZero() || c.dataEnd.Before(d)) {
 		d = c.dataEnd
 	}

@@ -1,6 +1,10 @@
 package smtp
 
-import "time"
+import (
+	"time"
+
+	"github.com/mailwire/mailwire/internal/limits"
+)
 
 // Defaults of Limits; a zero field means its default.
 const (
@@ -97,45 +101,16 @@ type Limits struct {
 // withDefaults returns l with its zero fields set to their defaults, the
 // memory bounds clamped, and every other "no limit" as 0.
 func (l Limits) withDefaults() Limits {
-	dur := func(v *time.Duration, def time.Duration) {
-		switch {
-		case *v == 0:
-			*v = def
-		case *v < 0:
-			*v = 0
-		}
-	}
-	count := func(v *int, def int) {
-		switch {
-		case *v == 0:
-			*v = def
-		case *v < 0:
-			*v = 0
-		}
-	}
-	bounded := func(v *int, def, hard int) {
-		switch {
-		case *v == 0:
-			*v = def
-		case *v < 0 || *v > hard:
-			*v = hard
-		}
-	}
-	dur(&l.ReadTimeout, DefaultReadTimeout)
-	dur(&l.DataTimeout, DefaultDataTimeout)
-	dur(&l.WriteTimeout, DefaultWriteTimeout)
-	dur(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout)
-	switch {
-	case l.MaxMessageBytes == 0:
-		l.MaxMessageBytes = DefaultMaxMessageBytes
-	case l.MaxMessageBytes < 0:
-		l.MaxMessageBytes = 0
-	}
-	bounded(&l.MaxRecipients, DefaultMaxRecipients, HardMaxRecipients)
-	bounded(&l.MaxLineLength, DefaultMaxLineLength, HardMaxLineLength)
-	count(&l.MaxConnections, DefaultMaxConnections)
-	count(&l.MaxErrors, DefaultMaxErrors)
-	count(&l.MaxJunkCommands, DefaultMaxJunkCommands)
-	count(&l.MaxAuthFailures, DefaultMaxAuthFailures)
+	limits.Or(&l.ReadTimeout, DefaultReadTimeout, 0)
+	limits.Or(&l.DataTimeout, DefaultDataTimeout, 0)
+	limits.Or(&l.WriteTimeout, DefaultWriteTimeout, 0)
+	limits.Or(&l.TLSHandshakeTimeout, DefaultTLSHandshakeTimeout, 0)
+	limits.Or(&l.MaxMessageBytes, DefaultMaxMessageBytes, 0)
+	limits.Bounded(&l.MaxRecipients, DefaultMaxRecipients, HardMaxRecipients)
+	limits.Bounded(&l.MaxLineLength, DefaultMaxLineLength, HardMaxLineLength)
+	limits.Or(&l.MaxConnections, DefaultMaxConnections, 0)
+	limits.Or(&l.MaxErrors, DefaultMaxErrors, 0)
+	limits.Or(&l.MaxJunkCommands, DefaultMaxJunkCommands, 0)
+	limits.Or(&l.MaxAuthFailures, DefaultMaxAuthFailures, 0)
 	return l
 }

@@ -56,12 +56,6 @@ func TestLimitsRule(t *testing.T) {
 	}
 }
 
-// TestLimitsNoTimeout: a negative ReadTimeout sets no deadline at all.
-func TestLimitsNoTimeout(t *testing.T) {
-	assert.True(t, deadline(0).IsZero())
-	assert.False(t, deadline(time.Second).IsZero())
-}
-
 // TestMaxAuthFailures: the third failed AUTH closes the connection with 421
 // by default; a negative value never does.
 func TestMaxAuthFailures(t *testing.T) {

@@ -95,14 +95,6 @@ func (s *Server) proto() string {
 	return "smtp"
 }
 
-// deadline returns the deadline d from now, or none when d is 0.
-func deadline(d time.Duration) time.Time {
-	if d <= 0 {
-		return time.Time{}
-	}
-	return time.Now().Add(d)
-}
-
 // ListenAndServe listens on s.Addr and serves connections.
 func (s *Server) ListenAndServe() error {
 	if s.shuttingDown() {

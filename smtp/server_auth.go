@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/mailwire/mailwire/internal/limits"
 	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/mailwire/mailwire/internal/textline"
 )
@@ -81,7 +82,7 @@ func (t authTransport) Challenge(data []byte) (string, error) {
 	c.reply(334, NoEnhancedCode, "%s", base64.StdEncoding.EncodeToString(data))
 	c.tr.SetMax(sasl.MaxLine)
 	defer c.tr.SetMax(c.srv.limits().MaxLineLength)
-	c.nc.SetReadDeadline(deadline(c.srv.limits().ReadTimeout))
+	c.nc.SetReadDeadline(limits.Deadline(c.srv.limits().ReadTimeout))
 	line, end, err := c.tr.ReadLine()
 	switch {
 	case errors.Is(err, textline.ErrLineTooLong):

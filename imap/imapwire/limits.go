@@ -3,6 +3,9 @@ package imapwire
 import (
 	"errors"
 	"fmt"
+	"math"
+
+	"github.com/mailwire/mailwire/internal/limits"
 )
 
 // Default limits. Each bounds memory, never time: reading stops with a
@@ -25,10 +28,19 @@ const (
 	// lines and string literals together, streamed literals excluded:
 	// 16 MiB.
 	DefaultMaxCommand = 16 << 20
+
+	// The hard maxima of the limits that bound memory: no setting,
+	// negative included, goes past them.
+	HardMaxLine          = 16 << 20
+	HardMaxStringLiteral = 64 << 20
+	HardMaxDepth         = 4096
+	HardMaxCommand       = 256 << 20
 )
 
 // Limits bounds what a Decoder reads. For every field 0 means the
-// documented default and a negative value means no limit.
+// documented default. A negative value means no limit for MaxLiteral, which
+// is streamed, and the hard maximum (HardMaxLine...) for the others, which
+// bound memory; no setting passes a hard maximum.
 type Limits struct {
 	MaxLine          int64
 	MaxStringLiteral int64
@@ -38,24 +50,11 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	def := func(v *int64, d int64) {
-		switch {
-		case *v == 0:
-			*v = d
-		case *v < 0:
-			*v = 1<<63 - 1
-		}
-	}
-	def(&l.MaxLine, DefaultMaxLine)
-	def(&l.MaxStringLiteral, DefaultMaxStringLiteral)
-	def(&l.MaxLiteral, DefaultMaxLiteral)
-	def(&l.MaxCommand, DefaultMaxCommand)
-	switch {
-	case l.MaxDepth == 0:
-		l.MaxDepth = DefaultMaxDepth
-	case l.MaxDepth < 0:
-		l.MaxDepth = 1<<31 - 1
-	}
+	limits.Bounded(&l.MaxLine, DefaultMaxLine, HardMaxLine)
+	limits.Bounded(&l.MaxStringLiteral, DefaultMaxStringLiteral, HardMaxStringLiteral)
+	limits.Or(&l.MaxLiteral, DefaultMaxLiteral, math.MaxInt64)
+	limits.Bounded(&l.MaxCommand, DefaultMaxCommand, HardMaxCommand)
+	limits.Bounded(&l.MaxDepth, DefaultMaxDepth, HardMaxDepth)
 	return l
 }
 
