@@ -31,6 +31,8 @@
 //     CR, LF or other control character is a *FormatError from Format
 //     and Validate, so no sender-supplied text can inject header
 //     fields (§7.1, §7.8). Output parses back to the same Results.
+//   - Tested against python3-authres in both directions: it reads what
+//     Format and String write, and Parse reads what it writes.
 //   - Registered method names (§2.7, §6), result names and ptypes
 //     (§2.3) as constants.
 //
