@@ -80,6 +80,11 @@
 // fsync, rename or link and a directory fsync. On Windows, where a
 // directory cannot be fsynced, the last step is skipped: NTFS's journal
 // keeps a rename whole, but one done just before a crash may be lost.
+// The package builds and delivers on Windows, but Maildir names for cur
+// (KEY:2,FLAGS) hold a ':', which Windows file names cannot: moving a
+// message to cur or setting its flags fails there, and so does renaming a
+// file another process holds open. Maildir is a Unix format; on Windows it
+// serves as a delivery target at most.
 //
 // Not implemented: Maildir++ quotas (maildirsize), the keyword name files
 // (dovecot-keywords), and modified UTF-7 encoding of folder names, which
