@@ -28,8 +28,9 @@
 // and the server logs every outcome; APOPSession adds APOP. After login the
 // Session opens the user's Maildrop, which lists message sizes and unique
 // ids, opens a message as an io.Reader, and deletes messages at UPDATE.
-// OpenMaildir provides one over a Maildir (package message/maildir) with an
-// exclusive lock.
+// Package pop3/pop3maildir provides one over a Maildir (package
+// message/maildir) with an exclusive lock; package pop3 itself imports no
+// storage.
 //
 // The server streams each message through the dot-stuffer, so memory per
 // connection does not depend on message size, and converts bare LF line ends

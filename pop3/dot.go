@@ -209,30 +209,9 @@ func (d *dotReader) WriteTo(w io.Writer) (int64, error) {
 // LIST and STAT, for backends that store messages with LF line ends and have
 // no record of it.
 func WireSize(r io.Reader) (int64, error) {
-	var buf [32 * 1024]byte
-	var n int64
-	prevCR := false
-	for {
-		k, err := r.Read(buf[:])
-		p := buf[:k]
-		n += int64(k)
-		for len(p) > 0 {
-			i := bytes.IndexByte(p, '\n')
-			if i < 0 {
-				prevCR = p[len(p)-1] == '\r'
-				break
-			}
-			if !((i > 0 && p[i-1] == '\r') || (i == 0 && prevCR)) {
-				n++
-			}
-			prevCR = false
-			p = p[i+1:]
-		}
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
+	var c textline.CRLFCounter
+	if _, err := io.Copy(&c, r); err != nil {
+		return 0, err
 	}
+	return c.N, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/pop3"
+	"github.com/mailwire/mailwire/pop3/pop3maildir"
 )
 
 // maildirs is a Backend serving each user's Maildir at root/USER, with
@@ -48,7 +49,7 @@ func (s *maildirSession) OpenMaildrop(ctx context.Context, user string) (pop3.Ma
 	if err != nil {
 		return nil, err
 	}
-	return pop3.OpenMaildir(d)
+	return pop3maildir.Open(d)
 }
 
 func (s *maildirSession) Close() error { return nil }

@@ -23,6 +23,7 @@ import (
 	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/mime"
 	"github.com/mailwire/mailwire/pop3"
+	"github.com/mailwire/mailwire/pop3/pop3maildir"
 	"github.com/mailwire/mailwire/smtp/smtptest"
 )
 
@@ -205,7 +206,7 @@ func (s *popSession) NewSASLServer(ctx context.Context, mech string) (auth.Serve
 }
 
 func (s *popSession) OpenMaildrop(ctx context.Context, user string) (pop3.Maildrop, error) {
-	return pop3.OpenMaildir(s.b.dir)
+	return pop3maildir.Open(s.b.dir)
 }
 
 func (s *popSession) Close() error { return nil }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/pop3"
+	"github.com/mailwire/mailwire/pop3/pop3maildir"
 )
 
 // newPOP3Server returns the server for one POP3 listener. USER/PASS and
@@ -51,7 +52,7 @@ func (s *popSession) OpenMaildrop(_ context.Context, username string) (pop3.Mail
 	if err != nil {
 		return nil, err
 	}
-	return pop3.OpenMaildir(d)
+	return pop3maildir.Open(d)
 }
 
 func (s *popSession) Close() error { return nil }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/internal/atomicfile"
+	"github.com/mailwire/mailwire/internal/textline"
 )
 
 // Defaults for the limits and ages this package uses.
@@ -75,9 +76,6 @@ type Message struct {
 	// ",W=" field of the name, or -1 when the name has none; FillWireSizes
 	// fills it in.
 	WireSize int64
-
-	// Deprecated: VSize holds the same as WireSize, under its former name.
-	VSize int64
 }
 
 var subdirs = [...]string{"tmp", "new", "cur"}
@@ -194,7 +192,7 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 	}
 	defer f.Abort()
 	var n int64
-	var wc wireCounter
+	var wc textline.CRLFCounter
 	w := io.MultiWriter(f, &wc)
 	if max := d.maxSize(); max >= 0 {
 		n, err = io.Copy(w, io.LimitReader(r, max+1))
@@ -219,7 +217,7 @@ func (d *Dir) deliver(r io.Reader, intoCur bool, flags Flags, date time.Time) (k
 
 	// Maildir++ and Dovecot: S= is the stored size, W= the size with CRLF
 	// line ends (what POP3 LIST and IMAP RFC822.SIZE report).
-	key = base + ",S=" + strconv.FormatInt(n, 10) + ",W=" + strconv.FormatInt(wc.n, 10)
+	key = base + ",S=" + strconv.FormatInt(n, 10) + ",W=" + strconv.FormatInt(wc.N, 10)
 	sub, name := "new", key
 	if intoCur {
 		sub, name = "cur", key+":2,"+string(flags)
@@ -371,7 +369,6 @@ func (d *Dir) List() ([]Message, error) {
 			New:      strings.HasPrefix(e.rel, "new/"),
 			File:     e.rel,
 			WireSize: e.name.WireSize,
-			VSize:    e.name.WireSize,
 		})
 	}
 	sort.Slice(msgs, func(i, j int) bool { return msgs[i].UID < msgs[j].UID })

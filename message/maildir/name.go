@@ -104,8 +104,6 @@ type Name struct {
 	Flags    Flags  // from ":2,FLAGS"
 	Info     string // the raw text after ":", "" when there was none
 
-	// Deprecated: VSize holds the same as WireSize, under its former name.
-	VSize int64
 }
 
 // Errors returned by ParseName.
@@ -120,7 +118,7 @@ var (
 // kept in Key and Info. Flag letters are normalised (sorted, duplicates and
 // non-letters dropped).
 func ParseName(name string) (Name, error) {
-	n := Name{Size: -1, WireSize: -1, VSize: -1}
+	n := Name{Size: -1, WireSize: -1}
 	if name == "" || name[0] == '.' || strings.ContainsAny(name, "/") || hasControl(name) {
 		return n, fmt.Errorf("%w: %q", ErrBadName, name)
 	}
@@ -145,7 +143,7 @@ func ParseName(name string) (Name, error) {
 			}
 		} else if v, ok := strings.CutPrefix(f, "W="); ok {
 			if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-				n.WireSize, n.VSize = s, s
+				n.WireSize = s
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package maildir
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mailwire/mailwire/internal/atomicfile"
+	"github.com/mailwire/mailwire/internal/textline"
 )
 
 // WireSize returns the size of the message read from r with CRLF line
@@ -25,38 +25,11 @@ import (
 // before its terminator is not part of the message), and a CR not followed
 // by LF counts as one octet.
 func WireSize(r io.Reader) (int64, error) {
-	var c wireCounter
+	var c textline.CRLFCounter
 	if _, err := io.Copy(&c, r); err != nil {
 		return 0, err
 	}
-	return c.n, nil
-}
-
-// wireCounter is an io.Writer that counts the CRLF size of what is written
-// to it; WireSize and delivery share it.
-type wireCounter struct {
-	n      int64
-	prevCR bool // the last byte written was a CR
-}
-
-func (c *wireCounter) Write(p []byte) (int, error) {
-	c.n += int64(len(p))
-	q := p
-	for {
-		i := bytes.IndexByte(q, '\n')
-		if i < 0 {
-			break
-		}
-		if !(i > 0 && q[i-1] == '\r' || i == 0 && c.prevCR) {
-			c.n++ // a bare LF becomes CRLF
-		}
-		c.prevCR = false
-		q = q[i+1:]
-	}
-	if len(q) > 0 {
-		c.prevCR = q[len(q)-1] == '\r'
-	}
-	return len(p), nil
+	return c.N, nil
 }
 
 // WireSizeCacheFile is the file in a Maildir (or folder) where
@@ -84,7 +57,7 @@ func (d *Dir) FillWireSizes(ctx context.Context, msgs []Message) error {
 			continue
 		}
 		if s, ok := cache[m.Key]; ok {
-			m.WireSize, m.VSize = s, s
+			m.WireSize = s
 			continue
 		}
 		if err := ctx.Err(); err != nil {
@@ -97,7 +70,7 @@ func (d *Dir) FillWireSizes(ctx context.Context, msgs []Message) error {
 		if err != nil {
 			return err
 		}
-		m.WireSize, m.VSize = size, size
+		m.WireSize = size
 		if cacheable(m.Key) {
 			cache[m.Key] = size
 			dirty = true
