@@ -7,9 +7,9 @@
 // lines. Writer streams messages out. Both handle the two quoting variants
 // of "From " at the start of message lines:
 //
-//   - mboxrd (RD, the default): the writer adds a '>' to every line matching
+//   - mboxrd (Mboxrd, the default): the writer adds a '>' to every line matching
 //     ^>*From  and the reader removes one, so every message round-trips.
-//   - mboxo (O): only "From " is quoted as ">From "; the reader turns
+//   - mboxo (Mboxo): only "From " is quoted as ">From "; the reader turns
 //     ">From " back into "From ", which alters lines that began with
 //     ">From " originally.
 //

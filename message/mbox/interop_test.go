@@ -85,7 +85,7 @@ func TestPythonMailbox(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	r := mbox.NewReader(f)
-	r.Variant = mbox.O
+	r.Variant = mbox.Mboxo
 	for i := 0; i < 3; i++ {
 		m, err := r.Next()
 		require.NoError(t, err)

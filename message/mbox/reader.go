@@ -16,15 +16,15 @@ import (
 type Variant int
 
 const (
-	// RD is mboxrd: the writer adds one '>' to every line matching
+	// Mboxrd: the writer adds one '>' to every line matching
 	// ^>*From , and the reader removes one from every such line, so any
 	// content round-trips. It is the zero value and the default.
-	RD Variant = iota
-	// O is mboxo: the writer turns "From " at the start of a line into
+	Mboxrd Variant = iota
+	// Mboxo: the writer turns "From " at the start of a line into
 	// ">From " and the reader turns ">From " back into "From ". Lines that
 	// began with ">From " before quoting lose their '>' when read; mboxo
 	// is lossy, which is why mboxrd exists.
-	O
+	Mboxo
 )
 
 // Limits with their defaults.
@@ -57,7 +57,7 @@ var ErrFormat = errors.New("mbox: not an mbox (no From line at start)")
 // precedes a separator (or the end) is the mbox terminator and not part of
 // the message. Both LF and CRLF line ends are accepted and passed through.
 type Reader struct {
-	// Variant selects the unquoting of ">From " lines; the zero value is RD.
+	// Variant selects the unquoting of ">From " lines; the zero value is Mboxrd.
 	Variant Variant
 
 	// ContentLength makes the reader trust a Content-Length header field
@@ -242,7 +242,7 @@ func (m *Message) isSeparator(b []byte) bool {
 
 // quoted reports whether the line starting b carries a quoting '>'.
 func (m *Message) quoted(b []byte) bool {
-	if m.r.Variant != RD {
+	if m.r.Variant != Mboxrd {
 		return bytes.HasPrefix(b, []byte(">From "))
 	}
 	i := 0

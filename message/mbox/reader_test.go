@@ -48,21 +48,21 @@ func TestReader(t *testing.T) {
 		variant Variant
 		want    []string
 	}{
-		{"empty", "", RD, []string{}},
+		{"empty", "", Mboxrd, []string{}},
 		{"RFC 4155 example shape",
 			"From alice@a.example Tue Nov 24 03:34:08 2026\nSubject: 1\n\nbody 1\n\nFrom bob@b.example Tue Nov 24 03:35:08 2026\nSubject: 2\n\nbody 2\n\n",
-			RD, []string{"Subject: 1\n\nbody 1\n", "Subject: 2\n\nbody 2\n"}},
-		{"no terminator at end", "From a Tue Nov 24 03:34:08 2026\nx\n", RD, []string{"x\n"}},
-		{"no final newline", "From a Tue Nov 24 03:34:08 2026\nx", RD, []string{"x"}},
-		{"leading blank lines", "\n\r\nFrom a b\nx\n", RD, []string{"x\n"}},
-		{"several blank lines kept but one", "From a b\nx\n\n\n\nFrom a b\ny\n", RD, []string{"x\n\n\n", "y\n"}},
-		{"empty message", "From a b\n\nFrom a b\n\n", RD, []string{"", ""}},
-		{"CRLF", "From a b\r\nS: 1\r\n\r\nbody\r\n\r\nFrom a b\r\nS: 2\r\n\r\n", RD, []string{"S: 1\r\n\r\nbody\r\n", "S: 2\r\n"}},
-		{"mboxrd unquoting", "From a b\n>From x\n>>From y\n>>>From z\n> From no\n>Fromage\nFrom\n\n", RD,
+			Mboxrd, []string{"Subject: 1\n\nbody 1\n", "Subject: 2\n\nbody 2\n"}},
+		{"no terminator at end", "From a Tue Nov 24 03:34:08 2026\nx\n", Mboxrd, []string{"x\n"}},
+		{"no final newline", "From a Tue Nov 24 03:34:08 2026\nx", Mboxrd, []string{"x"}},
+		{"leading blank lines", "\n\r\nFrom a b\nx\n", Mboxrd, []string{"x\n"}},
+		{"several blank lines kept but one", "From a b\nx\n\n\n\nFrom a b\ny\n", Mboxrd, []string{"x\n\n\n", "y\n"}},
+		{"empty message", "From a b\n\nFrom a b\n\n", Mboxrd, []string{"", ""}},
+		{"CRLF", "From a b\r\nS: 1\r\n\r\nbody\r\n\r\nFrom a b\r\nS: 2\r\n\r\n", Mboxrd, []string{"S: 1\r\n\r\nbody\r\n", "S: 2\r\n"}},
+		{"mboxrd unquoting", "From a b\n>From x\n>>From y\n>>>From z\n> From no\n>Fromage\nFrom\n\n", Mboxrd,
 			[]string{"From x\n>From y\n>>From z\n> From no\n>Fromage\nFrom\n"}},
-		{"mboxo unquoting", "From a b\n>From x\n>>From y\n\n", O, []string{"From x\n>>From y\n"}},
-		{"unquoted From line splits (lenient)", "From a b\nhi\nFrom the start\n", RD, []string{"hi\n", ""}},
-		{"From in mid-line", "From a b\nsay From x\n", RD, []string{"say From x\n"}},
+		{"mboxo unquoting", "From a b\n>From x\n>>From y\n\n", Mboxo, []string{"From x\n>>From y\n"}},
+		{"unquoted From line splits (lenient)", "From a b\nhi\nFrom the start\n", Mboxrd, []string{"hi\n", ""}},
+		{"From in mid-line", "From a b\nsay From x\n", Mboxrd, []string{"say From x\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

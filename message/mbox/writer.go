@@ -16,7 +16,7 @@ var ErrBadSender = errors.New("mbox: sender contains white space or control char
 // Writer writes messages in mbox format. It streams each message from an
 // io.Reader, quoting "From " lines as its Variant says.
 type Writer struct {
-	// Variant selects the quoting; the zero value is RD (mboxrd).
+	// Variant selects the quoting; the zero value is Mboxrd (mboxrd).
 	Variant Variant
 
 	w  *bufio.Writer
@@ -103,12 +103,12 @@ func (w *Writer) WriteMessage(sender string, date time.Time, r io.Reader) error 
 	return w.w.WriteByte('\n')
 }
 
-// needsQuote reports whether the line starting b gets a '>'. For RD, a run
+// needsQuote reports whether the line starting b gets a '>'. For Mboxrd, a run
 // of longQuote-1 or more '>' is quoted whatever follows, so that the reader,
 // which looks only quoteWindow bytes ahead, can tell quoted lines from
 // unquoted ones without seeing the end of the run.
 func needsQuote(b []byte, v Variant) bool {
-	if v != RD {
+	if v != Mboxrd {
 		return bytes.HasPrefix(b, []byte("From "))
 	}
 	i := 0

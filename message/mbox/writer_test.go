@@ -26,7 +26,7 @@ func TestWriter(t *testing.T) {
 
 	buf.Reset()
 	w = NewWriter(&buf)
-	w.Variant = O
+	w.Variant = Mboxo
 	require.NoError(t, w.WriteMessage("a", date, strings.NewReader("From here\n>From there\n")))
 	require.NoError(t, w.Flush())
 	assert.Equal(t, "From a Wed Nov  4 03:04:05 2026\n>From here\n>From there\n\n", buf.String())
@@ -73,11 +73,11 @@ func TestRoundTripRD(t *testing.T) {
 		strings.Repeat(">", 507) + "x\n" + strings.Repeat(">", 508) + "\n" + strings.Repeat(">", 100000) + "\n",
 		strings.Repeat("long line ", 100000) + "\n",
 	}
-	assert.Equal(t, in, roundTrip(t, RD, in))
+	assert.Equal(t, in, roundTrip(t, Mboxrd, in))
 }
 
 func TestRoundTripOIsLossy(t *testing.T) {
-	got := roundTrip(t, O, []string{"From a\n>From b\n"})
+	got := roundTrip(t, Mboxo, []string{"From a\n>From b\n"})
 	assert.Equal(t, []string{"From a\nFrom b\n"}, got)
 }
 
@@ -92,7 +92,7 @@ func FuzzRoundTrip(f *testing.F) {
 				*s += "\n"
 			}
 		}
-		got := roundTrip(t, RD, []string{a, b})
+		got := roundTrip(t, Mboxrd, []string{a, b})
 		if len(got) != 2 || got[0] != a || got[1] != b {
 			t.Fatalf("round trip of %q, %q gave %q", a, b, got)
 		}
