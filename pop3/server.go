@@ -106,11 +106,7 @@ func (s *Server) ListenAndServe() error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":pop3"
-	}
-	l, err := net.Listen("tcp", addr)
+	l, err := netutil.Listen(s.Addr, ":pop3")
 	if err != nil {
 		return err
 	}
@@ -124,19 +120,11 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	cfg, err := netutil.ImplicitTLS(s.tlsConfig(), certFile, keyFile)
+	l, err := netutil.ListenTLS(s.Addr, ":pop3s", s.tlsConfig(), certFile, keyFile, s.proxyListener)
 	if err != nil {
 		return fmt.Errorf("pop3: ListenAndServeTLS: %w", err)
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":pop3s"
-	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.serve(tls.NewListener(s.proxyListener(l), cfg))
+	return s.serve(l)
 }
 
 // Serve accepts connections on l and serves each in its own goroutine. A

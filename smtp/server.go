@@ -15,7 +15,7 @@ import (
 )
 
 // ErrServerClosed is returned by Serve and ListenAndServe after Shutdown or Close.
-var ErrServerClosed = errors.New("smtp: Server closed")
+var ErrServerClosed = errors.New("smtp: server closed")
 
 // Server is an SMTP or LMTP server. The zero value, with a Backend, is ready
 // to use; a Server must not be copied or changed once it serves.
@@ -100,11 +100,7 @@ func (s *Server) ListenAndServe() error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":25"
-	}
-	l, err := net.Listen("tcp", addr)
+	l, err := netutil.Listen(s.Addr, ":25")
 	if err != nil {
 		return err
 	}
@@ -118,19 +114,11 @@ func (s *Server) ListenAndServeTLS(certFile, keyFile string) error {
 	if s.shuttingDown() {
 		return ErrServerClosed
 	}
-	addr := s.Addr
-	if addr == "" {
-		addr = ":465"
-	}
-	cfg, err := netutil.ImplicitTLS(s.tlsConfig(), certFile, keyFile)
+	l, err := netutil.ListenTLS(s.Addr, ":465", s.tlsConfig(), certFile, keyFile, s.proxyListener)
 	if err != nil {
 		return fmt.Errorf("smtp: ListenAndServeTLS: %w", err)
 	}
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.serve(tls.NewListener(s.proxyListener(l), cfg))
+	return s.serve(l)
 }
 
 // shuttingDown reports whether Shutdown or Close has been called.
