@@ -21,6 +21,13 @@ type ResponseOptions struct {
 	// Section ends ReadResponse with that error, and the connection is
 	// then out of step.
 	Section func(seq uint32, item imap.FetchItem, r io.Reader, size int64) error
+
+	// FetchSection is Section with the FETCH response being read in place
+	// of its sequence number: the items that came before the section are
+	// already set in f (its UID, when the server sent that first, as
+	// servers usually do). When FetchSection is set, Section is not
+	// called. f is the value ReadResponse returns at the end.
+	FetchSection func(f *FetchData, item imap.FetchItem, r io.Reader, size int64) error
 }
 
 // Continuation is a continuation request, "+ text" (RFC 3501 §7.5).

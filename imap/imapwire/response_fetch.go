@@ -198,11 +198,17 @@ func readFetch(d *Decoder, f *FetchData, opts *ResponseOptions) bool {
 		if !ok {
 			return false
 		}
-		if opts.Section != nil {
+		if opts.Section != nil || opts.FetchSection != nil {
 			if isNil {
 				r = bytes.NewReader(nil)
 			}
-			if err := opts.Section(f.Seq, it, r, size); err != nil {
+			var err error
+			if opts.FetchSection != nil {
+				err = opts.FetchSection(f, it, r, size)
+			} else {
+				err = opts.Section(f.Seq, it, r, size)
+			}
+			if err != nil {
 				return d.fail(err)
 			}
 			return true

@@ -124,6 +124,22 @@ func TestFetchSections(t *testing.T) {
 	r, err = ReadResponse(d, opts)
 	require.NoError(t, err)
 	assert.Equal(t, &NumData{Kind: NumExists, Num: 3}, r)
+
+	// FetchSection sees the items read before the section.
+	d = NewDecoder(bufio.NewReaderSize(strings.NewReader(in), 64), Limits{})
+	var uid uint32
+	opts = &ResponseOptions{FetchSection: func(f *FetchData, it imap.FetchItem, r io.Reader, size int64) error {
+		uid = f.UID
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}, Section: func(uint32, imap.FetchItem, io.Reader, int64) error {
+		t.Error("Section called with FetchSection set")
+		return nil
+	}}
+	r, err = ReadResponse(d, opts)
+	require.NoError(t, err)
+	assert.EqualValues(t, 9, uid)
+	assert.Empty(t, r.(*FetchData).Sections)
 }
 
 func TestResponseErrorsRecover(t *testing.T) {
