@@ -78,7 +78,8 @@ type AuthSession interface {
 	// those advertised. The authenticated identity (auth.Server.Identity)
 	// is then available from Conn.Identity. An exchange failing with an
 	// error wrapping auth.ErrAuthFailed is answered 535 5.7.8, an *Error as
-	// it is, any other error 454 4.7.0.
+	// it is, any other error 454 4.7.0. A *auth.CRAMMD5Server returned
+	// without a Hostname gets the Server's, which its challenge names.
 	NewSASLServer(ctx context.Context, mech string) (auth.Server, error)
 }
 

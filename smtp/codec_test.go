@@ -315,7 +315,7 @@ func TestDotWriter(t *testing.T) {
 // what is left unread after the end of data, and the reader.
 func readData(in string, policy BareNewlinePolicy, max int64) (string, error, string, *dataReader) {
 	tr := textline.NewReader(strings.NewReader(in), 64)
-	d := newDataReader(tr, policy, max)
+	d := newDataReader(tr, policy, false, max)
 	got, err := io.ReadAll(d)
 	d.drain()
 	rest, _ := io.ReadAll(tr)
@@ -358,6 +358,39 @@ func TestDataReader(t *testing.T) {
 			}
 			assert.Equal(t, tc.rest, rest)
 			assert.Equal(t, tc.bare, d.bare)
+		})
+	}
+}
+
+// TestDataReaderNUL: a NUL octet never ends the data; it fails the reader
+// at its line unless NUL is allowed, and the rest is still consumed.
+func TestDataReaderNUL(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want, rest string
+		nulOK                bool
+	}{
+		{"CRLF NUL dot CRLF", "a\r\n\x00.\r\nMAIL FROM:<x@y>\r\n.\r\nN", "a\r\n\x00.\r\nMAIL FROM:<x@y>\r\n", "N", false},
+		{"NUL after the dot", "a\r\n.\x00\r\nb\r\n.\r\nN", "a\r\n\x00\r\nb\r\n", "N", false},
+		{"NUL inside a line", "a\x00b\r\n.\r\nN", "a\x00b\r\n", "N", false},
+		{"NUL in a long line", strings.Repeat("x", 100) + "\x00\r\n.\r\nN", strings.Repeat("x", 100) + "\x00\r\n", "N", false},
+		{"allowed", "a\r\n\x00.\r\n.\r\nN", "a\r\n\x00.\r\n", "N", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := textline.NewReader(strings.NewReader(tc.in), 64)
+			d := newDataReader(tr, BareNewlineReject, tc.nulOK, 0)
+			got, err := io.ReadAll(d)
+			require.NoError(t, d.drain())
+			rest, _ := io.ReadAll(tr)
+			assert.Equal(t, tc.rest, string(rest), "the data ends at CRLF . CRLF only")
+			if tc.nulOK {
+				require.NoError(t, err)
+				assert.Equal(t, tc.want, string(got))
+				assert.False(t, d.nul)
+				return
+			}
+			assert.ErrorIs(t, err, ErrNUL)
+			assert.NotContains(t, string(got), "\x00", "the reader stops before the NUL's line")
+			assert.True(t, d.nul)
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 
@@ -148,6 +149,9 @@ var (
 	// ErrBareNewline is returned by a DATA reader under BareNewlineReject when
 	// the message holds a bare CR or LF.
 	ErrBareNewline = errors.New("smtp: bare CR or LF in message data")
+	// ErrNUL is returned by a message reader when the data holds a NUL
+	// octet and the Server does not allow it (Server.AllowNUL).
+	ErrNUL = errors.New("smtp: NUL octet in message data")
 	// ErrMessageTooLarge is returned by a message reader when the message
 	// exceeds the server's MaxMessageBytes.
 	ErrMessageTooLarge = errors.New("smtp: message exceeds the size limit")
@@ -158,6 +162,8 @@ var (
 type dataReader struct {
 	r       *textline.Reader
 	policy  BareNewlinePolicy
+	nulOK   bool  // NUL octets are let through
+	nul     bool  // a NUL octet was seen, and is not let through
 	max     int64 // 0: no limit
 	n       int64 // bytes returned (after un-stuffing)
 	pending []byte
@@ -170,8 +176,8 @@ type dataReader struct {
 	ioErr   error // error from the connection
 }
 
-func newDataReader(r *textline.Reader, policy BareNewlinePolicy, max int64) *dataReader {
-	return &dataReader{r: r, policy: policy, max: max, start: true}
+func newDataReader(r *textline.Reader, policy BareNewlinePolicy, nulOK bool, max int64) *dataReader {
+	return &dataReader{r: r, policy: policy, nulOK: nulOK, max: max, start: true}
 }
 
 // next reads the next line into pending/ending. It returns false at the end of
@@ -202,6 +208,12 @@ func (d *dataReader) next() bool {
 		}
 		line = line[1:]
 	}
+	if !d.nulOK && bytes.IndexByte(line, 0) >= 0 {
+		// RFC 2045 §2.7, §2.8 and RFC 6152 §2: neither 7bit nor 8bit
+		// data holds NUL, and a relay that mishandles one may see a line
+		// end, or an end of data, where there is none.
+		d.nul = true
+	}
 	d.pending = line
 	switch end {
 	case textline.EndCRLF:
@@ -231,6 +243,10 @@ func (d *dataReader) Read(p []byte) (int, error) {
 		}
 		if d.bare && d.policy == BareNewlineReject {
 			d.err = ErrBareNewline
+			return 0, d.err
+		}
+		if d.nul {
+			d.err = ErrNUL
 			return 0, d.err
 		}
 	}

@@ -42,6 +42,18 @@ const (
 	// DefaultMaxAuthFailures is how many failed AUTH exchanges a connection
 	// may have before it is closed.
 	DefaultMaxAuthFailures = 3
+	// DefaultMaxConnectionsPerClient bounds the connections one client
+	// address (an IPv6 client's /64) may hold at once, so that one host
+	// cannot fill MaxConnections (Postfix's
+	// smtpd_client_connection_count_limit is also 50).
+	DefaultMaxConnectionsPerClient = 50
+	// DefaultMaxAuthFailuresPerClient is how many failed AUTH exchanges one
+	// client address may have within AuthFailureWindow, over all its
+	// connections, before AUTH from it is refused for AuthFailureWindow.
+	DefaultMaxAuthFailuresPerClient = 10
+	// DefaultAuthFailureWindow is the span over which a client's failed
+	// authentications are counted, and how long it is then refused.
+	DefaultAuthFailureWindow = 15 * time.Minute
 
 	// HardMaxLineLength is the longest MaxLineLength can make a command
 	// line: the line is held in memory.
@@ -96,6 +108,24 @@ type Limits struct {
 	// MaxAuthFailures is how many failed AUTH exchanges a connection may
 	// have before it is closed with 421 4.7.0 (DefaultMaxAuthFailures).
 	MaxAuthFailures int
+	// MaxConnectionsPerClient is the most connections one client address
+	// may hold at once, IPv6 clients being counted per /64
+	// (DefaultMaxConnectionsPerClient). Further connections from it get
+	// 421 4.7.0 and are closed (closed at once on implicit TLS).
+	// Server.LimitExempt lists the addresses it does not apply to.
+	MaxConnectionsPerClient int
+	// MaxAuthFailuresPerClient is how many failed AUTH exchanges one client
+	// address (an IPv6 client's /64) may have within AuthFailureWindow,
+	// over all its connections, before every AUTH from it gets 454 4.7.0
+	// for AuthFailureWindow after the last failure
+	// (DefaultMaxAuthFailuresPerClient). Server.LimitExempt lists the
+	// addresses it does not apply to.
+	MaxAuthFailuresPerClient int
+	// AuthFailureWindow is the span over which MaxAuthFailuresPerClient
+	// counts failures, and how long a client that reached it is refused
+	// (DefaultAuthFailureWindow). A negative value, like a negative
+	// MaxAuthFailuresPerClient, turns the per-client limit off.
+	AuthFailureWindow time.Duration
 }
 
 // withDefaults returns l with its zero fields set to their defaults, the
@@ -112,5 +142,11 @@ func (l Limits) withDefaults() Limits {
 	limits.Or(&l.MaxErrors, DefaultMaxErrors, 0)
 	limits.Or(&l.MaxJunkCommands, DefaultMaxJunkCommands, 0)
 	limits.Or(&l.MaxAuthFailures, DefaultMaxAuthFailures, 0)
+	limits.Or(&l.MaxConnectionsPerClient, DefaultMaxConnectionsPerClient, 0)
+	limits.Or(&l.MaxAuthFailuresPerClient, DefaultMaxAuthFailuresPerClient, 0)
+	limits.Or(&l.AuthFailureWindow, DefaultAuthFailureWindow, 0)
+	if l.AuthFailureWindow == 0 {
+		l.MaxAuthFailuresPerClient = 0
+	}
 	return l
 }

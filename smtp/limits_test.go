@@ -32,6 +32,9 @@ func TestLimitsRule(t *testing.T) {
 		{"MaxErrors", func(l *Limits, v int) { l.MaxErrors = v }, func(l *Limits) int64 { return int64(l.MaxErrors) }, DefaultMaxErrors, 0, 0},
 		{"MaxJunkCommands", func(l *Limits, v int) { l.MaxJunkCommands = v }, func(l *Limits) int64 { return int64(l.MaxJunkCommands) }, DefaultMaxJunkCommands, 0, 0},
 		{"MaxAuthFailures", func(l *Limits, v int) { l.MaxAuthFailures = v }, func(l *Limits) int64 { return int64(l.MaxAuthFailures) }, DefaultMaxAuthFailures, 0, 0},
+		{"MaxConnectionsPerClient", func(l *Limits, v int) { l.MaxConnectionsPerClient = v }, func(l *Limits) int64 { return int64(l.MaxConnectionsPerClient) }, DefaultMaxConnectionsPerClient, 0, 0},
+		{"MaxAuthFailuresPerClient", func(l *Limits, v int) { l.MaxAuthFailuresPerClient = v }, func(l *Limits) int64 { return int64(l.MaxAuthFailuresPerClient) }, DefaultMaxAuthFailuresPerClient, 0, 0},
+		{"AuthFailureWindow", func(l *Limits, v int) { l.AuthFailureWindow = time.Duration(v) }, func(l *Limits) int64 { return int64(l.AuthFailureWindow) }, int64(DefaultAuthFailureWindow), 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,11 +44,25 @@ type Server struct {
 	// Limits.TLSHandshakeTimeout is closed; connections from other
 	// addresses are served as they are, a header being data.
 	TrustedProxies []netip.Prefix
+	// LimitExempt lists the client addresses and networks the per-client
+	// limits (Limits.MaxConnectionsPerClient and
+	// Limits.MaxAuthFailuresPerClient) do not apply to: a submission
+	// server's own webmail, say, or a trusted relay.
+	LimitExempt []netip.Prefix
 	// LMTP makes the server speak LMTP (RFC 2033) instead of SMTP.
 	LMTP bool
 	// BareNewline says what to do with a bare CR or LF in DATA; the zero
 	// value, BareNewlineReject, refuses such messages with 554 5.6.0.
 	BareNewline BareNewlinePolicy
+	// AllowNUL accepts messages whose data holds a NUL octet. By default
+	// such a message is refused, as one with a bare CR or LF is, with 554
+	// 5.6.0 once its data has ended, the session going on: 7bit and 8bit
+	// data hold no NUL (RFC 2045 §2.8), and a server downstream that
+	// mishandles one could be made to see a message end where there is
+	// none. The Session's Data reader returns ErrNUL at the offending line.
+	// A message sent with BDAT and BODY=BINARYMIME (RFC 3030) may carry
+	// any octet either way.
+	AllowNUL bool
 	// Logger receives connection events (Debug), authentication outcomes
 	// and refusals (Info), accept errors (Warn), and backend failures and
 	// recovered panics (Error), with the keys proto, remote, user, cmd and
@@ -56,6 +70,7 @@ type Server struct {
 	Logger *slog.Logger
 
 	conns    netutil.Tracker
+	clients  netutil.ClientLimits
 	tls      netutil.ServerTLS
 	initOnce sync.Once
 	lim      Limits
@@ -66,6 +81,12 @@ type Server struct {
 func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.lim = s.Limits.withDefaults()
+		s.clients = netutil.ClientLimits{
+			MaxConns:        s.lim.MaxConnectionsPerClient,
+			MaxAuthFailures: s.lim.MaxAuthFailuresPerClient,
+			AuthWindow:      s.lim.AuthFailureWindow,
+			Exempt:          s.LimitExempt,
+		}
 		s.host = s.Hostname
 		if s.host == "" {
 			s.host = netutil.Hostname()

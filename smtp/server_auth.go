@@ -1,11 +1,13 @@
 package smtp
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"log/slog"
 	"strings"
 
+	"github.com/mailwire/mailwire/auth"
 	"github.com/mailwire/mailwire/internal/limits"
 	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/mailwire/mailwire/internal/textline"
@@ -29,9 +31,15 @@ func (c *Conn) auth(arg string) {
 		c.reply(503, EnhancedCode{5, 5, 1}, "AUTH not allowed during a mail transaction")
 		return
 	}
+	if c.srv.clients.AuthBlocked(c.RemoteAddr()) {
+		// Limits.MaxAuthFailuresPerClient: RFC 4954 §6, 454 4.7.0.
+		c.logf(slog.LevelInfo, "refused", "cmd", "AUTH", "err", "too many failed authentications from the client")
+		c.reply(454, EnhancedCode{4, 7, 0}, "Too many failed authentications from your address, try again later")
+		return
+	}
 	mech, ir, hasIR := strings.Cut(arg, " ")
 	x := sasl.Exchange{
-		Hook:          as,
+		Hook:          authHook{as, c.srv.domain()},
 		Transport:     authTransport{c},
 		Secure:        c.tlsOK,
 		AllowInsecure: c.srv.AllowInsecureAuth,
@@ -63,6 +71,7 @@ func (c *Conn) auth(arg string) {
 		// RFC 4954 §6: 535 5.7.8 Authentication credentials invalid.
 		c.reply(535, EnhancedCode{5, 7, 8}, "Authentication credentials invalid")
 		c.authFailures++
+		c.srv.clients.AuthFailed(c.RemoteAddr())
 		if max := c.srv.limits().MaxAuthFailures; max > 0 && c.authFailures >= max {
 			c.reply(421, EnhancedCode{4, 7, 0}, "%s Too many failed authentications, closing connection", c.srv.domain())
 			c.quit = true
@@ -72,6 +81,22 @@ func (c *Conn) auth(arg string) {
 		// exchange logged the cause.
 		c.reply(454, EnhancedCode{4, 7, 0}, "Temporary authentication failure")
 	}
+}
+
+// authHook gives the mechanisms a session creates the server's Hostname
+// where they need one: a CRAM-MD5 challenge names the server (RFC 2195 §2),
+// not the machine it happens to run on.
+type authHook struct {
+	AuthSession
+	host string
+}
+
+func (h authHook) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	srv, err := h.AuthSession.NewSASLServer(ctx, mech)
+	if cs, ok := srv.(*auth.CRAMMD5Server); ok && cs.Hostname == "" {
+		cs.Hostname = h.host
+	}
+	return srv, err
 }
 
 // authTransport frames SASL challenges as 334 replies (RFC 4954 §4).

@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"time"
@@ -20,6 +21,8 @@ type bdatReader struct {
 	total     int64
 	max       int64
 	over      bool
+	checkNUL  bool  // refuse NUL octets: the body is not BINARYMIME
+	nul       bool  // a NUL octet was refused
 	err       error // sticky
 	ioErr     error
 }
@@ -42,6 +45,12 @@ func (b *bdatReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.c.tr.Read(p)
 	b.remaining -= int64(n)
+	if b.checkNUL && bytes.IndexByte(p[:n], 0) >= 0 {
+		// As in DATA (dataReader): only BINARYMIME may carry NUL.
+		b.nul = true
+		b.err = ErrNUL
+		return 0, b.err
+	}
 	if err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
@@ -149,7 +158,8 @@ func (c *Conn) bdatCmd(arg string) {
 		return
 	}
 	c.bdat = true
-	b := &bdatReader{c: c, max: c.srv.limits().MaxMessageBytes}
+	b := &bdatReader{c: c, max: c.srv.limits().MaxMessageBytes,
+		checkNUL: !c.srv.AllowNUL && c.mailOpts.Body != BodyBinaryMIME}
 	b.startChunk(size, last)
 	c.data = true
 	c.startData()
@@ -180,8 +190,11 @@ func (c *Conn) bdatCmd(arg string) {
 		c.reset()
 		return
 	}
-	if b.over {
+	switch {
+	case b.over:
 		err, status = errTooLarge, nil
+	case b.nul:
+		err, status = errNULReply, nil
 	}
 	if err != nil && !b.last {
 		// RFC 3030 §2: chunks already pipelined after the failed one are

@@ -28,7 +28,7 @@ func (c *Conn) dataCmd(arg string) {
 			return
 		}
 	}
-	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.limits().MaxMessageBytes)
+	dr := newDataReader(c.tr, c.srv.BareNewline, c.srv.AllowNUL, c.srv.limits().MaxMessageBytes)
 	c.data = true
 	c.startData()
 	status, err := c.deliver(dr)
@@ -45,6 +45,9 @@ func (c *Conn) dataCmd(arg string) {
 		status = nil
 	case dr.bare && c.srv.BareNewline == BareNewlineReject:
 		err = errBareNewlineReply
+		status = nil
+	case dr.nul:
+		err = errNULReply
 		status = nil
 	}
 	c.finishMessage(status, err)
@@ -131,5 +134,7 @@ var (
 	// RFC 1870 §6.2 / RFC 3463 X.3.4.
 	errTooLarge = &Error{Code: 552, EnhancedCode: EnhancedCode{5, 3, 4}, Message: "Message size exceeds fixed maximum message size"}
 	// RFC 5321 §2.3.8, §4.5.2; see BareNewlinePolicy.
+	// RFC 2045 §2.8, RFC 6152 §2; see Server.AllowNUL.
+	errNULReply         = &Error{Code: 554, EnhancedCode: EnhancedCode{5, 6, 0}, Message: "Message refused: NUL octet in data (use BDAT with BODY=BINARYMIME for binary)"}
 	errBareNewlineReply = &Error{Code: 554, EnhancedCode: EnhancedCode{5, 6, 0}, Message: "Message refused: bare CR or LF in data (RFC 5321 section 2.3.8)"}
 )

@@ -155,7 +155,7 @@ func TestServerIdleConnections(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 200
 	}
-	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = n + 1 })
+	_, rec, addr := newTestServer(t, func(s *Server) { s.Limits.MaxConnections = n + 1; s.Limits.MaxConnectionsPerClient = -1 })
 	var (
 		mu    sync.Mutex
 		conns []net.Conn

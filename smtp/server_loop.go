@@ -62,6 +62,13 @@ func (c *Conn) serve() {
 		s.conns.Remove(tracked{c})
 		return
 	}
+	release, ok := s.clients.Acquire(c.nc.RemoteAddr())
+	if !ok {
+		c.refuseClient()
+		s.conns.Remove(tracked{c})
+		return
+	}
+	defer release()
 	c.logf(slog.LevelDebug, "connection opened")
 	defer func() {
 		c.logf(slog.LevelDebug, "connection closed", "errors", c.errors)
@@ -133,6 +140,28 @@ func (c *Conn) serve() {
 		}
 	}
 	c.flush()
+}
+
+// refuseClient turns away a connection from a client that holds
+// Limits.MaxConnectionsPerClient already (RFC 5321 §3.8: 421), without a
+// reply on implicit TLS, where one would need a handshake.
+func (c *Conn) refuseClient() {
+	c.logf(slog.LevelInfo, "connection refused: too many connections from the client")
+	c.mu.Lock()
+	c.closed = true
+	nc := c.nc
+	c.mu.Unlock()
+	c.cancel()
+	if _, isTLS := nc.(*tls.Conn); isTLS {
+		nc.Close()
+		return
+	}
+	c.reply(421, EnhancedCode{4, 7, 0}, "%s Too many connections from your address, try again later", c.srv.domain())
+	if c.flush() != nil {
+		nc.Close()
+		return
+	}
+	netutil.CloseLinger(nc)
 }
 
 // closeSession calls the Session's Close; a panic there, as in any Session

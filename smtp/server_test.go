@@ -543,6 +543,13 @@ func TestServerSmuggling(t *testing.T) {
 				c.expect(354)
 				c.send("Subject: x\r\n\r\nbody" + v + "MAIL FROM:<evil@evil.test>\r\nRCPT TO:<victim@b.test>\r\nDATA\r\nsmuggled\r\n.\r\n")
 				bare := strings.ContainsAny(strings.ReplaceAll(v, "\r\n", ""), "\r\n")
+				if strings.Contains(v, "\x00") {
+					// Refused whatever the policy: see TestServerNUL.
+					c.expect(554)
+					c.cmd("NOOP", 250)
+					assert.Empty(t, rec.messages())
+					return
+				}
 				if bare && policy == BareNewlineReject {
 					r := c.expect(554)
 					assert.Equal(t, EnhancedCode{5, 6, 0}, r.EnhancedCode)
@@ -583,10 +590,84 @@ func TestServerNULAndGarbage(t *testing.T) {
 	c.cmd("MAIL FROM:<a@a.test>", 250)
 	c.cmd("RCPT TO:<b@b.test>", 250)
 	c.cmd("DATA", 354)
-	c.send("a\x00b\xff\r\n.\r\n")
+	c.send("a\x01b\xff\r\n.\r\n")
 	c.expect(250)
 	require.Len(t, rec.messages(), 1)
-	assert.Equal(t, "a\x00b\xff\r\n", rec.messages()[0].Data)
+	assert.Equal(t, "a\x01b\xff\r\n", rec.messages()[0].Data)
+}
+
+// TestServerNUL: a NUL octet in DATA, or in BDAT chunks of a message that is
+// not BINARYMIME, gets the message refused with 554 5.6.0 once its data has
+// ended; the transaction is reset and the connection goes on. AllowNUL lets
+// it through, and BINARYMIME carries it either way.
+func TestServerNUL(t *testing.T) {
+	const next = "MAIL FROM:<a@a.test>\r\nRCPT TO:<b@b.test>\r\nDATA\r\nnext\r\n.\r\n"
+	for _, tc := range []struct {
+		name     string
+		allow    bool
+		send     string
+		codes    []int
+		stored   []string
+		lmtp     bool
+		refusedE bool // the refusal's enhanced code is checked
+	}{
+		{name: "CRLF NUL dot CRLF", send: "DATA\r\nSubject: x\r\n\r\nbody\r\n\x00.\r\nMAIL FROM:<evil@evil.test>\r\n.\r\n" + next,
+			codes: []int{354, 554, 250, 250, 354, 250}, stored: []string{"next\r\n"}, refusedE: true},
+		{name: "NUL after the dot", send: "DATA\r\nbody\r\n.\x00\r\nRSET\r\n.\r\n" + next,
+			codes: []int{354, 554, 250, 250, 354, 250}, stored: []string{"next\r\n"}, refusedE: true},
+		{name: "NUL in a header", send: "DATA\r\nSubject: a\x00b\r\n\r\nbody\r\n.\r\n" + next,
+			codes: []int{354, 554, 250, 250, 354, 250}, stored: []string{"next\r\n"}},
+		{name: "allowed", allow: true, send: "DATA\r\nbody\r\n\x00.\r\n.\r\n",
+			codes: []int{354, 250}, stored: []string{"body\r\n\x00.\r\n"}},
+		{name: "LMTP: a refusal per recipient", lmtp: true, send: "DATA\r\n\x00\r\n.\r\n",
+			codes: []int{354, 554}},
+		{name: "BDAT 8BITMIME", send: "BDAT 4 LAST\r\na\x00b\n" + next,
+			codes: []int{554, 250, 250, 354, 250}, stored: []string{"next\r\n"}},
+		{name: "BDAT 8BITMIME, NUL in the first of two chunks", send: "BDAT 2\r\n\x00aBDAT 1 LAST\r\nbRSET\r\n" + next,
+			codes: []int{554, 503, 250, 250, 250, 354, 250}, stored: []string{"next\r\n"}},
+		{name: "BDAT 8BITMIME allowed", allow: true, send: "BDAT 4 LAST\r\na\x00b\n",
+			codes: []int{250}, stored: []string{"a\x00b\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			if tc.lmtp {
+				rec.lmtp = map[string]error{}
+			}
+			_, rec, addr := newTestServerWith(t, rec, func(s *Server) { s.AllowNUL = tc.allow; s.LMTP = tc.lmtp })
+			c := rawDial(t, addr)
+			c.expect(220)
+			hello := "EHLO"
+			if tc.lmtp {
+				hello = "LHLO"
+			}
+			c.cmd(hello+" client.test", 250)
+			c.cmd("MAIL FROM:<a@a.test>", 250)
+			c.cmd("RCPT TO:<b@b.test>", 250)
+			c.send(tc.send)
+			for i, code := range tc.codes {
+				r := c.expect(code)
+				if i == 1 && tc.refusedE {
+					assert.Equal(t, EnhancedCode{5, 6, 0}, r.EnhancedCode)
+				}
+			}
+			c.cmd("NOOP", 250) // in step: nothing smuggled left to answer
+			var got []string
+			for _, m := range rec.messages() {
+				got = append(got, m.Data)
+			}
+			assert.Equal(t, tc.stored, got)
+		})
+	}
+	t.Run("BDAT BINARYMIME carries NUL", func(t *testing.T) {
+		_, rec, addr := newTestServer(t, nil)
+		c := rawGreet(t, addr)
+		c.cmd("MAIL FROM:<a@a.test> BODY=BINARYMIME", 250)
+		c.cmd("RCPT TO:<b@b.test>", 250)
+		c.send("BDAT 5 LAST\r\n\r\n\x00.\r")
+		c.expect(250)
+		require.Len(t, rec.messages(), 1)
+		assert.Equal(t, "\r\n\x00.\r", rec.messages()[0].Data)
+	})
 }
 
 func testTLS(t testing.TB) (*tls.Config, *tls.Config) {
