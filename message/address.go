@@ -30,8 +30,17 @@ func (e *AddressError) Error() string {
 	return fmt.Sprintf("message: address syntax error at offset %d: %s", e.Offset, e.Msg)
 }
 
-// ParseAddress parses a single address: a mailbox or a group.
+// ParseAddress parses a single address: a mailbox or a group. It validates:
+// whatever RFC 5322 §3.2 and §3.4 do not allow in an addr-spec is an
+// *AddressError saying what and where, and no character of the input is
+// dropped or changed in the result (folding, CRLF followed by white space,
+// is the only line break accepted, and is removed as §2.2.3 unfolds). A NUL,
+// a bare CR or LF, a comment that does not close, and a local part or domain
+// with a dot at either end or two in a row are errors.
 func ParseAddress(s string) (*Address, error) {
+	if err := checkAddressText(s); err != nil {
+		return nil, err
+	}
 	p := addrParser{s: s}
 	p.skipCFWS()
 	a, err := p.address(true)
@@ -52,7 +61,14 @@ func ParseAddress(s string) (*Address, error) {
 // end. Groups appear as Addresses
 // with IsGroup set; use Mailboxes to flatten them. An empty or blank list is
 // not an error and returns no addresses.
+//
+// It validates as ParseAddress does, and one bad address makes the whole
+// list an error. Readers that want what can be read of a damaged field use
+// ParseAddressListLenient.
 func ParseAddressList(s string) ([]*Address, error) {
+	if err := checkAddressText(s); err != nil {
+		return nil, err
+	}
 	p := addrParser{s: s}
 	// One address per "@" is a good guess, but an input of "@"s alone
 	// must not reserve memory out of proportion to it.
@@ -87,6 +103,202 @@ func ParseAddressList(s string) ([]*Address, error) {
 	return list, nil
 }
 
+// ParseAddressListLenient reads what it can of an address list, for readers
+// of received mail (an IMAP ENVELOPE, say) where one bad entry must not cost
+// the others. It keeps every address ParseAddressList would return for the
+// same entry, and also:
+//   - a mailbox without a domain ("undisclosed", "Name <local>"), with an
+//     Addr that has no "@" (Domain returns ""), and a defect;
+//   - a local part or domain with misplaced dots, and a comment that does
+//     not close, with a defect;
+//   - a line break, of any kind, read as white space outside quoted strings
+//     (inside one it costs the entry).
+//
+// Any other entry it cannot read is left out, and recorded as a defect
+// (with the offset where reading it failed); reading goes on at the next ","
+// (or ";" in a group). Address text never holds CR, LF or NUL: an entry that
+// would need one is left out. The defects are in input order.
+func ParseAddressListLenient(s string) ([]*Address, []*AddressError) {
+	p := addrParser{s: s, lenient: true}
+	var list []*Address
+	for {
+		p.skipCFWS()
+		if p.end() {
+			break
+		}
+		if c := p.peek(); c == ',' || c == ';' {
+			p.i++
+			continue
+		}
+		if a := p.lenientEntry(true); a != nil {
+			list = append(list, a)
+		}
+	}
+	return list, p.defects
+}
+
+// lenientEntry reads one entry of a list (a member of a group unless
+// allowGroup) up to the separator after it, which it leaves unread. It
+// returns nil, with a defect recorded, for an entry it cannot read.
+func (p *addrParser) lenientEntry(allowGroup bool) *Address {
+	start := p.i
+	a, err := p.address(allowGroup)
+	if err == nil {
+		p.skipCFWS()
+		if p.end() || p.peek() == ',' || p.peek() == ';' {
+			return a
+		}
+		err = p.errorf("expected \",\" between addresses, found %q", p.s[p.i])
+	}
+	ae, ok := err.(*AddressError)
+	if !ok {
+		ae = &AddressError{Offset: p.i, Msg: err.Error()}
+	}
+	p.i = start
+	if a := p.domainless(allowGroup); a != nil {
+		p.defect(&AddressError{Offset: start, Msg: "mailbox without a domain"})
+		return a
+	}
+	p.defect(ae)
+	p.i = start
+	p.skipEntry(allowGroup)
+	return nil
+}
+
+// domainless reads a mailbox without "@domain": a local part alone or in
+// angle brackets after a display name, up to a separator.
+func (p *addrParser) domainless(allowGroup bool) *Address {
+	ws, err := p.words()
+	if err != nil {
+		return nil
+	}
+	name := ""
+	if !p.end() && p.peek() == '<' {
+		name = p.phraseText(ws)
+		p.i++
+		if ws, err = p.words(); err != nil || p.end() || p.peek() != '>' {
+			return nil
+		}
+		p.i++
+		p.skipCFWS()
+	}
+	if !p.end() && p.peek() != ',' && p.peek() != ';' {
+		return nil
+	}
+	local, err := p.localPart(ws)
+	if err != nil || local == "" || strings.ContainsAny(local, "@\r\n\x00") {
+		return nil
+	}
+	a := p.alloc()
+	a.Name, a.Addr = name, local
+	return a
+}
+
+// skipEntry moves past the rest of an entry that could not be read, to the
+// next "," (or ";") outside quoted strings, comments, domain literals and
+// angle brackets. In a group (!allowGroup), ";" ends the group and is left
+// for the caller.
+func (p *addrParser) skipEntry(allowGroup bool) {
+	depth, angle := 0, false
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		switch {
+		case c == '\\' && (depth > 0):
+			p.i++
+		case c == '"' && depth == 0:
+			p.i++
+			for p.i < len(p.s) && p.s[p.i] != '"' {
+				if p.s[p.i] == '\\' {
+					p.i++
+				}
+				p.i++
+			}
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '<':
+			angle = true
+		case c == '>':
+			angle = false
+		case (c == ',' || c == ';') && !angle:
+			return
+		case c == ':' && allowGroup && !angle:
+			// A group whose members could not be read: its members
+			// are skipped with it, up to its ";".
+			for p.i < len(p.s) && p.s[p.i] != ';' {
+				p.i++
+			}
+		}
+		p.i++
+	}
+}
+
+// checkAddressText finds what no address may hold wherever it stands:
+// a NUL (RFC 5322 §3.2.3 to §3.2.5 and the obsolete forms of §4.1 exclude
+// %d0 from every text but obs-qp), a CR or LF that is not part of folding
+// (§3.2.2: CRLF followed by white space), and a comment that does not close
+// (§3.2.2). A quoted NUL, CR or LF (§4.4 obs-qp) is refused too: it could
+// reach a formatted address only as itself.
+func checkAddressText(s string) error {
+	depth, commentStart := 0, 0
+	quoted, literal := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case 0:
+			return &AddressError{Offset: i, Msg: "NUL character"}
+		case '\r':
+			if i+1 >= len(s) || s[i+1] != '\n' {
+				return &AddressError{Offset: i, Msg: "CR not followed by LF"}
+			}
+			if i+2 >= len(s) || !isWSP(s[i+2]) {
+				return &AddressError{Offset: i, Msg: "line break not followed by white space"}
+			}
+			i++
+		case '\n':
+			return &AddressError{Offset: i, Msg: "LF without CR"}
+		case '\\':
+			if quoted || literal || depth > 0 {
+				if i+1 < len(s) {
+					switch s[i+1] {
+					case 0, '\r', '\n':
+						return &AddressError{Offset: i, Msg: "quoted NUL, CR or LF"}
+					}
+				}
+				i++
+			}
+		case '"':
+			if depth == 0 && !literal {
+				quoted = !quoted
+			}
+		case '[':
+			if depth == 0 && !quoted {
+				literal = true
+			}
+		case ']':
+			if depth == 0 && !quoted {
+				literal = false
+			}
+		case '(':
+			if !quoted && !literal {
+				if depth == 0 {
+					commentStart = i
+				}
+				depth++
+			}
+		case ')':
+			if !quoted && !literal && depth > 0 {
+				depth--
+			}
+		}
+	}
+	if depth > 0 {
+		return &AddressError{Offset: commentStart, Msg: "comment not closed"}
+	}
+	return nil
+}
+
 // Mailboxes returns the mailboxes of list with each group replaced by its
 // members.
 func Mailboxes(list []*Address) []*Address {
@@ -107,6 +319,32 @@ type addrParser struct {
 	comment string // text of the last comment skipped
 	ws      []word // scratch for words
 	pool    []Address
+	// lenient: repairs are made and recorded in defects rather than
+	// refused (ParseAddressListLenient).
+	lenient bool
+	defects []*AddressError
+}
+
+// repair records a defect that the lenient parser repaired, or returns it
+// as the error of the strict one.
+func (p *addrParser) repair(off int, msg string) error {
+	e := &AddressError{Offset: off, Msg: msg}
+	if !p.lenient {
+		return e
+	}
+	p.defect(e)
+	return nil
+}
+
+// defect records e, once: the parser may read the same text twice when it
+// backtracks.
+func (p *addrParser) defect(e *AddressError) {
+	for _, d := range p.defects {
+		if *d == *e {
+			return
+		}
+	}
+	p.defects = append(p.defects, e)
 }
 
 // alloc returns a new zero Address, carved from a chunk to save allocations.
@@ -148,7 +386,8 @@ func (p *addrParser) skipCFWS() bool {
 }
 
 // skipComment skips a comment, which may nest. An unterminated comment runs
-// to the end of the input.
+// to the end of the input (ParseAddress and ParseAddressList refuse it
+// before parsing; the lenient parser records a defect).
 func (p *addrParser) skipComment() bool {
 	depth := 0
 	start := p.i
@@ -168,6 +407,9 @@ func (p *addrParser) skipComment() bool {
 			}
 		}
 		p.i++
+	}
+	if p.lenient {
+		p.defect(&AddressError{Offset: start, Msg: "comment not closed"})
 	}
 	p.i = len(p.s)
 	return true
@@ -236,13 +478,17 @@ func (p *addrParser) words() ([]word, error) {
 }
 
 // quotedString reads a quoted string (RFC 5322 §3.2.4) and returns its
-// content with quoted pairs resolved and folding removed.
+// content with quoted pairs resolved and folding (CRLF followed by white
+// space) removed, the white space kept. A NUL, or a CR or LF that is not
+// folding, quoted or not, is an error: qtext, obs-qtext and FWS exclude
+// them, and they must not reach a formatted address; dropping them would
+// change the address ("\rtest" is not "test").
 func (p *addrParser) quotedString() (string, error) {
 	start := p.i
 	p.i++ // opening quote
 	// Fast path: no escapes.
 	j := p.i
-	for j < len(p.s) && p.s[j] != '"' && p.s[j] != '\\' && p.s[j] != '\r' && p.s[j] != '\n' {
+	for j < len(p.s) && p.s[j] != '"' && p.s[j] != '\\' && p.s[j] != '\r' && p.s[j] != '\n' && p.s[j] != 0 {
 		j++
 	}
 	if j < len(p.s) && p.s[j] == '"' {
@@ -259,17 +505,21 @@ func (p *addrParser) quotedString() (string, error) {
 			return b.String(), nil
 		case '\\':
 			if p.i+1 < len(p.s) {
-				// A quoted CR or LF is dropped like folding: it must not
-				// reach a formatted address.
-				if c := p.s[p.i+1]; c != '\r' && c != '\n' {
-					b.WriteByte(c)
+				if c := p.s[p.i+1]; c == '\r' || c == '\n' || c == 0 {
+					return "", p.errorf("quoted NUL, CR or LF in quoted string")
 				}
+				b.WriteByte(p.s[p.i+1])
 				p.i += 2
 				continue
 			}
+		case 0:
+			return "", p.errorf("NUL in quoted string")
 		case '\r', '\n':
-			p.i++
-			continue
+			if strings.HasPrefix(p.s[p.i:], "\r\n") && p.i+2 < len(p.s) && isWSP(p.s[p.i+2]) {
+				p.i += 2 // folding
+				continue
+			}
+			return "", p.errorf("line break in quoted string not followed by white space")
 		}
 		b.WriteByte(c)
 		p.i++
@@ -295,9 +545,9 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 	}
 	switch p.peek() {
 	case '@':
-		local, err := localPart(ws)
+		local, err := p.localPart(ws)
 		if err != nil {
-			return nil, &AddressError{Offset: start, Msg: err.Error()}
+			return nil, err
 		}
 		at := p.i
 		p.i++
@@ -329,7 +579,9 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 		p.comment = ""
 		p.skipCFWS()
 		if p.comment != "" {
-			if n, _ := DecodeWords(strings.TrimSpace(p.comment)); n != "" {
+			// Unfolded (RFC 5322 §2.2.3): the name holds no line break.
+			c := strings.NewReplacer("\r", "", "\n", "").Replace(p.comment)
+			if n, _ := DecodeWords(strings.TrimSpace(c)); n != "" {
 				a.Name = n
 			}
 		}
@@ -366,6 +618,12 @@ func (p *addrParser) address(allowGroup bool) (*Address, error) {
 				return g, nil
 			case ',':
 				p.i++
+				continue
+			}
+			if p.lenient {
+				if m := p.lenientEntry(false); m != nil {
+					g.Members = append(g.Members, m)
+				}
 				continue
 			}
 			m, err := p.address(false)
@@ -419,9 +677,9 @@ func (p *addrParser) angleAddr() (string, error) {
 		}
 		return "", p.errorf("missing @ in angle address")
 	}
-	local, err := localPart(ws)
+	local, err := p.localPart(ws)
 	if err != nil {
-		return "", p.errorf("%s", err.Error())
+		return "", err
 	}
 	at := p.i
 	p.i++
@@ -442,10 +700,39 @@ func (p *addrParser) angleAddr() (string, error) {
 }
 
 // localPart joins the words of a local part: dot-atom, quoted-string or
-// obs-local-part (words separated by dots, CFWS allowed around them).
-func localPart(ws []word) (string, error) {
+// obs-local-part (words separated by dots, CFWS allowed around them). RFC
+// 5322 §3.2.3 and §4.4: a dot stands between two words, never at either
+// end nor next to another dot.
+func (p *addrParser) localPart(ws []word) (string, error) {
 	if len(ws) == 0 {
-		return "", fmt.Errorf("empty local part")
+		return "", p.errorf("empty local part")
+	}
+	// The dots, in the unquoted words.
+	prevDot := true // at the start, as after a dot
+	for k, w := range ws {
+		if w.quoted {
+			prevDot = false
+			continue
+		}
+		for i := 0; i < len(w.text); i++ {
+			dot := w.text[i] == '.'
+			if dot && prevDot {
+				msg := "two dots in a row in local part"
+				if k == 0 && i == 0 {
+					msg = "local part starts with a dot"
+				}
+				if err := p.repair(w.off+i, msg); err != nil {
+					return "", err
+				}
+			}
+			prevDot = dot
+		}
+	}
+	if prevDot {
+		last := ws[len(ws)-1]
+		if err := p.repair(last.off+len(last.text)-1, "local part ends with a dot"); err != nil {
+			return "", err
+		}
 	}
 	if len(ws) == 1 {
 		return ws[0].text, nil
@@ -455,7 +742,7 @@ func localPart(ws []word) (string, error) {
 		if k > 0 {
 			prev := ws[k-1]
 			if !(!prev.quoted && strings.HasSuffix(prev.text, ".") || !w.quoted && strings.HasPrefix(w.text, ".")) {
-				return "", fmt.Errorf("words in local part not separated by dots")
+				return "", &AddressError{Offset: w.off, Msg: "words in local part not separated by dots"}
 			}
 		}
 		b.WriteString(w.text)
@@ -490,13 +777,16 @@ func (p *addrParser) domain() (string, error) {
 			c := p.s[p.i]
 			switch {
 			case c == '\\' && p.i+1 < len(p.s):
-				// obs-dtext quoted-pair, kept as written (but never a
-				// line break).
-				if n := p.s[p.i+1]; n != '\r' && n != '\n' {
-					b.WriteString(p.s[p.i : p.i+2])
+				// obs-dtext quoted-pair, kept as written, but never a
+				// NUL or line break.
+				if n := p.s[p.i+1]; n == '\r' || n == '\n' || n == 0 {
+					return "", p.errorf("quoted NUL, CR or LF in domain literal")
 				}
+				b.WriteString(p.s[p.i : p.i+2])
 				p.i += 2
 				continue
+			case c == 0:
+				return "", p.errorf("NUL in domain literal")
 			case c == '[':
 				return "", p.errorf("\"[\" inside domain literal")
 			case c == ' ' || c == '\t' || c == '\r' || c == '\n':
@@ -520,6 +810,12 @@ func (p *addrParser) domain() (string, error) {
 	}
 	if run := p.s[start:p.i]; run != "" && run[0] != '.' && run[len(run)-1] != '.' &&
 		(p.end() || !isWSPorNL(p.peek()) && p.peek() != '(' || !p.nextIsDot()) {
+		// RFC 5322 §3.2.3: dots only between atoms.
+		if k := strings.Index(run, ".."); k >= 0 {
+			if err := p.repair(start+k+1, "two dots in a row in domain"); err != nil {
+				return "", err
+			}
+		}
 		return run, nil
 	}
 	p.i = start
@@ -531,6 +827,15 @@ func (p *addrParser) domain() (string, error) {
 			p.i++
 		}
 		if p.i == start {
+			if !p.end() && p.peek() == '.' {
+				if b.Len() == 0 {
+					return "", p.errorf("domain starts with a dot")
+				}
+				return "", p.errorf("two dots in a row in domain")
+			}
+			if b.Len() > 0 {
+				return "", p.errorf("domain ends with a dot")
+			}
 			return "", p.errorf("malformed domain")
 		}
 		b.WriteString(p.s[start:p.i])
@@ -677,8 +982,8 @@ func appendAddrSpec(b []byte, addr string) []byte {
 	} else {
 		b = appendQuoted(b, local)
 	}
-	if strings.ContainsAny(dom, "\r\n") {
-		dom = strings.NewReplacer("\r", "", "\n", "").Replace(dom)
+	if strings.ContainsAny(dom, "\r\n\x00") {
+		dom = strings.NewReplacer("\r", "", "\n", "", "\x00", "").Replace(dom)
 	}
 	b = append(b, '@')
 	return append(b, dom...)
@@ -744,12 +1049,12 @@ func isAtomText(s string) bool {
 	return true
 }
 
-// appendQuoted writes s as a quoted string. CR and LF, which a quoted
+// appendQuoted writes s as a quoted string. CR, LF and NUL, which a quoted
 // string cannot hold, are left out.
 func appendQuoted(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {
-		if s[i] == '\r' || s[i] == '\n' {
+		if s[i] == '\r' || s[i] == '\n' || s[i] == 0 {
 			continue
 		}
 		if s[i] == '"' || s[i] == '\\' {

@@ -95,6 +95,7 @@ func (p *dateParser) token() string {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 func isAlpha(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
 
+// atoi reads the digits of s, of which callers pass at most nine.
 func atoi(s string) int {
 	n := 0
 	for i := 0; i < len(s) && i < 9; i++ {
@@ -134,6 +135,7 @@ func (p *dateParser) parse() (time.Time, error) {
 	}
 	var day, month, year int
 	var yearTok string
+	var err error
 	if asctime {
 		month = nameIndex(tok, months[:])
 		if month < 0 {
@@ -167,7 +169,9 @@ func (p *dateParser) parse() (time.Time, error) {
 		if yearTok == "" || !isDigit(yearTok[0]) {
 			return time.Time{}, fmt.Errorf("bad year %q", yearTok)
 		}
-		year = fixYear(yearTok)
+		if year, err = fixYear(yearTok); err != nil {
+			return time.Time{}, err
+		}
 	}
 	// Time: hour ":" minute [":" second], or obsolete "hhmm".
 	var hour, min, sec int
@@ -220,10 +224,14 @@ func (p *dateParser) parse() (time.Time, error) {
 			if tok == "" || !isDigit(tok[0]) {
 				return time.Time{}, fmt.Errorf("bad year %q", tok)
 			}
-			year = fixYear(tok)
+			if year, err = fixYear(tok); err != nil {
+				return time.Time{}, err
+			}
 			return p.finish(year, month, day, hour, min, sec, loc)
 		}
-		year = fixYear(tok)
+		if year, err = fixYear(tok); err != nil {
+			return time.Time{}, err
+		}
 	}
 	loc, err := p.zone(p.token())
 	if err != nil {
@@ -255,19 +263,28 @@ func (p *dateParser) nextIs(c byte) bool {
 	return ok
 }
 
-// fixYear applies RFC 5322 §4.3 to a year.
-func fixYear(tok string) int {
-	y := atoi(tok)
+// maxYearDigits bounds the digits of a year (leading zeros aside): more
+// than atoi reads exactly is refused, never truncated.
+const maxYearDigits = 9
+
+// fixYear applies RFC 5322 §4.3 to a year. RFC 5322 §3.3 gives a year no
+// upper bound; one of more than maxYearDigits significant digits is an
+// error rather than a different year.
+func fixYear(tok string) (int, error) {
+	if len(strings.TrimLeft(tok, "0")) > maxYearDigits {
+		return 0, fmt.Errorf("year %q has more than %d digits", tok, maxYearDigits)
+	}
+	y := atoi(strings.TrimLeft(tok, "0"))
 	switch len(tok) {
 	case 1, 2:
 		if y < 50 {
-			return 2000 + y
+			return 2000 + y, nil
 		}
-		return 1900 + y
+		return 1900 + y, nil
 	case 3:
-		return 1900 + y
+		return 1900 + y, nil
 	}
-	return y
+	return y, nil
 }
 
 // zone parses the zone, given its first token.
