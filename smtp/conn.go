@@ -64,7 +64,11 @@ func (c *Conn) TLS() *tls.ConnectionState {
 	return &c.tlsSt
 }
 
-// Hostname returns the name the client gave with EHLO, HELO or LHLO, "" before.
+// Hostname returns the name the client gave with EHLO, HELO or LHLO, ""
+// before: a Domain or an address literal, as the server checked it (RFC
+// 5321 §4.1.1.1), in ASCII, a name given with U-labels being converted to
+// its A-labels (RFC 6531 §3.7.1), so that it can go into a Received field
+// as it is.
 func (c *Conn) Hostname() string { return c.helo }
 
 // ReceivedProtocol returns the keyword that names the protocol in the "with"

@@ -22,6 +22,8 @@ func FuzzServerSession(f *testing.F) {
 		"EHLO x\r\nAUTH PLAIN AHUAcA==\r\nAUTH LOGIN\r\ndQ==\r\ncA==\r\n",
 		"HELO x\r\nMAIL FROM:<> SIZE=99999999999\r\nVRFY x\r\nNOOP\r\n\x00\xff\r\n",
 		"LHLO x\r\nSTARTTLS\r\n",
+		"EHLO b\xc3\xbccher.example\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\na\r\n\x00.\r\nb\r\n.\r\n",
+		"EHLO a(b\r\nHELO [192.0.2.1]\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nBDAT 3 LAST\r\na\x00b",
 	} {
 		f.Add([]byte(s))
 	}
@@ -64,6 +66,14 @@ func FuzzServerSession(f *testing.F) {
 			// BDAT content is binary: only DATA has an end-of-data sequence.
 			if !strings.Contains(strings.ToUpper(string(in)), "BDAT") && strings.Contains(m.Data, "\r\n.\r\n") {
 				t.Fatalf("stored message holds the end of data: %q", m.Data)
+			}
+			// Only BINARYMIME carries NUL.
+			if m.MailOpts.Body != BodyBinaryMIME && strings.Contains(m.Data, "\x00") {
+				t.Fatalf("stored message holds NUL: %q", m.Data)
+			}
+			// The greeting name is a checked ASCII Domain or address literal.
+			if name, err := helloName(m.Helo); err != nil || name != m.Helo || hasNonASCII(name) {
+				t.Fatalf("Conn.Hostname %q: %v", m.Helo, err)
 			}
 		}
 	})

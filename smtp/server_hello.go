@@ -1,8 +1,12 @@
 package smtp
 
 import (
+	"log/slog"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 )
 
 // reset ends the current transaction, telling the Session if one was open.
@@ -14,7 +18,7 @@ func (c *Conn) reset() {
 	}
 }
 
-// helloVerb names the greeting command for replies.
+// helloVerb names the greeting command for replies to other commands.
 func (c *Conn) helloVerb() string {
 	if c.srv.LMTP {
 		return "LHLO"
@@ -22,19 +26,20 @@ func (c *Conn) helloVerb() string {
 	return "EHLO"
 }
 
-func (c *Conn) hello(ehlo bool, arg string) {
-	if arg == "" || strings.ContainsAny(arg, " \t") && !ehlo {
-		c.reply(501, EnhancedCode{5, 5, 4}, "Syntax: %s hostname", c.helloVerb())
+func (c *Conn) hello(verb string, arg string) {
+	ehlo := verb != "HELO"
+	if arg == "" {
+		c.reply(501, EnhancedCode{5, 5, 4}, "Syntax: %s hostname", verb)
 		return
 	}
-	name, _, _ := strings.Cut(arg, " ")
-	for i := 0; i < len(name); i++ {
-		// The name ends up in Conn.Hostname and, through Sessions, in
-		// Received: fields and logs: no control characters.
-		if b := name[i]; b < '!' || b == 0x7f {
-			c.reply(501, EnhancedCode{5, 5, 2}, "Control character in %s hostname", c.helloVerb())
-			return
-		}
+	name, err := helloName(arg)
+	if err != nil {
+		// RFC 5321 §4.1.1.1: the argument is a Domain or an address
+		// literal. Anything else could break the Received field it goes
+		// into ("a(b" would open a comment swallowing the by clause).
+		c.logf(slog.LevelInfo, "refused", "cmd", verb, "err", err)
+		c.reply(501, EnhancedCode{5, 5, 2}, "Syntax: %s domain or address literal (RFC 5321 section 4.1.1.1)", verb)
+		return
 	}
 	c.reset()
 	c.helo, c.ehlo = name, ehlo
@@ -59,6 +64,36 @@ func (c *Conn) hello(ehlo bool, arg string) {
 	caps = append(caps, "HELP")
 	// RFC 2034 §3: no enhanced codes in the EHLO reply.
 	c.reply(250, NoEnhancedCode, "%s", strings.Join(caps, "\n"))
+}
+
+// helloName checks the argument of EHLO, HELO or LHLO: a Domain or an
+// address literal (RFC 5321 §4.1.1.1, §4.1.3), and returns it in ASCII. A
+// name with U-labels is taken and given in its A-label form (RFC 5890
+// §2.3.2.1): RFC 6531 §3.7.1 has SMTPUTF8 clients send ASCII there, and
+// Received fields need it, but refusing the greeting would fail a client
+// that merely got the form wrong.
+func helloName(arg string) (string, error) {
+	if hasNonASCII(arg) {
+		if !utf8.ValidString(arg) {
+			return "", pathError("name is not valid UTF-8")
+		}
+		a, err := idna.Lookup.ToASCII(arg)
+		if err != nil {
+			return "", pathError("malformed internationalized domain name: %v", err)
+		}
+		arg = a
+	}
+	for i := 0; i < len(arg); i++ {
+		// The name ends up in Conn.Hostname and, through Sessions, in
+		// Received fields and logs: no control characters.
+		if b := arg[i]; b < '!' || b == 0x7f {
+			return "", pathError("control character or space in the name")
+		}
+	}
+	if err := checkDomainOrLiteral(arg, false); err != nil {
+		return "", err
+	}
+	return arg, nil
 }
 
 // authMechanisms returns the mechanisms to offer now, or nil.

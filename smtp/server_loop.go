@@ -288,13 +288,13 @@ func (c *Conn) handle(line string) {
 			c.reply(500, EnhancedCode{5, 5, 1}, "This is an LMTP server: use LHLO")
 			return
 		}
-		c.hello(verb == "EHLO", arg)
+		c.hello(verb, arg)
 	case "LHLO":
 		if !c.srv.LMTP {
 			c.reply(500, EnhancedCode{5, 5, 1}, "Command not recognized")
 			return
 		}
-		c.hello(true, arg)
+		c.hello(verb, arg)
 	case "MAIL":
 		c.mail(arg)
 	case "RCPT":
