@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/dnsmx/dnsmxtest"
 	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/mailwire/mailwire/message"
 	"github.com/mailwire/mailwire/message/maildir"
@@ -115,9 +116,12 @@ func (p ports) args() []string {
 func startServer(t *testing.T, bin string, dir func() string, extra ...string) (*proc, ports) {
 	t.Helper()
 	var pp ports
+	// A DNS server that knows no names: SPF and DMARC find no records at
+	// once, whatever the machine's resolver.
+	dns := dnsmxtest.NewServer(t, dnsmxtest.Zone{})
 	p, _ := peer.StartServer(t, peer.ServerOptions{Ports: 5}, func(port []int) *exec.Cmd {
 		pp = ports{peer.Addr(port[0]), peer.Addr(port[1]), peer.Addr(port[2]), peer.Addr(port[3]), peer.Addr(port[4])}
-		cmd := exec.Command(bin, append(pp.args(), extra...)...)
+		cmd := exec.Command(bin, append(append(pp.args(), "-dns", dns.Addr()), extra...)...)
 		cmd.Dir = dir()
 		return cmd
 	})

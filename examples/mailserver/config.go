@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"strings"
 )
 
@@ -41,6 +43,22 @@ type config struct {
 
 	CertFile, KeyFile string
 	LogLevel          slog.Level
+
+	// TrustedNetworks are the client networks whose mail on the SMTP port
+	// skips the SPF, DKIM and DMARC checks (and may relay without AUTH
+	// once there is an outbound queue), as Postfix's mynetworks.
+	TrustedNetworks []netip.Prefix
+	// DNS is the name server ("host:port") for every lookup; "" means
+	// the name servers of /etc/resolv.conf.
+	DNS string
+	// DKIMKeys sign submitted mail, one signature per key.
+	DKIMKeys []dkimKeySpec
+}
+
+// dkimKeySpec is one -dkim-selector and -dkim-key pair.
+type dkimKeySpec struct {
+	Selector string
+	File     string
 }
 
 // userSpec is one -user flag.
@@ -79,6 +97,11 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	fs.StringVar(&cfg.CertFile, "cert", "", "TLS certificate `file` (PEM); default: a self-signed one in the data directory")
 	fs.StringVar(&cfg.KeyFile, "key", "", "TLS private key `file` (PEM), with -cert")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	var trusted, selectors, keys listFlag
+	fs.Var(&trusted, "trusted-networks", "clients from these networks may relay without AUTH, as Postfix's mynetworks; default none (repeatable `CIDR`; for now their mail only skips the SPF, DKIM and DMARC checks)")
+	fs.StringVar(&cfg.DNS, "dns", "", "the DNS server for every lookup: MX, A, AAAA, TXT, PTR (`host:port`); default the system resolver's name servers (/etc/resolv.conf)")
+	fs.Var(&selectors, "dkim-selector", "DKIM `selector` of the key given by the -dkim-key at the same position (repeatable)")
+	fs.Var(&keys, "dkim-key", "DKIM private key `file` (PEM, RSA or Ed25519) signing submitted mail whose From domain is a -domain (repeatable, with -dkim-selector)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -108,6 +131,38 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	}
 	if len(cfg.Domains) == 0 {
 		cfg.Domains = []string{defaultDomain}
+	}
+	for _, n := range trusted {
+		for _, v := range strings.Split(n, ",") {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(v)
+			if err != nil {
+				// A bare address is a network of one.
+				a, aerr := netip.ParseAddr(v)
+				if aerr != nil {
+					return nil, fmt.Errorf("-trusted-networks %q: %w", v, err)
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			cfg.TrustedNetworks = append(cfg.TrustedNetworks, p.Masked())
+		}
+	}
+	if cfg.DNS != "" {
+		if _, port, err := net.SplitHostPort(cfg.DNS); err != nil || port == "" {
+			return nil, fmt.Errorf("-dns %q: want host:port", cfg.DNS)
+		}
+	}
+	if len(selectors) != len(keys) {
+		return nil, fmt.Errorf("-dkim-selector and -dkim-key go in pairs (got %d selectors and %d keys)", len(selectors), len(keys))
+	}
+	for i, sel := range selectors {
+		if !validDomain(strings.ToLower(sel)) {
+			return nil, fmt.Errorf("-dkim-selector %q: not a selector (letters, digits, hyphens and dots)", sel)
+		}
+		cfg.DKIMKeys = append(cfg.DKIMKeys, dkimKeySpec{Selector: sel, File: keys[i]})
 	}
 	for _, u := range users {
 		name, pass, ok := strings.Cut(u, ":")

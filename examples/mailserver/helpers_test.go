@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/dnsmx/dnsmxtest"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/pop3"
 	"github.com/mailwire/mailwire/smtp"
@@ -58,9 +59,13 @@ func (s *syncBuffer) String() string {
 }
 
 // testConfig returns a configuration on free ports in a temporary data
-// directory, with users alice and bob.
+// directory, with users alice and bob, and an in-process DNS server of its
+// own that knows no names, so that every SPF and DMARC check finds none at
+// once.
 func testConfig(t *testing.T) *config {
+	dns := dnsmxtest.NewServer(t, dnsmxtest.Zone{})
 	return &config{
+		DNS:             dns.Addr(),
 		SMTPAddr:        "127.0.0.1:0",
 		SubmissionAddr:  "127.0.0.1:0",
 		SubmissionsAddr: "127.0.0.1:0",

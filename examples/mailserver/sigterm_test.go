@@ -133,7 +133,7 @@ func TestBinarySIGTERMFinishesTransactions(t *testing.T) {
 // When the grace period of a shutdown ends (30 s after SIGTERM in main), a
 // transaction still in DATA is cut off: the client is told 421 (RFC 5321
 // §3.8), the connection is closed and nothing of the message is delivered,
-// in new or left behind in tmp.
+// in new or left behind in the spool.
 func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t)
@@ -151,12 +151,12 @@ func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
 	require.True(t, strings.HasPrefix(raw.cmd("DATA"), "354"))
 	_, err = io.WriteString(raw.c, "Subject: stuck\r\n\r\n"+strings.Repeat("never finished\r\n", 1000))
 	require.NoError(t, err)
-	// The message is being written to tmp.
-	tmp := filepath.Join(cfg.DataDir, "mail", "bob", "tmp")
+	// The message is being written to the spool.
+	spool := filepath.Join(cfg.DataDir, "spool")
 	require.Eventually(t, func() bool {
-		d, _ := os.ReadDir(tmp)
+		d, _ := os.ReadDir(spool)
 		return len(d) == 1
-	}, 20*time.Second, 5*time.Millisecond, "a delivery in progress in tmp")
+	}, 20*time.Second, 5*time.Millisecond, "a message being received in the spool")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -171,11 +171,11 @@ func TestShutdownDeadlineClosesStuckTransaction(t *testing.T) {
 	require.Error(t, err)
 	var ne net.Error
 	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the connection: %v", err)
-	// Nothing delivered; the partial message is removed from tmp.
+	// Nothing delivered; the partial message is removed from the spool.
 	require.Eventually(t, func() bool {
-		d, _ := os.ReadDir(tmp)
+		d, _ := os.ReadDir(spool)
 		return len(d) == 0
-	}, 20*time.Second, 5*time.Millisecond, "tmp is emptied")
+	}, 20*time.Second, 5*time.Millisecond, "the spool is emptied")
 	assert.Empty(t, storedIn(t, filepath.Join(cfg.DataDir, "mail", "bob")))
 	assert.NotContains(t, logs.String(), "msg=delivered")
 }

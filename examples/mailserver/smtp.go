@@ -11,11 +11,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/auth/dkim"
+	"github.com/mailwire/mailwire/auth/spf"
 	"github.com/mailwire/mailwire/message"
 	"github.com/mailwire/mailwire/smtp"
 )
@@ -42,6 +45,9 @@ func (s *system) newSMTPServer(name string, submission bool) *smtp.Server {
 		Logger:    s.log.With("listener", name),
 		Backend: smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 			sess := &session{sys: s, conn: c, submission: submission, log: s.log.With("listener", name, "remote", c.RemoteAddr().String())}
+			// Authenticated submissions are not checked; mail from
+			// trusted networks neither.
+			sess.checked = !submission && !s.trusted(c.RemoteAddr())
 			if submission {
 				return &authSession{sess}, nil
 			}
@@ -57,10 +63,16 @@ type session struct {
 	sys        *system
 	conn       *smtp.Conn
 	submission bool
-	log        *slog.Logger
+	// checked is set on the SMTP port for clients outside
+	// -trusted-networks: their mail gets SPF, DKIM and DMARC checks.
+	checked bool
+	log     *slog.Logger
 
 	from  smtp.Mailbox
 	rcpts []recipient
+	// The SPF outcomes of the HELO name (kept for the connection) and of
+	// the transaction's MAIL FROM.
+	heloSPF, mailSPF *spf.Outcome
 }
 
 // recipient is an accepted RCPT: the address as given and its user.
@@ -89,7 +101,7 @@ func (s *session) user() *user {
 	return s.sys.users.lookupLogin(id)
 }
 
-func (s *session) Mail(_ context.Context, from smtp.Mailbox, opts *smtp.MailOptions) error {
+func (s *session) Mail(ctx context.Context, from smtp.Mailbox, opts *smtp.MailOptions) error {
 	if s.submission {
 		// RFC 6409 §4.3: submission requires authentication.
 		usr := s.user()
@@ -104,6 +116,9 @@ func (s *session) Mail(_ context.Context, from smtp.Mailbox, opts *smtp.MailOpti
 		}
 	}
 	s.from = from
+	if s.checked {
+		s.checkSPF(ctx, from)
+	}
 	return nil
 }
 
@@ -128,10 +143,13 @@ func (s *session) Rcpt(_ context.Context, to smtp.Mailbox, opts *smtp.RcptOption
 	return nil
 }
 
-// Data delivers the message to the Maildir of each recipient's user. The
+// Data receives the message into a spool file, passing it on the way to
+// the DKIM Verifier (SMTP port) or Signer (submission), then decides on it
+// (sender authentication) and delivers it to the Maildir of each
+// recipient's user, with the trace and authentication fields in front. The
 // server replies 250 only after this returns nil, that is after every
 // Deliver has fsynced the message into new.
-func (s *session) Data(_ context.Context, r io.Reader) error {
+func (s *session) Data(ctx context.Context, r io.Reader) error {
 	id := queueID()
 	// One copy per user, whatever the number of its addresses among the
 	// recipients.
@@ -148,25 +166,37 @@ func (s *session) Data(_ context.Context, r io.Reader) error {
 	if len(s.rcpts) == 1 {
 		forAddr = s.rcpts[0].addr
 	}
-	var fixups []string
+
+	// What streams beside the spool: the submission's signer, or the
+	// verifier of mail from outside.
+	var (
+		fixups   []string
+		signer   *dkim.Signer
+		verifier *dkim.Verifier
+		side     *sideWriter
+	)
 	if s.submission {
 		br := bufio.NewReaderSize(r, maxPeekHeader)
-		fixups = missingFields(br)
+		header := peekHeader(br)
+		fixups = missingFields(header)
+		if header != nil {
+			signer, _ = s.newSigner(header)
+		}
 		r = br
+		if signer != nil {
+			side = &sideWriter{w: signer}
+		}
+	} else if s.checked {
+		verifier = s.dkimVerifier()
+		side = &sideWriter{w: verifier}
 	}
-	trace, err := s.traceFields(id, forAddr, fixups)
-	if err != nil {
-		return err
-	}
-	first, err := s.sys.maildir(targets[0].user)
-	if err != nil {
-		return err
-	}
-	cr := &countingReader{r: io.MultiReader(bytes.NewReader(trace), r)}
-	key, err := first.Deliver(cr)
+
+	cr := &countingReader{r: r}
+	fix := s.fixupFields(fixups)
+	spool, err := s.spool(id, cr, fix, side)
 	if err != nil {
 		// Also a bare CR or LF (smtp.ErrBareNewline) or a message over the
-		// size limit: nothing was stored.
+		// size limit: nothing is stored.
 		s.log.Warn("delivery failed", "id", id, "from", s.from.String(), "err", err)
 		// The Session contract: read the data to its end whatever happens,
 		// so that the connection stays in step.
@@ -174,37 +204,103 @@ func (s *session) Data(_ context.Context, r io.Reader) error {
 		if errors.Is(err, smtp.ErrBareNewline) || errors.Is(err, smtp.ErrMessageTooLarge) {
 			return err
 		}
-		return fmt.Errorf("delivery to %s: %w", targets[0].user.Name, err)
+		return fmt.Errorf("spooling: %w", err)
 	}
-	s.logDelivery(id, targets[0], key, cr.n)
-	// Further users get a copy of the stored message.
-	for _, t := range targets[1:] {
+	defer func() {
+		spool.Close()
+		os.Remove(spool.Name())
+	}()
+
+	var vd *verdict
+	if verifier != nil {
+		h, herr := readHeader(io.NewSectionReader(spool, 0, 1<<62))
+		vd = s.authenticate(ctx, verifier, h, herr)
+		if vd.refuse != nil {
+			s.log.Info("message refused", "id", id, "from", s.from.String(), "reply", vd.refuse.Error())
+			return vd.refuse
+		}
+	}
+	var signature []byte
+	if signer != nil {
+		if side.err == nil {
+			side.err = signer.Close()
+		}
+		if side.err != nil {
+			s.log.Error("not DKIM-signed", "id", id, "err", side.err)
+		} else {
+			signature = signer.Fields()
+		}
+	}
+	trace, err := s.traceFields(id, forAddr, vd)
+	if err != nil {
+		return err
+	}
+	prefix := append(trace, signature...)
+	size := int64(len(prefix)+len(fix)) + cr.n // as stored
+	for i, t := range targets {
 		d, err := s.sys.maildir(t.user)
-		if err != nil {
-			return err
+		if err == nil && vd != nil && vd.junk {
+			d, err = s.sys.junk(d)
 		}
-		f, err := first.Open(key)
 		if err != nil {
-			return err
-		}
-		k, err := d.Deliver(f)
-		f.Close()
-		if err != nil {
-			s.log.Error("delivery failed", "id", id, "to", t.addr, "err", err)
 			return fmt.Errorf("delivery to %s: %w", t.user.Name, err)
 		}
-		s.logDelivery(id, t, k, cr.n)
+		if _, err := spool.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		key, err := d.Deliver(io.MultiReader(bytes.NewReader(prefix), spool))
+		if err != nil {
+			s.log.Error("delivery failed", "id", id, "to", t.addr, "err", err)
+			// A failure after the first delivery is reported 451 too:
+			// the client retries, and the first users may get the
+			// message twice.
+			return fmt.Errorf("delivery to %s (%d of %d): %w", t.user.Name, i+1, len(targets), err)
+		}
+		s.logDelivery(id, t, key, size, vd != nil && vd.junk)
 	}
 	return nil
 }
 
-func (s *session) logDelivery(id string, t recipient, key string, size int64) {
-	s.log.Info("delivered", "id", id, "from", s.from.String(), "to", t.addr, "user", t.user.Name, "key", key, "size", size)
+// spool writes the fixup fields and then the message from r to a new file
+// in the spool directory, passing the same bytes to side (when not nil).
+// The file is returned open; the caller removes it.
+func (s *session) spool(id string, r io.Reader, fixups []byte, side *sideWriter) (*os.File, error) {
+	f, err := os.CreateTemp(s.sys.spoolDir, id+"-*")
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	var w io.Writer = bw
+	if side != nil {
+		w = io.MultiWriter(bw, side)
+	}
+	_, err = w.Write(fixups)
+	if err == nil {
+		_, err = io.Copy(w, r)
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
-// traceFields returns the Return-Path and Received fields prepended to
-// the message on delivery (RFC 5321 §4.4).
-func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, error) {
+func (s *session) logDelivery(id string, t recipient, key string, size int64, junk bool) {
+	attrs := []any{"id", id, "from", s.from.String(), "to", t.addr, "user", t.user.Name, "key", key, "size", size}
+	if junk {
+		attrs = append(attrs, "folder", junkFolder)
+	}
+	s.log.Info("delivered", attrs...)
+}
+
+// traceFields returns the fields prepended to the message on delivery:
+// Return-Path (RFC 5321 §4.4), the Authentication-Results and Received-SPF
+// fields of vd (when the message was checked), and the Received field.
+func (s *session) traceFields(id, forAddr string, vd *verdict) ([]byte, error) {
 	host := s.conn.Hostname()
 	if host == "" {
 		host = "unknown"
@@ -225,17 +321,14 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 	}
 	var h message.Header
 	// RFC 5321 §4.4: the final delivery adds Return-Path with the
-	// reverse-path of MAIL; Received comes first in trace order below it.
+	// reverse-path of MAIL; the other trace fields follow, newest first.
 	h.Add("Return-Path", message.FormatReturnPath(s.from.String()))
-	h.Add("Received", rcv.String())
-	for _, name := range fixups {
-		switch name {
-		case "Date":
-			h.Add("Date", message.FormatDate(time.Now()))
-		case "Message-ID":
-			h.Add("Message-ID", message.NewMessageID(s.sys.cfg.Hostname))
+	if vd != nil {
+		for name, value := range vd.fields.All() {
+			h.Add(name, value)
 		}
 	}
+	h.Add("Received", rcv.String())
 	// The message's own header follows, so no blank line ends these fields.
 	var b bytes.Buffer
 	if _, err := h.WriteFields(&b); err != nil {
@@ -244,9 +337,30 @@ func (s *session) traceFields(id, forAddr string, fixups []string) ([]byte, erro
 	return b.Bytes(), nil
 }
 
+// fixupFields returns the Date and Message-ID fields a submission lacks
+// (RFC 6409 §8.2, §8.3), to go in front of its header.
+func (s *session) fixupFields(names []string) []byte {
+	if len(names) == 0 {
+		return nil
+	}
+	var h message.Header
+	for _, name := range names {
+		switch name {
+		case "Date":
+			h.Add("Date", message.FormatDate(time.Now()))
+		case "Message-ID":
+			h.Add("Message-ID", message.NewMessageID(s.sys.cfg.Hostname))
+		}
+	}
+	var b bytes.Buffer
+	h.WriteFields(&b)
+	return b.Bytes()
+}
+
 func (s *session) Reset(context.Context) {
 	s.from = smtp.Mailbox{}
 	s.rcpts = nil
+	s.mailSPF = nil
 }
 
 func (s *session) Close() error { return nil }
@@ -255,24 +369,33 @@ func (s *session) Close() error { return nil }
 // Date and Message-ID fields.
 const maxPeekHeader = 64 << 10
 
-// missingFields returns which of Date and Message-ID the header of the
-// message in br lacks, for the MSA to add (RFC 6409 §8.2, §8.3). It only
-// peeks: the message is stored as it came, after the added fields. When the
-// header does not end within maxPeekHeader bytes, or the data fails, it
-// returns nothing and the message goes unchanged.
-func missingFields(br *bufio.Reader) []string {
+// peekHeader returns the header of the message in br, its blank line
+// included, when it ends within maxPeekHeader bytes; nil otherwise. It only
+// peeks: br still holds the whole message.
+func peekHeader(br *bufio.Reader) []byte {
 	b, _ := br.Peek(maxPeekHeader)
+	if bytes.HasPrefix(b, []byte("\r\n")) {
+		return b[:2] // no header at all
+	}
 	end := bytes.Index(b, []byte("\r\n\r\n"))
 	if end < 0 {
-		if !bytes.HasPrefix(b, []byte("\r\n")) {
-			return nil
-		}
-		end = 0 // no header at all
+		return nil
 	}
-	header := append([]byte("\r\n"), bytes.ToLower(b[:end+2])...)
+	return b[:end+4]
+}
+
+// missingFields returns which of Date and Message-ID the header lacks,
+// for the MSA to add (RFC 6409 §8.2, §8.3). A nil header (one that did not
+// end within maxPeekHeader, or data that failed) lacks nothing: the message
+// goes unchanged.
+func missingFields(header []byte) []string {
+	if header == nil {
+		return nil
+	}
+	lower := append([]byte("\r\n"), bytes.ToLower(header)...)
 	var missing []string
 	for _, name := range []string{"Date", "Message-ID"} {
-		if !bytes.Contains(header, []byte("\r\n"+strings.ToLower(name)+":")) {
+		if !bytes.Contains(lower, []byte("\r\n"+strings.ToLower(name)+":")) {
 			missing = append(missing, name)
 		}
 	}

@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/auth/dmarc"
+	"github.com/mailwire/mailwire/auth/spf"
+	"github.com/mailwire/mailwire/dnsmx"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/pop3"
 	"github.com/mailwire/mailwire/smtp"
@@ -45,6 +48,14 @@ type system struct {
 	tls      *tls.Config
 	sasl     *auth.ServerConfig
 	mailRoot string
+	spoolDir string // messages being received, before delivery
+
+	// Sender authentication on the SMTP port, and DKIM signing of
+	// submissions.
+	resolver dnsmx.Resolver
+	spf      *spf.Checker
+	dmarc    *dmarc.Checker
+	dkimKeys []signingKey
 
 	smtp  map[string]*smtp.Server
 	pop3  map[string]*pop3.Server
@@ -64,6 +75,7 @@ func newSystem(cfg *config, log *slog.Logger, notice io.Writer) (*system, error)
 		cfg:      cfg,
 		log:      log,
 		mailRoot: filepath.Join(cfg.DataDir, "mail"),
+		spoolDir: filepath.Join(cfg.DataDir, "spool"),
 		smtp:     map[string]*smtp.Server{},
 		pop3:     map[string]*pop3.Server{},
 		addrs:    map[string]string{},
@@ -73,6 +85,23 @@ func newSystem(cfg *config, log *slog.Logger, notice io.Writer) (*system, error)
 	if err := os.MkdirAll(s.mailRoot, 0o700); err != nil {
 		return nil, err
 	}
+	if err := s.cleanSpool(); err != nil {
+		return nil, err
+	}
+	// One cache for SPF, DKIM and DMARC: the TXT and address records of a
+	// sender's domain serve all three, and its next messages.
+	var servers []string
+	if cfg.DNS != "" {
+		servers = []string{cfg.DNS}
+	}
+	s.resolver = &dnsmx.Cache{Resolver: &dnsmx.StubResolver{Servers: servers}}
+	s.spf = &spf.Checker{Resolver: s.resolver, Hostname: cfg.Hostname}
+	s.dmarc = &dmarc.Checker{Resolver: s.resolver}
+	keys, err := loadSigningKeys(cfg.DKIMKeys)
+	if err != nil {
+		return nil, err
+	}
+	s.dkimKeys = keys
 	usersPath := filepath.Join(cfg.DataDir, "users")
 	_, statErr := os.Stat(usersPath)
 	firstStart := errors.Is(statErr, fs.ErrNotExist)
@@ -355,4 +384,37 @@ func (c *logConn) Close() error {
 		c.log.Info("connection closed", "remote", c.RemoteAddr().String(), "duration", time.Since(c.start).Round(time.Millisecond))
 	})
 	return err
+}
+
+// cleanSpool creates the spool directory, or empties it of the messages a
+// previous run was receiving when it stopped: none of them got 250, so
+// their senders still have them.
+func (s *system) cleanSpool() error {
+	if err := os.MkdirAll(s.spoolDir, 0o700); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(s.spoolDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(s.spoolDir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// junk returns the Junk folder of the Maildir d (Maildir++ ".Junk"),
+// creating it when it is missing.
+func (s *system) junk(d *maildir.Dir) (*maildir.Dir, error) {
+	f, err := d.Folder(junkFolder)
+	if errors.Is(err, fs.ErrNotExist) {
+		f, err = d.CreateFolder(junkFolder)
+		if errors.Is(err, fs.ErrExist) {
+			// Another delivery created it meanwhile.
+			f, err = d.Folder(junkFolder)
+		}
+	}
+	return f, err
 }
