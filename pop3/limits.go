@@ -24,6 +24,17 @@ const (
 	// DefaultMaxAuthFailures is the number of failed logins after which the
 	// server closes the connection.
 	DefaultMaxAuthFailures = 3
+	// DefaultMaxConnectionsPerClient bounds the connections one client
+	// address (an IPv6 client's /64) may hold at once, so that one host
+	// cannot fill MaxConnections.
+	DefaultMaxConnectionsPerClient = 50
+	// DefaultMaxAuthFailuresPerClient is how many failed logins one client
+	// address may have within AuthFailureWindow, over all its connections,
+	// before logins from it are refused for AuthFailureWindow.
+	DefaultMaxAuthFailuresPerClient = 10
+	// DefaultAuthFailureWindow is the span over which a client's failed
+	// logins are counted, and how long it is then refused.
+	DefaultAuthFailureWindow = 15 * time.Minute
 )
 
 // Limits bounds what one client can make a Server spend. For every field, 0
@@ -53,6 +64,24 @@ type Limits struct {
 	// attempts after which the connection is closed
 	// (DefaultMaxAuthFailures).
 	MaxAuthFailures int
+	// MaxConnectionsPerClient is the most connections one client address
+	// may hold at once, IPv6 clients being counted per /64
+	// (DefaultMaxConnectionsPerClient). Further connections from it are
+	// greeted with -ERR [SYS/TEMP] and closed (closed at once on implicit
+	// TLS). Server.LimitExempt lists the addresses it does not apply to.
+	MaxConnectionsPerClient int
+	// MaxAuthFailuresPerClient is how many failed USER/PASS, APOP or AUTH
+	// attempts one client address (an IPv6 client's /64) may have within
+	// AuthFailureWindow, over all its connections, before every login
+	// from it gets -ERR [SYS/TEMP] for AuthFailureWindow after the last
+	// failure (DefaultMaxAuthFailuresPerClient). Server.LimitExempt lists
+	// the addresses it does not apply to.
+	MaxAuthFailuresPerClient int
+	// AuthFailureWindow is the span over which MaxAuthFailuresPerClient
+	// counts failures, and how long a client that reached it is refused
+	// (DefaultAuthFailureWindow). A negative value, like a negative
+	// MaxAuthFailuresPerClient, turns the per-client limit off.
+	AuthFailureWindow time.Duration
 }
 
 // withDefaults returns l with its zero fields set to their defaults and
@@ -64,5 +93,11 @@ func (l Limits) withDefaults() Limits {
 	limits.Or(&l.MaxConnections, DefaultMaxConnections, 0)
 	limits.Or(&l.MaxErrors, DefaultMaxErrors, 0)
 	limits.Or(&l.MaxAuthFailures, DefaultMaxAuthFailures, 0)
+	limits.Or(&l.MaxConnectionsPerClient, DefaultMaxConnectionsPerClient, 0)
+	limits.Or(&l.MaxAuthFailuresPerClient, DefaultMaxAuthFailuresPerClient, 0)
+	limits.Or(&l.AuthFailureWindow, DefaultAuthFailureWindow, 0)
+	if l.AuthFailureWindow == 0 {
+		l.MaxAuthFailuresPerClient = 0
+	}
 	return l
 }

@@ -27,6 +27,9 @@ func TestLimitsRule(t *testing.T) {
 		{"MaxConnections", func(l *Limits, v int) { l.MaxConnections = v }, func(l *Limits) int64 { return int64(l.MaxConnections) }, DefaultMaxConnections},
 		{"MaxErrors", func(l *Limits, v int) { l.MaxErrors = v }, func(l *Limits) int64 { return int64(l.MaxErrors) }, DefaultMaxErrors},
 		{"MaxAuthFailures", func(l *Limits, v int) { l.MaxAuthFailures = v }, func(l *Limits) int64 { return int64(l.MaxAuthFailures) }, DefaultMaxAuthFailures},
+		{"MaxConnectionsPerClient", func(l *Limits, v int) { l.MaxConnectionsPerClient = v }, func(l *Limits) int64 { return int64(l.MaxConnectionsPerClient) }, DefaultMaxConnectionsPerClient},
+		{"MaxAuthFailuresPerClient", func(l *Limits, v int) { l.MaxAuthFailuresPerClient = v }, func(l *Limits) int64 { return int64(l.MaxAuthFailuresPerClient) }, DefaultMaxAuthFailuresPerClient},
+		{"AuthFailureWindow", func(l *Limits, v int) { l.AuthFailureWindow = time.Duration(v) }, func(l *Limits) int64 { return int64(l.AuthFailureWindow) }, int64(DefaultAuthFailureWindow)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

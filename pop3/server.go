@@ -49,6 +49,11 @@ type Server struct {
 	// Limits.TLSHandshakeTimeout is closed; connections from other
 	// addresses are served as they are, a header being data.
 	TrustedProxies []netip.Prefix
+	// LimitExempt lists the client addresses and networks the per-client
+	// limits (Limits.MaxConnectionsPerClient and
+	// Limits.MaxAuthFailuresPerClient) do not apply to: a webmail front
+	// end, say, that connects for all its users.
+	LimitExempt []netip.Prefix
 	// Logger receives connection events (Debug), authentication outcomes
 	// and refusals (Info), accept errors (Warn), and backend failures and
 	// recovered panics (Error), with the keys proto, remote, user, cmd and
@@ -68,6 +73,7 @@ type Server struct {
 	LoginDelay time.Duration
 
 	conns    netutil.Tracker
+	clients  netutil.ClientLimits
 	tls      netutil.ServerTLS
 	initOnce sync.Once
 	lim      Limits
@@ -79,6 +85,12 @@ type Server struct {
 func (s *Server) init() {
 	s.initOnce.Do(func() {
 		s.lim = s.Limits.withDefaults()
+		s.clients = netutil.ClientLimits{
+			MaxConns:        s.lim.MaxConnectionsPerClient,
+			MaxAuthFailures: s.lim.MaxAuthFailuresPerClient,
+			AuthWindow:      s.lim.AuthFailureWindow,
+			Exempt:          s.LimitExempt,
+		}
 		s.host = s.Hostname
 		if s.host == "" {
 			s.host = netutil.Hostname()

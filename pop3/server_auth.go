@@ -1,6 +1,7 @@
 package pop3
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -88,8 +89,11 @@ func (c *Conn) cmdAuth(cmd Command) bool {
 // answers it; it reports whether the session goes on. USER/PASS passes
 // mech PLAIN, which need not be advertised.
 func (c *Conn) authenticate(mech, ir string, hasIR bool, verb string) bool {
+	if c.authBlocked(verb) {
+		return c.refuseBlocked()
+	}
 	x := sasl.Exchange{
-		Hook:          passwordHook{c.session, verb == "USER"},
+		Hook:          passwordHook{c.session, verb == "USER", c.srv.hostname()},
 		Transport:     authTransport{c},
 		Secure:        c.tls != nil,
 		AllowInsecure: c.srv.AllowInsecureAuth,
@@ -130,6 +134,33 @@ func (c *Conn) authenticate(mech, ir string, hasIR bool, verb string) bool {
 type passwordHook struct {
 	Session
 	password bool
+	host     string // the Server's Hostname, for CRAM-MD5
+}
+
+// NewSASLServer gives a CRAM-MD5 server the session returns without a
+// Hostname the Server's, which its challenge names (RFC 2195 §2).
+func (h passwordHook) NewSASLServer(ctx context.Context, mech string) (auth.Server, error) {
+	srv, err := h.Session.NewSASLServer(ctx, mech)
+	if cs, ok := srv.(*auth.CRAMMD5Server); ok && cs.Hostname == "" {
+		cs.Hostname = h.host
+	}
+	return srv, err
+}
+
+// authBlocked reports whether the client has failed
+// Limits.MaxAuthFailuresPerClient logins lately.
+func (c *Conn) authBlocked(verb string) bool {
+	if !c.srv.clients.AuthBlocked(c.RemoteAddr()) {
+		return false
+	}
+	c.log.Info("login refused: too many failed logins from the client", "cmd", verb)
+	return true
+}
+
+// refuseBlocked answers a login attempt authBlocked refuses, with RFC 3206
+// §4's SYS/TEMP: a temporary condition, not the credentials' fault.
+func (c *Conn) refuseBlocked() bool {
+	return c.fail(CodeSysTemp, "too many failed logins from your address, try later")
 }
 
 func (h passwordHook) SASLMechanisms() []string {
@@ -172,6 +203,9 @@ func (t authTransport) Challenge(data []byte) (string, error) {
 // authFailed answers a failed login and reports whether the session goes on.
 func (c *Conn) authFailed(err error) bool {
 	c.authFails++
+	if errors.Is(err, auth.ErrAuthFailed) {
+		c.srv.clients.AuthFailed(c.RemoteAddr())
+	}
 	code, text := c.errReply(err, "authentication")
 	if max := c.srv.limits().MaxAuthFailures; max > 0 && c.authFails >= max {
 		c.reply(false, code, text+"; too many failures, closing connection")
@@ -225,6 +259,9 @@ func (c *Conn) cmdAPOP(cmd Command) bool {
 	}
 	if len(cmd.Args) != 2 {
 		return c.fail("", "usage: APOP name digest")
+	}
+	if c.authBlocked("APOP") {
+		return c.refuseBlocked()
 	}
 	user, digest := cmd.Args[0], strings.ToLower(cmd.Args[1])
 	secret, err := as.APOPSecret(c.ctx, user)

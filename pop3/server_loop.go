@@ -28,6 +28,18 @@ func (c *Conn) serve() {
 		return
 	}
 	c.log = c.log.With("remote", c.nc.RemoteAddr().String())
+	release, ok := c.srv.clients.Acquire(c.nc.RemoteAddr())
+	if !ok {
+		c.log.Info("connection refused: too many connections from the client")
+		if _, isTLS := c.nc.(*tls.Conn); !isTLS {
+			// Without a reply on implicit TLS, where one would need a
+			// handshake.
+			c.reply(false, CodeSysTemp, "too many connections from your address, try later")
+			c.flush()
+		}
+		return
+	}
+	defer release()
 	defer c.closeSession()
 	defer func() {
 		if v := recover(); v != nil {
