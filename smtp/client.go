@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -67,6 +68,18 @@ type ClientOptions struct {
 
 	// ChunkSize is the largest BDAT chunk sent. Default DefaultChunkSize.
 	ChunkSize int
+
+	// Downgrade, when set, lets Send convert a message to 7 bits when its
+	// MailOptions.Body says 8BITMIME or BINARYMIME and the server cannot
+	// take that (RFC 6152 §3, RFC 5321 §2.4): Send then streams the message
+	// through Downgrade, which writes to dst the message read from src,
+	// and sends the result as BODY=7BIT, without a SIZE declaration. Set
+	// it to mime.To7bit (the smtp package does not import mime itself).
+	// A message Downgrade fails on (mime.To7bit's for 8-bit text in an
+	// address, which needs SMTPUTF8) fails Send after MAIL and RCPT and is
+	// not delivered. When Downgrade is nil, Send fails before MAIL with an
+	// *UnsupportedError instead.
+	Downgrade func(dst io.Writer, src io.Reader) error
 
 	// Timeout bounds each wait for the server (for a reply, or for room to
 	// write) in calls whose context has no deadline; a context deadline

@@ -25,6 +25,27 @@ const clientFirstGroupRcpts = 8
 // cannot take.
 var ErrUnsupported = errors.New("smtp: not supported by the server")
 
+// UnsupportedError is the error of Mail, Rcpt, Data and Send when an option
+// needs an extension the server does not offer. It wraps ErrUnsupported;
+// errors.As finds which extension was missing, so that a caller (a queue,
+// say) can convert the message or bounce it.
+type UnsupportedError struct {
+	// Extension is the EHLO keyword missing: "SMTPUTF8", "8BITMIME",
+	// "BINARYMIME", "CHUNKING" or "DSN".
+	Extension string
+	// RFC names the extension's specification, as "RFC 6152".
+	RFC string
+}
+
+func (e *UnsupportedError) Error() string {
+	return ErrUnsupported.Error() + ": " + e.Extension + " (" + e.RFC + ")"
+}
+
+// Unwrap returns ErrUnsupported.
+func (e *UnsupportedError) Unwrap() error { return ErrUnsupported }
+
+func unsupported(ext, rfc string) error { return &UnsupportedError{Extension: ext, RFC: rfc} }
+
 // Envelope is the envelope of one message for Send: the reverse-path, the
 // recipients and their ESMTP parameters. The addresses are Mailbox values,
 // as a Server's Session receives them, so that a relay passes them on
@@ -133,20 +154,26 @@ func (c *Client) mailOptions(o *MailOptions, needUTF8 bool) (*MailOptions, error
 		m.UTF8 = true
 	}
 	if m.UTF8 && !has("SMTPUTF8") {
-		return nil, fmt.Errorf("%w: SMTPUTF8 (RFC 6531)", ErrUnsupported)
+		return nil, unsupported("SMTPUTF8", "RFC 6531")
 	}
 	switch m.Body {
+	case Body7Bit:
+		// RFC 6152 §3: BODY= only to a server that offers 8BITMIME;
+		// 7BIT is what the others assume.
+		if !has("8BITMIME") {
+			m.Body = ""
+		}
 	case Body8BitMIME:
 		if !has("8BITMIME") {
-			return nil, fmt.Errorf("%w: 8BITMIME (RFC 6152)", ErrUnsupported)
+			return nil, unsupported("8BITMIME", "RFC 6152")
 		}
 	case BodyBinaryMIME:
 		if !has("BINARYMIME") || !c.chunking() {
-			return nil, fmt.Errorf("%w: BINARYMIME with CHUNKING (RFC 3030)", ErrUnsupported)
+			return nil, unsupported(c.missingBinary(), "RFC 3030")
 		}
 	}
 	if (m.Return != "" || m.EnvelopeID != "") && !has("DSN") {
-		return nil, fmt.Errorf("%w: DSN (RFC 3461)", ErrUnsupported)
+		return nil, unsupported("DSN", "RFC 3461")
 	}
 	if !has("SIZE") {
 		m.Size = 0
@@ -158,12 +185,34 @@ func (c *Client) mailOptions(o *MailOptions, needUTF8 bool) (*MailOptions, error
 	return &m, nil
 }
 
+// missingBinary names the extension BINARYMIME lacks: BINARYMIME itself,
+// or CHUNKING, which it goes with (RFC 3030 §3).
+func (c *Client) missingBinary() string {
+	if _, ok := c.ext["BINARYMIME"]; !ok {
+		return "BINARYMIME"
+	}
+	return "CHUNKING"
+}
+
+// canCarry reports whether the server takes a body of type body as it is.
+func (c *Client) canCarry(body BodyType) bool {
+	switch body {
+	case Body8BitMIME:
+		_, ok := c.ext["8BITMIME"]
+		return ok
+	case BodyBinaryMIME:
+		_, ok := c.ext["BINARYMIME"]
+		return ok && c.chunking()
+	}
+	return true
+}
+
 func (c *Client) checkRcptOptions(o *RcptOptions) error {
 	if o == nil || (len(o.Notify) == 0 && o.OriginalRecipient == "") {
 		return nil
 	}
 	if _, ok := c.ext["DSN"]; !ok {
-		return fmt.Errorf("%w: DSN (RFC 3461)", ErrUnsupported)
+		return unsupported("DSN", "RFC 3461")
 	}
 	return nil
 }
@@ -289,7 +338,7 @@ func (c *Client) Data(ctx context.Context) (io.WriteCloser, error) {
 	}
 	if c.mailBody == BodyBinaryMIME {
 		done()
-		return nil, fmt.Errorf("%w: BINARYMIME without CHUNKING", ErrUnsupported)
+		return nil, unsupported("CHUNKING", "RFC 3030")
 	}
 	rep, err := c.cmd(ctx, append(c.line[:0], "DATA"...))
 	if err != nil {

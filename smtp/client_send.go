@@ -15,6 +15,15 @@ import (
 // Len method (a *bytes.Reader, *strings.Reader or *bytes.Buffer) and the
 // server offers SIZE, MAIL declares that size unless MailOptions gives one.
 //
+// MailOptions.Body declares the message's body type: Send passes it on as
+// BODY= (RFC 6152, RFC 3030) and, when the server cannot take it, either
+// fails before MAIL with an *UnsupportedError or, with
+// ClientOptions.Downgrade, converts the message to 7 bits as it sends it.
+// The body type is the caller's to declare, as Send cannot look at a
+// streamed body before MAIL; so is MailOptions.UTF8 for a message with
+// UTF-8 header fields (RFC 6532), which only a server offering SMTPUTF8
+// takes (RFC 6531 §3.4), with no downgrade.
+//
 // The Result has an entry per recipient. The error is nil only when every
 // recipient got the message. When the transaction as a whole failed (MAIL or
 // DATA refused, the message refused, the connection lost) it is that error,
@@ -49,6 +58,15 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 		return failAll(errors.New("smtp: Send: RcptOptions and To differ in length"))
 	}
 	chunking := c.chunking()
+	var src io.Reader // the message to convert, when downgrading
+	if c.opts.Downgrade != nil && env.MailOptions != nil && !c.canCarry(env.MailOptions.Body) {
+		// RFC 6152 §3: convert to 7 bits for a server without 8BITMIME.
+		mo := *env.MailOptions
+		mo.Body, mo.Size = Body7Bit, 0
+		e := *env
+		e.MailOptions = &mo
+		env, src, r = &e, r, nil
+	}
 	lines, mo, bad, err := c.envelopeCommands(env, r, chunking)
 	if err != nil {
 		if bad >= 0 {
@@ -113,6 +131,17 @@ func (c *Client) Send(ctx context.Context, env *Envelope, r io.Reader) (*Result,
 	c.inMail, c.mailUTF8, c.mailBody = true, mo.UTF8, mo.Body
 	defer c.endMail()
 
+	if src != nil {
+		pr, pw := io.Pipe()
+		converted := make(chan struct{})
+		go func() {
+			defer close(converted)
+			pw.CloseWithError(c.opts.Downgrade(pw, src))
+		}()
+		// The conversion must not outlive Send: it reads the caller's r.
+		defer func() { pr.Close(); <-converted }()
+		r = pr
+	}
 	last, perRcpt, err := c.sendData(ctx, r, chunking)
 	res.Reply = last
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net"
 	"os"
 	"os/exec"
@@ -81,6 +82,53 @@ func TestInteropSMTPSink(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond)
 		b, _ := os.ReadFile(dump)
 		assert.Contains(t, strings.ReplaceAll(string(b), "\r\n", "\n"), "\n.leading dot\nsecond line\n..two dots\n.\nlast\n")
+	})
+	t.Run("8-bit message to a server without 8BITMIME", func(t *testing.T) {
+		// smtp-sink -8 does not announce 8BITMIME (RFC 6152): an 8-bit
+		// message fails before MAIL, or goes converted with Downgrade.
+		addr, dump := startSink(t, "-8")
+		ctx := interopCtx(t)
+		c, err := smtp.Dial(ctx, addr, nil)
+		require.NoError(t, err)
+		defer c.Close()
+		_, ok := c.Extension("8BITMIME")
+		require.False(t, ok)
+		const msg = "From: a@a.example.test\r\nTo: b@b.example.test\r\nSubject: interop 8bit\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße aus Köln\r\n"
+		env := &smtp.Envelope{From: smtp.MustParseMailbox("a@a.example.test"), To: []smtp.Mailbox{smtp.MustParseMailbox("b@b.example.test")},
+			MailOptions: &smtp.MailOptions{Body: smtp.Body8BitMIME}}
+		_, err = c.Send(ctx, env, strings.NewReader(msg))
+		var ue *smtp.UnsupportedError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, "8BITMIME", ue.Extension)
+		require.NoError(t, c.Quit(ctx))
+
+		// With a Downgrade (mime.To7bit in real use; stdlib
+		// quoted-printable here, as the smtp package's tests do not depend
+		// on mime), the message goes converted, without BODY=8BITMIME.
+		c, err = smtp.Dial(ctx, addr, &smtp.ClientOptions{Downgrade: func(dst io.Writer, src io.Reader) error {
+			qp := quotedprintable.NewWriter(dst)
+			if _, err := io.Copy(qp, src); err != nil {
+				return err
+			}
+			return qp.Close()
+		}})
+		require.NoError(t, err)
+		defer c.Close()
+		res, err := c.Send(ctx, env, strings.NewReader(msg))
+		require.NoError(t, err)
+		assert.Equal(t, 1, res.Delivered())
+		require.NoError(t, c.Quit(ctx))
+		require.Eventually(t, func() bool {
+			b, _ := os.ReadFile(dump)
+			return strings.Contains(string(b), "interop 8bit")
+		}, 10*time.Second, 20*time.Millisecond)
+		b, _ := os.ReadFile(dump)
+		got := string(b)
+		assert.Contains(t, got, "Gr=C3=BC=C3=9Fe aus K=C3=B6ln")
+		assert.NotContains(t, got, "BODY=8BITMIME")
+		for i := 0; i < len(got); i++ {
+			require.Less(t, got[i], byte(0x80), "8-bit octet in the dump at %d", i)
+		}
 	})
 	t.Run("AUTH over cleartext when allowed", func(t *testing.T) {
 		addr, _ := startSink(t)
