@@ -2,8 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,6 +47,9 @@ func TestFlags(t *testing.T) {
 		"-user", "Alice:pa:ss", "-user", "bob@example.com:x",
 		"-data", "/tmp/d", "-hostname", "mx.example.org",
 		"-cert", "c.pem", "-key", "k.pem", "-log-level", "debug",
+		"-trusted-networks", "192.0.2.0/24", "-trusted-networks", "2001:db8::1/64,10.1.2.3",
+		"-dns", "127.0.0.1:5353",
+		"-dkim-selector", "rsa", "-dkim-key", "rsa.pem", "-dkim-selector", "ed", "-dkim-key", "ed.pem",
 	}, io.Discard)
 	require.NoError(t, err)
 	assert.Empty(t, cfg.SMTPAddr, "an empty address disables the listener")
@@ -52,6 +60,13 @@ func TestFlags(t *testing.T) {
 	assert.Equal(t, []userSpec{{"alice", "pa:ss"}, {"bob@example.com", "x"}}, cfg.Users)
 	assert.Equal(t, slog.LevelDebug, cfg.LogLevel)
 	assert.Equal(t, "c.pem", cfg.CertFile)
+	assert.Equal(t, []netip.Prefix{
+		netip.MustParsePrefix("192.0.2.0/24"),
+		netip.MustParsePrefix("2001:db8::/64"),
+		netip.MustParsePrefix("10.1.2.3/32"),
+	}, cfg.TrustedNetworks, "repeatable, comma-separated, masked; an address is a network of one")
+	assert.Equal(t, "127.0.0.1:5353", cfg.DNS)
+	assert.Equal(t, []dkimKeySpec{{"rsa", "rsa.pem"}, {"ed", "ed.pem"}}, cfg.DKIMKeys)
 
 	for _, bad := range [][]string{
 		{"-user", "alice"},
@@ -70,6 +85,12 @@ func TestFlags(t *testing.T) {
 		{"-hostname", "two words"},
 		{"extra"},
 		{"-nosuchflag"},
+		{"-trusted-networks", "not-a-network"},
+		{"-trusted-networks", "192.0.2.0/33"},
+		{"-dns", "127.0.0.1"},
+		{"-dkim-selector", "s1"},
+		{"-dkim-key", "k.pem"},
+		{"-dkim-selector", "bad selector", "-dkim-key", "k.pem"},
 	} {
 		_, err := parseFlags(bad, io.Discard)
 		assert.Error(t, err, "%q", bad)
@@ -274,4 +295,28 @@ func FuzzLoadUsers(f *testing.F) {
 			assert.Equal(t, *u.list[i], *u2.list[i])
 		}
 	})
+}
+
+func TestDKIMKeyFiles(t *testing.T) {
+	t.Parallel()
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	edFile := writeKey(t, ed, "ed.pem")
+	keys, err := loadSigningKeys([]dkimKeySpec{{"ed", edFile}})
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	assert.Equal(t, "ed", keys[0].selector)
+
+	notPEM := filepath.Join(t.TempDir(), "x.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a key"), 0o600))
+	for _, spec := range []dkimKeySpec{
+		{"ecdsa", writeKey(t, ec, "ec.pem")}, // DKIM has RSA and Ed25519 only
+		{"none", notPEM},
+		{"missing", filepath.Join(t.TempDir(), "missing.pem")},
+	} {
+		_, err := loadSigningKeys([]dkimKeySpec{spec})
+		assert.Error(t, err, spec.Selector)
+	}
 }

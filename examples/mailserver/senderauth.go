@@ -174,8 +174,10 @@ func (s *session) authenticate(ctx context.Context, v *dkim.Verifier, h *message
 // spfResult is the resinfo for one SPF check (RFC 8601 §2.7.2).
 func spfResult(o *spf.Outcome, prop, value string) authres.Result {
 	r := authres.Result{Method: authres.MethodSPF, Value: string(o.Result)}
-	if o.Err != nil {
-		r.Reason = o.Err.Error()
+	// The reason names the problem, not the resolver's own error, which
+	// would tell the recipients the address of the name server.
+	if e := (*spf.Error)(nil); errors.As(o.Err, &e) {
+		r.Reason = e.Err.Error()
 	}
 	if value != "" {
 		r.Properties = []authres.Property{{Type: authres.PTypeSMTP, Name: prop, Value: value}}
@@ -187,7 +189,9 @@ func spfResult(o *spf.Outcome, prop, value string) authres.Result {
 // header.b of RFC 6008 §4 to tell several signatures of one domain apart).
 func dkimResult(r *dkim.Result) authres.Result {
 	a := authres.Result{Method: authres.MethodDKIM, Value: string(r.Status)}
-	if r.Err != nil {
+	if e := (*dkim.DNSError)(nil); errors.As(r.Err, &e) {
+		a.Reason = "key lookup failed"
+	} else if r.Err != nil {
 		a.Reason = strings.TrimPrefix(r.Err.Error(), "dkim: ")
 	}
 	if sig := r.Signature; sig != nil {
