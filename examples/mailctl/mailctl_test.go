@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,12 +19,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/internal/peer"
 	"github.com/mailwire/mailwire/internal/selfsigned"
 	"github.com/mailwire/mailwire/message/maildir"
 	"github.com/mailwire/mailwire/message/mbox"
 	"github.com/mailwire/mailwire/mime"
 	"github.com/mailwire/mailwire/pop3"
 	"github.com/mailwire/mailwire/pop3/pop3maildir"
+	"github.com/mailwire/mailwire/smtp"
 	"github.com/mailwire/mailwire/smtp/smtptest"
 )
 
@@ -415,4 +418,88 @@ func TestSize(t *testing.T) {
 	assert.Equal(t, "1.5 KiB", size(1536))
 	assert.Equal(t, "2.0 MiB", size(2<<20))
 	assert.Equal(t, "3.0 GiB", size(3<<30))
+}
+
+// TestSendDeclaresBody: mailctl declares the body it composed or was given
+// (before: 8bit content went without BODY=8BITMIME, also to servers
+// without 8BITMIME).
+func TestSendDeclaresBody(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+		body  smtp.BodyType
+		utf8  bool
+	}{
+		{name: "ASCII text", args: []string{"-body", "plain text"}},
+		{name: "8-bit text", args: []string{"-body", "Grüße aus Köln"}, body: smtp.Body8BitMIME},
+		{name: "raw 8-bit body", stdin: "From: a@example.test\r\nTo: b@example.test\r\n\r\nGrüße\r\n", args: []string{"-raw", "-"}, body: smtp.Body8BitMIME},
+		{name: "raw UTF-8 header", stdin: "From: a@example.test\r\nTo: b@example.test\r\nSubject: Grüße\r\n\r\nx\r\n", args: []string{"-raw", "-"}, body: smtp.Body8BitMIME, utf8: true},
+		{name: "raw NUL", stdin: "From: a@example.test\r\nTo: b@example.test\r\n\r\na\x00b\r\n", args: []string{"-raw", "-"}, body: smtp.BodyBinaryMIME},
+		{name: "raw with LF line ends", stdin: "From: a@example.test\nTo: b@example.test\n\nunix\n", args: []string{"-raw", "-"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := smtptest.NewServer(t, smtptest.WithSTARTTLS())
+			args := append([]string{"send", "-server", srv.Addr, "-insecure", "-from", "a@example.test", "-to", "b@example.test"}, tc.args...)
+			code, _, errOut := runCmd(t, tc.stdin, args...)
+			require.Equal(t, 0, code, errOut)
+			msgs := srv.Messages()
+			require.Len(t, msgs, 1)
+			assert.Equal(t, tc.body, msgs[0].MailOptions.Body)
+			assert.Equal(t, tc.utf8, msgs[0].MailOptions.UTF8)
+			if tc.stdin != "" && !strings.Contains(tc.stdin, "\r\n") {
+				assert.Equal(t, strings.ReplaceAll(tc.stdin, "\n", "\r\n"), string(msgs[0].Data))
+			} else if tc.stdin != "" {
+				assert.Equal(t, tc.stdin, string(msgs[0].Data), "sent as it is")
+			}
+		})
+	}
+}
+
+// TestSendDowngradeSMTPSink sends an 8-bit message to Postfix's smtp-sink
+// started with -8, which does not announce 8BITMIME: mailctl converts it
+// with mime.To7bit, or fails before MAIL with -downgrade=false.
+func TestSendDowngradeSMTPSink(t *testing.T) {
+	sink := peer.Path(t, "smtp-sink")
+	dir, err := os.MkdirTemp("", "mailctl-sink-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o777))
+	dump := filepath.Join(dir, "dump")
+	_, ports := peer.StartServer(t, peer.ServerOptions{}, func(ports []int) *exec.Cmd {
+		return exec.Command(sink, "-u", "nobody", "-8", "-D", dump, peer.Addr(ports[0]), "16")
+	})
+	addr := peer.Addr(ports[0])
+	base := []string{"send", "-server", addr, "-starttls=false", "-from", "a@example.test", "-to", "b@example.test", "-subject", "sink 8bit", "-body", "Grüße aus Köln"}
+
+	code, _, errOut := runCmd(t, "", append(base, "-downgrade=false")...)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "8BITMIME")
+
+	code, out, errOut := runCmd(t, "", base...)
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "b@example.test: accepted")
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(dump)
+		return strings.Contains(string(b), "sink 8bit")
+	}, 10*time.Second, 20*time.Millisecond)
+	b, err := os.ReadFile(dump)
+	require.NoError(t, err)
+	for i, c := range b {
+		require.Less(t, c, byte(0x80), "8-bit octet in the dump at %d", i)
+	}
+	assert.NotContains(t, string(b), "8BITMIME")
+	// The text reads the same, decoded.
+	var text []byte
+	start := bytes.Index(b, []byte("MIME-Version"))
+	require.GreaterOrEqual(t, start, 0, "%s", b)
+	require.NoError(t, mime.Walk(bytes.NewReader(b[bytes.LastIndex(b[:start], []byte("\n"))+1:]), func(p *mime.Part) error {
+		if p.MediaType.Type == "text" {
+			var err error
+			text, err = io.ReadAll(p.Body())
+			return err
+		}
+		return nil
+	}))
+	assert.Contains(t, string(text), "Grüße aus Köln")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -33,6 +34,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		raw       = fs.String("raw", "", "send this message `file` as it is, less its Bcc fields (\"-\": standard input); recipients default to its To, Cc and Bcc, the sender to its From")
 		mech      = fs.String("mech", "", "SASL `mechanism` (default: the strongest the server offers)")
 		localName = fs.String("hostname", "", "host `name` for EHLO (default \"localhost\")")
+		downgrade = fs.Bool("downgrade", true, "convert an 8-bit message to 7 bits for a server without 8BITMIME (RFC 6152); with -downgrade=false such a send fails")
 		to, cc    listFlag
 		bcc       listFlag
 		attach    listFlag
@@ -142,7 +144,12 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if len(rcpts) == 0 {
 		return usagef("send: no recipients (-to, -cc, -bcc)")
 	}
-	env := &smtp.Envelope{}
+	// RFC 6152, RFC 6531: the envelope declares what the message holds.
+	mo, err := declareBody(spool)
+	if err != nil {
+		return err
+	}
+	env := &smtp.Envelope{MailOptions: mo}
 	if *from != "" {
 		m, err := smtp.ParseMailbox(*from, true)
 		if err != nil {
@@ -172,7 +179,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 
-	c, err := dialSMTP(ctx, &cf, *localName)
+	c, err := dialSMTP(ctx, &cf, *localName, *downgrade)
 	if err != nil {
 		return err
 	}
@@ -201,6 +208,60 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	return c.Quit(ctx)
+}
+
+// declareBody reads the message in f, from its start, and returns the MAIL
+// parameters that declare what it holds: BODY=8BITMIME for octets above
+// 127 (RFC 6152), BODY=BINARYMIME for a NUL, which only BDAT carries (RFC
+// 3030), and SMTPUTF8 for UTF-8 in the header (RFC 6532, RFC 6531), or nil
+// for 7-bit text. Bare CR and LF are not binary: the client sends them as
+// CR LF. It leaves f at its start.
+func declareBody(f *os.File) (*smtp.MailOptions, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	mo := &smtp.MailOptions{}
+	br := bufio.NewReaderSize(f, 32<<10)
+	inHeader := true
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(line) > 0 {
+			body := bytes.TrimRight(line, "\r\n")
+			if bytes.IndexByte(body, 0) >= 0 {
+				mo.Body = smtp.BodyBinaryMIME
+			}
+			for _, b := range body {
+				if b >= 0x80 {
+					if mo.Body == "" {
+						mo.Body = smtp.Body8BitMIME
+					}
+					if inHeader {
+						mo.UTF8 = true
+					}
+					break
+				}
+			}
+			if inHeader && len(body) == 0 {
+				inHeader = false
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	if mo.Body == "" && !mo.UTF8 {
+		return nil, nil
+	}
+	return mo, nil
 }
 
 // readHeader reads the header of the message in f and rewinds f.
@@ -322,12 +383,15 @@ func compose(w io.Writer, o composeOptions) error {
 }
 
 // dialSMTP connects as the flags say.
-func dialSMTP(ctx context.Context, cf *connFlags, localName string) (*smtp.Client, error) {
+func dialSMTP(ctx context.Context, cf *connFlags, localName string, downgrade bool) (*smtp.Client, error) {
 	tc, err := cf.tlsConfig()
 	if err != nil {
 		return nil, err
 	}
 	opts := &smtp.ClientOptions{TLSConfig: tc, LocalName: localName, AllowInsecureAuth: cf.plainAuth}
+	if downgrade {
+		opts.Downgrade = mime.To7bit
+	}
 	switch {
 	case cf.implicit:
 		return smtp.DialTLS(ctx, cf.server, opts)
