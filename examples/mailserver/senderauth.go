@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -261,4 +262,52 @@ func (s *sideWriter) Write(p []byte) (int, error) {
 		_, s.err = s.w.Write(p)
 	}
 	return len(p), nil
+}
+
+// withoutForgedResults returns the message in spool with the
+// Authentication-Results fields of header h that claim authservID removed
+// (RFC 8601 §5: a receiver deletes fields bearing its own authserv-id that
+// came from outside, so that downstream agents trusting that id are not
+// misled). It returns the spool itself, from its start, when there are none
+// or the header does not lie at the start of the spool as read.
+func withoutForgedResults(spool io.ReaderAt, h *message.Header, authservID string) (io.Reader, int) {
+	whole := io.NewSectionReader(spool, 0, 1<<62)
+	if h == nil {
+		return whole, 0
+	}
+	var kept []byte
+	var size int64
+	removed := 0
+	for i := range h.Len() {
+		f := h.Field(i)
+		size += int64(len(f.Raw))
+		if strings.EqualFold(f.Name, authres.FieldName) {
+			if r, _ := authres.Parse(f.Value); r != nil && strings.EqualFold(r.AuthServID, authservID) {
+				removed++
+				continue
+			}
+		}
+		kept = append(kept, f.Raw...)
+	}
+	if removed == 0 {
+		return whole, 0
+	}
+	// Check that the fields are the spool's first bytes before cutting.
+	orig := make([]byte, size)
+	if _, err := spool.ReadAt(orig, 0); err != nil || !sameFields(orig, h) {
+		return whole, 0
+	}
+	return io.MultiReader(bytes.NewReader(kept), io.NewSectionReader(spool, size, 1<<62)), removed
+}
+
+// sameFields reports whether b is the raw fields of h, in order.
+func sameFields(b []byte, h *message.Header) bool {
+	for i := range h.Len() {
+		raw := h.Field(i).Raw
+		if raw == nil || !bytes.HasPrefix(b, raw) {
+			return false
+		}
+		b = b[len(raw):]
+	}
+	return len(b) == 0
 }

@@ -449,3 +449,29 @@ func TestDKIMSigning(t *testing.T) {
 		assert.Equal(t, "fail\nfail\n", dkimpyVerify(t, tampered, records))
 	})
 }
+
+// TestForgedAuthenticationResults: fields that claim the server's own
+// authserv-id are removed from mail received from outside (RFC 8601 §5);
+// other servers' fields stay.
+func TestForgedAuthenticationResults(t *testing.T) {
+	t.Parallel()
+	ts := startSystem(t, nil)
+	rest := "From: someone@elsewhere.example\r\nSubject: trust me\r\n\r\nbody\r\n"
+	msg := "Authentication-Results: MX.example.test; dmarc=pass\r\n header.from=elsewhere.example\r\n" +
+		"Authentication-Results: other.example; dkim=pass header.d=elsewhere.example\r\n" +
+		"Authentication-Results: mx.example.test; spf=pass smtp.mailfrom=elsewhere.example\r\n" + rest
+	require.NoError(t, sendMX(t, ts, "client.example", "someone@elsewhere.example", "bob@"+testDomain, []byte(msg)))
+	stored := ts.stored(t, "bob")
+	require.Len(t, stored, 1)
+	want := "Authentication-Results: other.example; dkim=pass header.d=elsewhere.example\r\n" + rest
+	require.True(t, bytes.HasSuffix(stored[0], []byte(want)), "%s", stored[0])
+	h := readStoredHeader(t, stored[0])
+	values := h.Values(authres.FieldName)
+	require.Len(t, values, 2, "ours and other.example's")
+	ar, err := authres.Parse(values[0])
+	require.NoError(t, err)
+	assert.Equal(t, "mx.example.test", ar.AuthServID)
+	assert.Equal(t, "dmarc=none", ar.Results[len(ar.Results)-1].Method+"="+ar.Results[len(ar.Results)-1].Value)
+	recs := logRecords(t, ts.logs.String())
+	assert.Len(t, findRecords(recs, logRecord{"msg": "removed forged Authentication-Results", "count": "2"}), 1)
+}

@@ -211,9 +211,13 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 		os.Remove(spool.Name())
 	}()
 
-	var vd *verdict
+	var (
+		vd *verdict
+		h  *message.Header // the checked message's header
+	)
 	if verifier != nil {
-		h, herr := readHeader(io.NewSectionReader(spool, 0, 1<<62))
+		var herr error
+		h, herr = readHeader(io.NewSectionReader(spool, 0, 1<<62))
 		vd = s.authenticate(ctx, verifier, h, herr)
 		if vd.refuse != nil {
 			s.log.Info("message refused", "id", id, "from", s.from.String(), "reply", vd.refuse.Error())
@@ -236,7 +240,6 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 		return err
 	}
 	prefix := append(trace, signature...)
-	size := int64(len(prefix)+len(fix)) + cr.n // as stored
 	for i, t := range targets {
 		d, err := s.sys.maildir(t.user)
 		if err == nil && vd != nil && vd.junk {
@@ -245,10 +248,12 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 		if err != nil {
 			return fmt.Errorf("delivery to %s: %w", t.user.Name, err)
 		}
-		if _, err := spool.Seek(0, io.SeekStart); err != nil {
-			return err
+		body, removed := withoutForgedResults(spool, h, s.sys.cfg.Hostname)
+		if removed > 0 && i == 0 {
+			s.log.Info("removed forged Authentication-Results", "id", id, "count", removed)
 		}
-		key, err := d.Deliver(io.MultiReader(bytes.NewReader(prefix), spool))
+		stored := &countingReader{r: io.MultiReader(bytes.NewReader(prefix), body)}
+		key, err := d.Deliver(stored)
 		if err != nil {
 			s.log.Error("delivery failed", "id", id, "to", t.addr, "err", err)
 			// A failure after the first delivery is reported 451 too:
@@ -256,7 +261,7 @@ func (s *session) Data(ctx context.Context, r io.Reader) error {
 			// message twice.
 			return fmt.Errorf("delivery to %s (%d of %d): %w", t.user.Name, i+1, len(targets), err)
 		}
-		s.logDelivery(id, t, key, size, vd != nil && vd.junk)
+		s.logDelivery(id, t, key, stored.n, vd != nil && vd.junk)
 	}
 	return nil
 }
