@@ -32,6 +32,13 @@
 // message/maildir) with an exclusive lock; package pop3 itself imports no
 // storage.
 //
+// Limits bound connections (in all and per client address, an IPv6
+// client's /64), bad commands and failed logins per connection, and failed
+// logins per client address over a time window, after which logins from it
+// get -ERR [SYS/TEMP] until the window passes (Server.LimitExempt lists
+// addresses exempt from the per-client limits). A CRAM-MD5 challenge names
+// Server.Hostname.
+//
 // The server streams each message through the dot-stuffer, so memory per
 // connection does not depend on message size, and converts bare LF line ends
 // to CRLF (WireSize computes the resulting size). Deletions happen only when the client sends QUIT in

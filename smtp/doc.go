@@ -17,16 +17,22 @@
 // mechanisms from package auth) and per-recipient LMTP replies (LMTPSession).
 //
 // Conn tells the Session what it needs to decide: the remote address,
-// the TLS state, the EHLO name, the authenticated identity, and a Context
+// the TLS state, the EHLO name (checked to be a Domain or an address
+// literal, RFC 5321 §4.1.1.1, and in ASCII: U-labels become A-labels, RFC
+// 6531 §3.7.1), the authenticated identity, and a Context
 // canceled when the connection ends. Relay policy is
 // the Session's (refuse recipients it does not serve, ErrRelayDenied), as is
 // adding trace fields (Received:) to the message.
 //
 // Limits, each with a documented default: command line length, message size
 // (advertised with SIZE and enforced while reading, 552 5.3.4), recipients per
-// transaction (452 4.5.3), concurrent connections (421 4.7.0), error replies
-// per connection (421 then close), read and write timeouts and a time limit
-// for each message transfer (421 4.4.2). A
+// transaction (452 4.5.3), concurrent connections (421 4.7.0), concurrent
+// connections per client address, an IPv6 client's /64 (421 4.7.0), error
+// replies per connection (421 then close), failed AUTH exchanges per
+// connection (421) and per client address over a time window (454 4.7.0
+// until it passes; Server.LimitExempt lists addresses exempt from the
+// per-client limits), read and write timeouts and a time limit for each
+// message transfer (421 4.4.2). A
 // connection holds two 4 KiB buffers; nothing buffers a whole message.
 //
 // # Client
@@ -41,7 +47,11 @@
 // §3.1); with CHUNKING the data goes in BDAT chunks (RFC 3030), otherwise
 // dot-stuffed after DATA. It returns a result per recipient: a partial failure
 // is a *DeliveryError, a refusal an *Error carrying the server's code,
-// enhanced code and text. Mail, Rcpt and Data run one command at a time.
+// enhanced code and text. The caller declares the body type
+// (MailOptions.Body, MailOptions.UTF8): to a server without the extension
+// it needs, Send fails before MAIL with an *UnsupportedError, or converts
+// 8-bit and binary messages to 7 bits through ClientOptions.Downgrade
+// (mime.To7bit; RFC 6152 §3). Mail, Rcpt and Data run one command at a time.
 // Auth and Login (RFC 4954) refuse to run without TLS unless
 // ClientOptions.AllowInsecureAuth is set. Reply lines and reply line counts
 // are bounded. SendMail does all of this in one call; package smtptest
@@ -55,6 +65,9 @@
 // one, by a peer that reads line ends differently. What the server does with
 // such bytes inside a message is its BareNewlinePolicy: by default the message
 // is read to its real end and refused with 554 5.6.0, and the session goes on.
+// A NUL octet is refused the same way (7bit and 8bit data hold none, RFC
+// 2045 §2.8), unless Server.AllowNUL is set; BDAT with BODY=BINARYMIME
+// carries any octet.
 // Commands may end in a bare LF (they cannot end data); a bare CR in a command
 // is refused. DotWriter, on the sending side, writes every line end as CR LF.
 //
