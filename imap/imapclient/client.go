@@ -185,6 +185,10 @@ type Client struct {
 	lastRead atomic.Int64 // unix nanoseconds of the last read from the server
 
 	greeting *imap.StatusResponse
+
+	// testHookWait, set by tests before use, is called when a command
+	// has to wait before it is sent.
+	testHookWait func(name string)
 }
 
 // Dial connects to an IMAP server at addr (host:port) in cleartext

@@ -109,6 +109,9 @@ func (c *Client) begin(ctx context.Context, cmd *command) error {
 		}
 		ch := c.changed
 		c.mu.Unlock()
+		if c.testHookWait != nil {
+			c.testHookWait(cmd.name)
+		}
 		select {
 		case <-ch:
 		case <-c.closed:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/mailwire/mailwire/imap"
 	"github.com/mailwire/mailwire/imap/imapwire"
@@ -15,14 +14,24 @@ import (
 // until the connection ends. It is the only reader of the connection.
 func (c *Client) readLoop() {
 	defer close(c.readerr)
+	var tagBuf [32]byte
 	for {
+		// The tag of the response about to be read, kept for the case
+		// that the response does not parse.
+		tagLen := 0
+		if _, err := c.br.Peek(1); err == nil {
+			b, _ := c.br.Peek(min(c.br.Buffered(), len(tagBuf)+1))
+			if i := bytes.IndexByte(b, ' '); i > 0 && b[0] != '*' && b[0] != '+' {
+				tagLen = copy(tagBuf[:], b[:i])
+			}
+		}
 		resp, err := imapwire.ReadResponse(c.dec, &c.ropts)
 		if err != nil {
 			var pe *imapwire.ParseError
 			var se *imap.SyntaxError
 			if errors.As(err, &pe) || errors.As(err, &se) {
 				// ReadResponse skipped the malformed response.
-				c.malformed(err, pe)
+				c.malformed(err, string(tagBuf[:tagLen]))
 				continue
 			}
 			c.fail(c.readError(err))
@@ -71,13 +80,13 @@ func (c *Client) finish() {
 // tag of a command in flight, that command fails with the error, rather
 // than waiting for a completion that has gone by; otherwise the response
 // is dropped (and logged).
-func (c *Client) malformed(err error, pe *imapwire.ParseError) {
+func (c *Client) malformed(err error, tag string) {
 	err = fmt.Errorf("%w: %w", ErrProtocol, err)
-	if pe != nil {
+	if tag != "" {
 		c.mu.Lock()
 		var cmd *command
 		for _, p := range c.pending {
-			if strings.HasPrefix(pe.Context, p.tag+" ") {
+			if p.tag == tag {
 				cmd = p
 				break
 			}
