@@ -212,12 +212,12 @@ func TestConflicts(t *testing.T) {
 		a, b *command
 		want bool
 	}{
-		{fetch, search, false},   // both protected from EXPUNGE
-		{fetch, expunge, true},   // §5.5
-		{search, noop, true},     // NOOP may report expunges
+		{fetch, search, false}, // both protected from EXPUNGE
+		{fetch, expunge, true}, // §5.5
+		{search, noop, true},   // NOOP may report expunges
 		{uidFetch, expunge, false},
 		{uidFetch, fetch, true}, // both collect FETCH responses
-		{copyCmd, fetch, true},   // COPY by number, during which the server may expunge
+		{copyCmd, fetch, true},  // COPY by number, during which the server may expunge
 		{sel, noop, true},
 		{noop, noop, false},
 	} {
