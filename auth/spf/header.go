@@ -1,6 +1,7 @@
 package spf
 
 import (
+	"errors"
 	"strings"
 )
 
@@ -57,7 +58,7 @@ func (o *Outcome) ReceivedSPF() string {
 		kv("mechanism", "default")
 	}
 	if o.Err != nil {
-		kv("problem", o.Err.Error())
+		kv("problem", problem(o.Err))
 	}
 	return strings.TrimSuffix(b.String(), ";")
 }
@@ -157,4 +158,21 @@ func isDotAtom(s string) bool {
 		return false
 	}
 	return true
+}
+
+// problem describes err for the problem key, without the resolver's own
+// error, which names the DNS server the receiver uses.
+func problem(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err.Error()
+	}
+	s := string(e.Result)
+	if e.Domain != "" {
+		s += " for " + e.Domain
+	}
+	if e.Term != "" {
+		s += " at " + e.Term
+	}
+	return s + ": " + strings.TrimPrefix(e.Err.Error(), "spf: ")
 }
