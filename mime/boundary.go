@@ -98,10 +98,28 @@ func (r *Reader) consume(b []byte) {
 		return
 	}
 	if r.CountLines {
-		r.nl += int64(bytes.Count(b, []byte{'\n'}))
+		r.count(b)
 	}
 	r.lineStart = false
 	r.br.Discard(len(b))
+}
+
+// count counts the line feeds of b, bytes consumed next, and those without
+// a CR before them.
+func (r *Reader) count(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	n := bytes.Count(b, []byte{'\n'})
+	if n > 0 {
+		r.nl += int64(n)
+		crlfs := bytes.Count(b, []byte("\r\n"))
+		if r.prevCR && b[0] == '\n' {
+			crlfs++
+		}
+		r.bareLF += int64(n - crlfs)
+	}
+	r.prevCR = b[len(b)-1] == '\r'
 }
 
 // peekRegion returns the bytes of the current region that are buffered and
@@ -144,6 +162,9 @@ func (r *Reader) peekRegion() ([]byte, error) {
 		}
 		more, err := r.br.Peek(len(buf) + 1)
 		if len(more) <= len(buf) {
+			// The Peek may have moved the buffered bytes within the
+			// buffer: buf is stale, more holds them.
+			buf = more
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				// Decide with what there is.
 				safe, found, h, dl := r.scan(buf, true)
@@ -310,7 +331,7 @@ func (r *Reader) matchAt(buf []byte, i int, atEOF bool) (matchState, hit, int) {
 func (r *Reader) takeDelimiter(dl int) error {
 	b, _ := r.br.Peek(dl)
 	if r.CountLines {
-		r.nl += int64(bytes.Count(b, []byte{'\n'}))
+		r.count(b)
 	}
 	r.br.Discard(dl)
 	// The rest of the line: "--" of a close-delimiter, transport padding
@@ -320,14 +341,13 @@ func (r *Reader) takeDelimiter(dl int) error {
 	// end the inner multipart after its CRLF.
 	for {
 		line, err := r.br.ReadSlice('\n')
+		if r.CountLines {
+			r.count(line)
+		}
 		if err == nil {
-			if r.CountLines {
-				r.nl++
-			}
 			return nil
 		}
 		if err == bufio.ErrBufferFull {
-			_ = line
 			continue
 		}
 		if err == io.EOF {
@@ -347,6 +367,7 @@ func (r *Reader) endRegion(h hit) {
 	r.hit = h
 	r.regionEnd = r.offset()
 	r.regionEndNL = r.nl
+	r.regionEndBare = r.bareLF
 }
 
 // afterHit acts on the delimiter (or EOF) that ended the last region:
@@ -401,9 +422,9 @@ func (r *Reader) endParts(k int) {
 	// The delimiter just taken is not part of the body: use the position
 	// where the region ended, before it.
 	pos := r.regionEnd
-	var nl int64
+	var nl, bare int64
 	if r.CountLines {
-		nl = r.regionEndNL
+		nl, bare = r.regionEndNL, r.regionEndBare
 	}
 	for len(r.open) > 0 {
 		p := r.open[len(r.open)-1]
@@ -416,6 +437,7 @@ func (r *Reader) endParts(k int) {
 		if r.CountLines {
 			// Line breaks, as Dovecot counts the lines of a body.
 			p.Lines = nl - p.nlStart
+			p.bareLF = bare - p.bareStart
 		}
 	}
 }

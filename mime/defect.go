@@ -29,6 +29,8 @@ const (
 	DefectHeader                                   // a header repaired, or cut at Limits.Header (the rest skipped)
 	DefectTruncated                                // a preamble or epilogue longer than its limit was cut
 	DefectBadEncoding                              // an unknown Content-Transfer-Encoding, read as binary
+	DefectAddress                                  // an address list entry repaired or left out (Envelope)
+	DefectDuplicateField                           // Content-Type, -Disposition or -Transfer-Encoding given twice; the first is used
 )
 
 var defectNames = [...]string{
@@ -53,6 +55,8 @@ var defectNames = [...]string{
 	DefectHeader:             "bad header",
 	DefectTruncated:          "truncated",
 	DefectBadEncoding:        "unknown transfer encoding",
+	DefectAddress:            "bad address",
+	DefectDuplicateField:     "duplicate field",
 }
 
 // String returns a short description of the kind.

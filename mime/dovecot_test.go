@@ -136,9 +136,7 @@ func TestInteropDovecotBodyStructure(t *testing.T) {
 	entries, err := os.ReadDir("testdata")
 	require.NoError(t, err)
 	for _, e := range entries {
-		// Dovecot counts sizes with CRLF line ends; a file with bare LF
-		// differs by design (see the package documentation).
-		if e.IsDir() || e.Name() == "lf-only.eml" {
+		if e.IsDir() {
 			continue
 		}
 		// Dovecot takes a line that merely starts with "--boundary"
@@ -146,6 +144,14 @@ func TestInteropDovecotBodyStructure(t *testing.T) {
 		// mime/multipart) wants only transport padding after it, which
 		// is what this file tests.
 		if e.Name() == "qp-boundary-lookalike.eml" {
+			continue
+		}
+		// Where the reader differs from Dovecot on purpose (see
+		// TestStructureRepairs): Dovecot gives a multipart whose
+		// boundary never appears an empty text/plain part, not its
+		// text; and it takes a line that lost its folding white space
+		// for a field, so the Content-Type before it loses its boundary.
+		if e.Name() == "no-boundary.eml" || e.Name() == "lost-fold.eml" {
 			continue
 		}
 		msgs[e.Name()] = readTestdata(t, e.Name())

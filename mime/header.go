@@ -9,7 +9,7 @@ import (
 )
 
 // appendHeaderDefects appends to ds, in line order, the repairs
-// message.ReadHeaderWithin made in the header (a line that is not a field
+// message.ReadHeaderLenient made in the header (a line that is not a field
 // ending the header, say) and the limit that cut it.
 func appendHeaderDefects(ds []Defect, hd []message.Defect, fields int, cut *message.HeaderOverflow) []Defect {
 	pending := cut != nil
@@ -68,23 +68,37 @@ func cutDefect(c *message.HeaderOverflow, kept int) Defect {
 // past the rest of it. Only an error reading the input is returned.
 func (r *Reader) readHeader() (*message.Header, *message.HeaderOverflow, error) {
 	start := r.offset()
-	h, cut, err := message.ReadHeaderWithin(r.br, r.lim.Header)
+	h, cut, err := message.ReadHeaderLenient(r.br, r.lim.Header)
 	if err != nil {
 		return nil, nil, err
 	}
 	if r.CountLines {
+		// Line feeds without a CR before them, in the fields kept and
+		// the blank line. Those of the lines a cut header skipped are
+		// not known, and counted as CRLF.
+		var raw int64
+		nl := 0
+		for i := range h.Len() {
+			f := h.Field(i).Raw
+			raw += int64(len(f))
+			n := bytes.Count(f, []byte{'\n'})
+			nl += n
+			r.bareLF += int64(n - bytes.Count(f, []byte("\r\n")))
+		}
+		r.prevCR = false
 		if cut != nil {
 			r.nl += int64(cut.Lines)
 			return h, cut, nil
 		}
-		var raw int64
-		for i := range h.Len() {
-			f := h.Field(i).Raw
-			raw += int64(len(f))
-			r.nl += int64(bytes.Count(f, []byte{'\n'}))
-		}
-		if r.offset()-start > raw {
-			r.nl++ // the blank line, unless the header ended otherwise
+		r.nl += int64(nl)
+		// What the fields leave is the blank line, LF or CRLF, and a
+		// byte-order mark skipped (3 bytes), if any.
+		switch r.offset() - start - raw {
+		case 1, 4:
+			r.nl++
+			r.bareLF++
+		case 2, 5:
+			r.nl++
 		}
 	}
 	return h, cut, nil

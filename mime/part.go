@@ -93,6 +93,9 @@ type Part struct {
 	leaf    bool
 	ended   bool
 	nlStart int64
+	// bareStart is the Reader's bareLF where the body starts; bareLF
+	// the body's line feeds without a CR before them, set with Lines.
+	bareStart, bareLF int64
 	body    io.Reader
 	dec     io.Reader
 }

@@ -3,6 +3,7 @@ package mime
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
@@ -95,11 +96,17 @@ type Reader struct {
 	next      nextKind
 
 	nl int64 // line breaks consumed (counted when CountLines)
+	// bareLF counts the line feeds consumed that no CR came before
+	// (when CountLines), so that sizes can be given as with CRLF line
+	// ends; prevCR is whether the last byte consumed was a CR.
+	bareLF int64
+	prevCR bool
 
 	// Where the last region ended, for the Size and Lines of the parts
 	// that end with it.
-	regionEnd   int64
-	regionEndNL int64
+	regionEnd     int64
+	regionEndNL   int64
+	regionEndBare int64
 	err         error
 	done        bool
 
@@ -258,11 +265,20 @@ func (r *Reader) readPart() (*Part, error) {
 	p.Header = h
 	p.BodyOffset = r.offset()
 	p.nlStart = r.nl
+	p.bareStart = r.bareLF
 	r.open = append(r.open, p)
 	r.cur = p
 	p.Defects = appendHeaderDefects(p.Defects, r.headerDefects(h), h.Len(), cut)
 	if cut != nil {
 		p.headerErr = cut.Err
+	}
+
+	// A field given twice: the first is used, by Get, wherever the
+	// header is read.
+	for _, name := range [...]string{"Content-Type", "Content-Disposition", "Content-Transfer-Encoding"} {
+		if n := h.Count(name); n > 1 {
+			p.Defects = append(p.Defects, Defect{Kind: DefectDuplicateField, Detail: fmt.Sprintf("%s given %d times; the first is used", name, n)})
+		}
 	}
 
 	ct := h.Get("Content-Type")

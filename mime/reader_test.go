@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -537,11 +538,45 @@ func FuzzWalk(f *testing.F) {
 			if total > len(msg) {
 				t.Fatalf("decoded %d bytes from %d", total, len(msg))
 			}
-			if _, err := ReadStructureLimits(bytes.NewReader(msg), lim); err != nil && !errors.Is(err, ErrTooManyParts) {
+			s, err := ReadStructureLimits(bytes.NewReader(msg), lim)
+			if err != nil && !errors.Is(err, ErrTooManyParts) {
 				t.Fatalf("structure: %v", err)
+			}
+			if err != nil || lim.Header != (message.Limits{}) {
+				continue
+			}
+			// IMAP's body-type-mpart needs a part (RFC 3501 §9).
+			checkStructure(t, s)
+			// Sizes and lines are those of the message with CRLF
+			// line ends, however it is stored.
+			if bytes.IndexByte(msg, '\r') < 0 {
+				crlf, err := ReadStructureLimits(bytes.NewReader(bytes.ReplaceAll(msg, []byte("\n"), []byte("\r\n"))), lim)
+				if err == nil {
+					if a, b := sizes(s), sizes(crlf); !slices.Equal(a, b) {
+						t.Fatalf("stored with LF %v, with CRLF %v", a, b)
+					}
+				}
 			}
 		}
 	})
+}
+
+func checkStructure(t *testing.T, s *Structure) {
+	if s.Type == "multipart" && len(s.Children) == 0 {
+		t.Fatalf("multipart %s without parts", s.Path)
+	}
+	for _, c := range s.Children {
+		checkStructure(t, c)
+	}
+}
+
+// sizes lists the paths, sizes and lines of s and its parts, depth first.
+func sizes(s *Structure) []string {
+	out := []string{fmt.Sprintf("%s %s/%s %d %d", s.Path, s.Type, s.Subtype, s.Size, s.Lines)}
+	for _, c := range s.Children {
+		out = append(out, sizes(c)...)
+	}
+	return out
 }
 
 func TestRawWriteTo(t *testing.T) {

@@ -1,6 +1,7 @@
 package mime
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -40,14 +41,19 @@ type Structure struct {
 // Envelope holds the header fields IMAP's ENVELOPE reports (RFC 3501
 // §7.4.2): each as written (unfolded, RFC 2047 words not decoded), and the
 // address fields parsed too. As RFC 3501 asks, Sender and ReplyTo default to
-// From when absent (the raw strings stay empty). A parsed list is nil when
-// the field is absent or does not parse.
+// From when absent (the raw strings stay empty). The address lists are
+// read leniently (message.ParseAddressListLenient): one bad entry costs
+// only itself, a mailbox without a domain is kept with an empty Domain, and
+// each entry left out or repaired is a DefectAddress in Defects. A parsed
+// list is nil when the field is absent or has no address that can be read.
 type Envelope struct {
 	Date, Subject, InReplyTo, MessageID string
 	From, Sender, ReplyTo, To, Cc, Bcc  string
 
 	FromAddrs, SenderAddrs, ReplyToAddrs []*message.Address
 	ToAddrs, CcAddrs, BccAddrs           []*message.Address
+
+	Defects []Defect
 }
 
 // EnvelopeOf builds the Envelope of a message header.
@@ -64,22 +70,25 @@ func EnvelopeOf(h *message.Header) *Envelope {
 		Cc:        h.Get("Cc"),
 		Bcc:       h.Get("Bcc"),
 	}
-	parse := func(s string) []*message.Address {
+	parse := func(name, s string) []*message.Address {
 		if strings.TrimSpace(s) == "" {
 			return nil
 		}
-		l, err := message.ParseAddressList(s)
-		if err != nil {
+		l, ds := message.ParseAddressListLenient(s)
+		for _, d := range ds {
+			e.Defects = append(e.Defects, Defect{Kind: DefectAddress, Detail: fmt.Sprintf("%s: offset %d: %s", name, d.Offset, d.Msg)})
+		}
+		if len(l) == 0 {
 			return nil
 		}
 		return l
 	}
-	e.FromAddrs = parse(e.From)
-	e.SenderAddrs = parse(e.Sender)
-	e.ReplyToAddrs = parse(e.ReplyTo)
-	e.ToAddrs = parse(e.To)
-	e.CcAddrs = parse(e.Cc)
-	e.BccAddrs = parse(e.Bcc)
+	e.FromAddrs = parse("From", e.From)
+	e.SenderAddrs = parse("Sender", e.Sender)
+	e.ReplyToAddrs = parse("Reply-To", e.ReplyTo)
+	e.ToAddrs = parse("To", e.To)
+	e.CcAddrs = parse("Cc", e.Cc)
+	e.BccAddrs = parse("Bcc", e.Bcc)
 	if e.SenderAddrs == nil {
 		e.SenderAddrs = e.FromAddrs
 	}
@@ -136,13 +145,36 @@ func ReadStructureLimits(r io.Reader, lim Limits) (*Structure, error) {
 		}
 	}
 	for _, x := range all {
-		x.s.Size = x.p.Size
+		// RFC 3501 counts octets of the message as sent, with CRLF
+		// line ends, whatever the storage uses.
+		x.s.Size = x.p.Size + x.p.bareLF
 		if x.s.Type == "text" || x.s.Type == "message" && (x.s.Subtype == "rfc822" || x.s.Subtype == "global") {
 			x.s.Lines = x.p.Lines
 		}
 		x.s.Defects = x.p.Defects
+		if x.s.Type == "multipart" && len(x.s.Children) == 0 {
+			x.s.Children = []*Structure{textChild(x.s, x.p)}
+		}
 	}
 	return root, nil
+}
+
+// textChild is the one part given to a multipart that has none (its
+// boundary never appears, or it has no boundary parameter): RFC 3501 §9
+// body-type-mpart needs at least one. It holds the multipart's body as
+// text/plain, as RFC 2046 §5.1.3 reads an unrecognised multipart's content,
+// with a DefectNoParts.
+func textChild(s *Structure, p *Part) *Structure {
+	return &Structure{
+		Path:     append(append(Path(nil), s.Path...), 1),
+		Type:     "text",
+		Subtype:  "plain",
+		Params:   map[string]string{"charset": "us-ascii"},
+		Encoding: SevenBit,
+		Size:     s.Size,
+		Lines:    p.Lines,
+		Defects:  []Defect{{Kind: DefectNoParts, Detail: "the multipart's body, read as text"}},
+	}
 }
 
 func structureOf(p *Part) *Structure {

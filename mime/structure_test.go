@@ -95,6 +95,8 @@ func TestStructureLFOnly(t *testing.T) {
 	s, err := ReadStructure(bytes.NewReader(readTestdata(t, "lf-only.eml")))
 	require.NoError(t, err)
 	require.Len(t, s.Children, 2)
-	assert.Equal(t, int64(len("line one\nline two")), s.Children[0].Size)
+	// Sizes are those of the message with CRLF line ends (RFC 3501
+	// §7.4.2, as Dovecot counts them); before, this was the stored 17.
+	assert.Equal(t, int64(len("line one\r\nline two")), s.Children[0].Size)
 	assert.Equal(t, int64(1), s.Children[0].Lines)
 }
