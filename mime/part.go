@@ -96,8 +96,8 @@ type Part struct {
 	// bareStart is the Reader's bareLF where the body starts; bareLF
 	// the body's line feeds without a CR before them, set with Lines.
 	bareStart, bareLF int64
-	body    io.Reader
-	dec     io.Reader
+	body              io.Reader
+	dec               io.Reader
 }
 
 // IsMultipart reports whether the part is a multipart whose parts the

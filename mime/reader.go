@@ -107,8 +107,8 @@ type Reader struct {
 	regionEnd     int64
 	regionEndNL   int64
 	regionEndBare int64
-	err         error
-	done        bool
+	err           error
+	done          bool
 
 	b64     *Base64Decoder
 	qp      *QPDecoder
