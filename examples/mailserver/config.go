@@ -98,7 +98,7 @@ func parseFlags(args []string, errOut io.Writer) (*config, error) {
 	fs.StringVar(&cfg.KeyFile, "key", "", "TLS private key `file` (PEM), with -cert")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
 	var trusted, selectors, keys listFlag
-	fs.Var(&trusted, "trusted-networks", "clients from these networks may relay without AUTH, as Postfix's mynetworks; default none (repeatable `CIDR`; for now their mail only skips the SPF, DKIM and DMARC checks)")
+	fs.Var(&trusted, "trusted-networks", "clients from these networks may relay without AUTH, as Postfix's mynetworks; default none (repeatable `CIDR`; for now their mail only skips the SPF, DKIM and DMARC checks, and they are exempt from the per-client connection and login limits)")
 	fs.StringVar(&cfg.DNS, "dns", "", "the DNS server for every lookup: MX, A, AAAA, TXT, PTR (`host:port`); default the system resolver's name servers (/etc/resolv.conf)")
 	fs.Var(&selectors, "dkim-selector", "DKIM `selector` of the key given by the -dkim-key at the same position (repeatable)")
 	fs.Var(&keys, "dkim-key", "DKIM private key `file` (PEM, RSA or Ed25519) signing submitted mail whose From domain is a -domain (repeatable, with -dkim-selector)")

@@ -67,7 +67,8 @@
 // -trusted-networks (repeatable CIDR, default none: "clients from these
 // networks may relay without AUTH", as Postfix's mynetworks; relaying
 // itself comes with an outbound queue, so for now such clients only skip
-// the checks). Authenticated submissions are not checked.
+// the checks and the per-client limits of the smtp and pop3 servers).
+// Authenticated submissions are not checked.
 //
 //   - SPF (RFC 7208) at MAIL: the HELO name and the MAIL FROM identity
 //     (postmaster@HELO for a null reverse-path), from the client's IP.

@@ -171,3 +171,48 @@ func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
 }
+
+const smtputf8Script = `
+import smtplib, sys
+host, port = sys.argv[1:3]
+msg = "From: Jöran <jöran@bücher.example>\r\nTo: bob@example.test\r\nSubject: Grüße\r\n\r\nHallo Bob.\r\n".encode("utf-8")
+with smtplib.SMTP(host, int(port), timeout=20) as s:
+    s.ehlo("xn--bcher-kva.example")
+    s.sendmail("jöran@bücher.example", ["bob@example.test"], msg, mail_options=["SMTPUTF8"])
+print("sent")
+`
+
+const poplibUTF8Script = `
+import poplib, ssl, sys
+host, port, cafile, user, password = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.check_hostname = False
+p = poplib.POP3(host, int(port), timeout=20)
+p.stls(context=ctx)
+p.user(user)
+p.pass_(password)
+for line in p.retr(1)[1]:
+    print(line.decode("utf-8"))
+p.quit()
+`
+
+// A sender with a UTF-8 address (RFC 6531), as Python's smtplib sends it to
+// the MX port, is delivered with UTF-8 in its trace fields, not refused at
+// the end of DATA; poplib reads it back.
+func TestInteropSMTPUTF8Sender(t *testing.T) {
+	t.Parallel()
+	py := peer.Python(t, "smtplib", "poplib")
+	ts := startSystem(t, nil)
+	dir := t.TempDir()
+	send, recv := filepath.Join(dir, "send.py"), filepath.Join(dir, "recv.py")
+	require.NoError(t, os.WriteFile(send, []byte(smtputf8Script), 0o600))
+	require.NoError(t, os.WriteFile(recv, []byte(poplibUTF8Script), 0o600))
+	host, port, _ := net.SplitHostPort(ts.Addr(lnSMTP))
+	assert.Contains(t, peer.Run(t, peerTimeout, py, send, host, port), "sent")
+	host, port, _ = net.SplitHostPort(ts.Addr(lnPOP3))
+	out := peer.Run(t, peerTimeout, py, recv, host, port, ts.certFile(), "bob", bobPass)
+	assert.Contains(t, out, "Return-Path: <jöran@bücher.example>")
+	assert.Contains(t, out, "with UTF8SMTP")
+	assert.Contains(t, out, "Subject: Grüße")
+	assert.Contains(t, out, "Hallo Bob.")
+}

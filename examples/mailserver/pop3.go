@@ -18,6 +18,9 @@ func (s *system) newPOP3Server(name string) *pop3.Server {
 		TLSConfig: s.tls,
 		Hostname:  s.cfg.Hostname,
 		Logger:    s.log.With("listener", name),
+		// As the SMTP listeners: the trusted networks are exempt from the
+		// per-client limits.
+		LimitExempt: s.cfg.TrustedNetworks,
 	}
 }
 

@@ -43,6 +43,9 @@ func (s *system) newSMTPServer(name string, submission bool) *smtp.Server {
 		Hostname:  s.cfg.Hostname,
 		TLSConfig: s.tls,
 		Logger:    s.log.With("listener", name),
+		// The per-client limits (connections, failed logins) spare the
+		// trusted networks, as Postfix's default exceptions are mynetworks.
+		LimitExempt: s.cfg.TrustedNetworks,
 		Backend: smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 			sess := &session{sys: s, conn: c, submission: submission, log: s.log.With("listener", name, "remote", c.RemoteAddr().String())}
 			// Authenticated submissions are not checked; mail from
@@ -69,6 +72,7 @@ type session struct {
 	log     *slog.Logger
 
 	from  smtp.Mailbox
+	utf8  bool // the transaction uses SMTPUTF8
 	rcpts []recipient
 	// The SPF outcomes of the HELO name (kept for the connection) and of
 	// the transaction's MAIL FROM.
@@ -116,6 +120,7 @@ func (s *session) Mail(ctx context.Context, from smtp.Mailbox, opts *smtp.MailOp
 		}
 	}
 	s.from = from
+	s.utf8 = opts != nil && opts.UTF8
 	if s.checked {
 		s.checkSPF(ctx, from)
 	}
@@ -335,8 +340,10 @@ func (s *session) traceFields(id, forAddr string, vd *verdict) ([]byte, error) {
 	}
 	h.Add("Received", rcv.String())
 	// The message's own header follows, so no blank line ends these fields.
+	// RFC 6531 §3.7.3: once SMTPUTF8 is in use, trace fields may hold
+	// UTF-8 addresses as they are.
 	var b bytes.Buffer
-	if _, err := h.WriteFields(&b); err != nil {
+	if _, err := h.Write(&b, message.WriteOptions{FieldsOnly: true, UTF8: s.utf8}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
@@ -363,7 +370,7 @@ func (s *session) fixupFields(names []string) []byte {
 }
 
 func (s *session) Reset(context.Context) {
-	s.from = smtp.Mailbox{}
+	s.from, s.utf8 = smtp.Mailbox{}, false
 	s.rcpts = nil
 	s.mailSPF = nil
 }
