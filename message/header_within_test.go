@@ -317,6 +317,8 @@ func FuzzReadHeaderWithin(f *testing.F) {
 	f.Add([]byte("A: 1\r\n\rB: 2\r\n\r\nbody"), 5, 100, 50, false)
 	f.Add([]byte("A: 1\nB : 2\nC\x00: 3\n\nbody"), 1, 100, 50, true)
 	f.Add([]byte("A: 1\r\nB: 2"), 1, 100, 50, false)
+	f.Add([]byte("Content-Type: a/b;\r\nboundary=x\r\n y\r\nB: 2\r\n\r\nbody"), 5, 200, 50, true)
+	f.Add([]byte("\xEF\xBB\xBFFrom a@b Mon Jan  1 00:00:00 2024\nA: 1\nno: field: x\nBad Name: 2\nC: 3\n\nbody"), 5, 200, 50, false)
 	f.Fuzz(func(t *testing.T, data []byte, maxFields, maxBytes, maxLine int, trickle bool) {
 		lim := Limits{MaxFields: maxFields%64 + 1, MaxHeaderBytes: maxBytes%4096 + 1, MaxLineLength: maxLine%1024 + 1}
 		unlimited := Limits{MaxFields: 1 << 20, MaxHeaderBytes: 1 << 30, MaxLineLength: 1 << 30}
@@ -338,6 +340,30 @@ func FuzzReadHeaderWithin(f *testing.F) {
 		h, cut, err := ReadHeaderWithin(br, lim)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(br)
+
+		// The lenient read keeps every field this one keeps: the same
+		// name, a Raw that starts with the same bytes. Only a
+		// byte-order mark it skips is missing when written back.
+		lbr := reader()
+		lh, lcut, err := ReadHeaderLenient(lbr, lim)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, lh.Len(), h.Len())
+		for i := range h.Len() {
+			sf, lf := h.Field(i), lh.Field(i)
+			require.Equal(t, sf.Name, lf.Name, "field %d", i)
+			require.True(t, bytes.HasPrefix(lf.Raw, sf.Raw), "field %d: %q, strict %q", i, lf.Raw, sf.Raw)
+		}
+		if lcut == nil {
+			lrest, _ := io.ReadAll(lbr)
+			var out bytes.Buffer
+			lh.WriteTo(&out)
+			out.Write(lrest)
+			in := bytes.TrimPrefix(data, bom)
+			if got := out.String(); got != string(in) && got != string(in)+"\r\n" {
+				t.Fatalf("lenient round trip:\n in %q\nout %q", in, got)
+			}
+		}
+
 		if werr == nil {
 			require.Nil(t, cut)
 			assert.Equal(t, want.buf, h.buf)

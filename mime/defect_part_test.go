@@ -641,7 +641,10 @@ func FuzzPartHeader(f *testing.F) {
 		require.NoError(t, err)
 		consumed := r.offset()
 		assert.Equal(t, int64(bytes.Count(data[:consumed], []byte{'\n'})), r.nl, "line count")
-		assert.Equal(t, int64(bytes.Count(data[:consumed], []byte{'\n'})-bytes.Count(data[:consumed], []byte("\r\n"))), r.bareLF, "bare LF count")
+		if cut == nil {
+			// (The lines a cut header skips count as CRLF.)
+			assert.Equal(t, int64(bytes.Count(data[:consumed], []byte{'\n'})-bytes.Count(data[:consumed], []byte("\r\n"))), r.bareLF, "bare LF count")
+		}
 		body, _ := io.ReadAll(r.br)
 		assert.Equal(t, string(rest), string(body))
 		require.Equal(t, want.Len(), h.Len())
