@@ -16,7 +16,7 @@ func TestStructureRepairs(t *testing.T) {
 	t.Run("boundary never appears", func(t *testing.T) {
 		// Before: a multipart with no children, which IMAP's grammar
 		// (RFC 3501 §9, 1*body) cannot express.
-		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "no-boundary.eml")))
+		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "repair/no-boundary.eml")))
 		require.NoError(t, err)
 		require.Len(t, s.Children, 1)
 		c := s.Children[0]
@@ -37,7 +37,7 @@ func TestStructureRepairs(t *testing.T) {
 	t.Run("stored with LF", func(t *testing.T) {
 		// Before: sizes of the stored bytes (148, 7, 51, 15 here), not
 		// those IMAP gives (164, 8, 55, 16).
-		lf := readTestdata(t, "lf-nested.eml")
+		lf := readTestdata(t, "repair/lf-nested.eml")
 		require.NotContains(t, string(lf), "\r")
 		s, err := ReadStructure(bytes.NewReader(lf))
 		require.NoError(t, err)
@@ -49,14 +49,14 @@ func TestStructureRepairs(t *testing.T) {
 	t.Run("line that lost its folding white space", func(t *testing.T) {
 		// Before: the header ended at "boundary=...", the multipart had
 		// no boundary, and the attachment was lost in an opaque body.
-		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "lost-fold.eml")))
+		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "repair/lost-fold.eml")))
 		require.NoError(t, err)
 		require.Len(t, s.Children, 2)
 		assert.Equal(t, "attachment", s.Children[1].Disposition)
 		assert.Equal(t, map[string]string{"filename": "a.bin"}, s.Children[1].DispositionParams)
 		assert.Equal(t, []DefectKind{DefectHeader}, kinds(s.Defects))
 		var env *Envelope
-		Walk(bytes.NewReader(readTestdata(t, "lost-fold.eml")), func(p *Part) error {
+		Walk(bytes.NewReader(readTestdata(t, "repair/lost-fold.eml")), func(p *Part) error {
 			if p.Parent == nil {
 				env = EnvelopeOf(p.Header)
 				assert.Equal(t, "still the header", p.Header.Get("X-After"))
@@ -80,7 +80,7 @@ func TestStructureRepairs(t *testing.T) {
 	t.Run("byte-order mark", func(t *testing.T) {
 		// Before: no field at all (the first name held the mark), and
 		// the header was read as body: size 98, lines 5.
-		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "bom.eml")))
+		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "repair/bom.eml")))
 		require.NoError(t, err)
 		assert.Equal(t, int64(len("body\r\n")), s.Size)
 		assert.Equal(t, int64(1), s.Lines)
@@ -89,7 +89,7 @@ func TestStructureRepairs(t *testing.T) {
 	t.Run("mbox From line in message/rfc822", func(t *testing.T) {
 		// Before: the inner header ended at the From line, and the
 		// envelope was empty.
-		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "rfc822-from-line.eml")))
+		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "repair/rfc822-from-line.eml")))
 		require.NoError(t, err)
 		m := s.Children[1]
 		require.NotNil(t, m.Envelope)
@@ -101,14 +101,14 @@ func TestStructureRepairs(t *testing.T) {
 	})
 	t.Run("duplicate content fields", func(t *testing.T) {
 		// Before: no defect. The first field wins, as with Dovecot.
-		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "dup-fields.eml")))
+		s, err := ReadStructure(bytes.NewReader(readTestdata(t, "repair/dup-fields.eml")))
 		require.NoError(t, err)
 		c := s.Children[0]
 		assert.Equal(t, "text/plain", c.Type+"/"+c.Subtype)
 		assert.Equal(t, "7bit", c.Encoding)
 		assert.Equal(t, "inline", c.Disposition)
 		assert.Equal(t, []DefectKind{DefectDuplicateField, DefectDuplicateField, DefectDuplicateField}, kinds(c.Defects))
-		Walk(bytes.NewReader(readTestdata(t, "dup-fields.eml")), func(p *Part) error {
+		Walk(bytes.NewReader(readTestdata(t, "repair/dup-fields.eml")), func(p *Part) error {
 			if p.Index == 1 {
 				assert.Equal(t, "text/plain", p.MediaType.String())
 				assert.Equal(t, "7bit", p.ContentTransferEncoding())
