@@ -15,11 +15,16 @@
 // Header.Defects. ReadHeaderWithin is ReadHeader for readers of many headers in
 // one stream: a header over a limit comes back cut to the fields before the
 // limit, with the reader at the body, so one bad part does not cost the rest.
+// ReadHeaderLenient is ReadHeaderWithin for received mail: it also skips a
+// byte-order mark, keeps an mbox "From " line and lines that lost their
+// folding white space inside the header, each recorded as a defect.
 //
 // Field values are unfolded (RFC 5322 §2.2.3) when asked for, by Get,
 // Values or All, or into a buffer the caller reuses by Header.AppendValue.
 // Names, and values written on one line, share the header's memory and cost
-// no copy. Structured values are parsed by ParseAddressList,
+// no copy. ParseAddress and ParseAddressList validate (RFC 5322 §3.2,
+// §3.4.1) and change no character; ParseAddressListLenient keeps what it
+// can read of a damaged list. Structured values are parsed by ParseAddressList,
 // ParseAddress, ParseDate, ParseMessageID, ParseMessageIDList, ParseReceived
 // and ParseReturnPath; encoded words by DecodeWords (any charset that
 // golang.org/x/text knows, and UTF-7).

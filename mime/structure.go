@@ -10,8 +10,11 @@ import (
 
 // Structure is what IMAP's BODY and BODYSTRUCTURE report about an entity
 // (RFC 3501 §7.4.2), computed by ReadStructure in one streaming pass. Sizes
-// and line counts agree with Dovecot's (tested against it), except for
-// input with bare LF line ends, where Dovecot counts as if they were CRLF.
+// and line counts are those of the message with CRLF line ends, however it
+// is stored (a bare LF counts two octets), and agree with Dovecot's (tested
+// against it). A line feed in a header cut at Limits.Header counts as CRLF.
+// A multipart without parts gets one text/plain part holding its body
+// (RFC 3501 §9 needs at least one).
 type Structure struct {
 	Path    Path   // the part number (see Path)
 	Type    string // lower case
