@@ -147,20 +147,22 @@ type Client struct {
 	addr    string
 
 	// mu guards the fields below it.
-	mu       sync.Mutex
-	conn     net.Conn
-	isTLS    bool
-	caps     imap.Capabilities
-	enabled  imap.Capabilities
-	utf8     bool
-	pending  []*command // in flight, in the order sent
-	queue    []*command // waiting to be sent, in order of arrival
-	changed  chan struct{}
-	tagNum   uint64
-	bye      *imap.StatusResponse
-	err      error
-	closed   chan struct{}
-	failOnce sync.Once
+	mu      sync.Mutex
+	conn    net.Conn
+	isTLS   bool
+	caps    imap.Capabilities
+	enabled imap.Capabilities
+	utf8    bool
+	pending []*command // in flight, in the order sent
+	queue   []*command // waiting to be sent, in order of arrival
+	changed chan struct{}
+	tagNum  uint64
+	bye     *imap.StatusResponse
+	// loggingOut is set by Logout: the end of the connection is expected.
+	loggingOut bool
+	err        error
+	closed     chan struct{}
+	failOnce   sync.Once
 
 	// The write deadline of the command being written: renewed before
 	// each write when wtimeout is set, unless the call was cancelled.
@@ -470,7 +472,10 @@ func (c *Client) Err() error {
 func (c *Client) fail(err error) {
 	c.failOnce.Do(func() {
 		c.mu.Lock()
-		if c.bye != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrTimeout) {
+		switch {
+		case c.loggingOut:
+			err = ErrClosed
+		case c.bye != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, ErrTimeout):
 			err = c.bye.Err()
 		}
 		c.err = err

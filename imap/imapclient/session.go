@@ -36,6 +36,9 @@ func (c *Client) Noop(ctx context.Context) error { return c.simple(ctx, "NOOP") 
 func (c *Client) Logout(ctx context.Context) error {
 	cmd := c.newCommand("LOGOUT")
 	cmd.exclusive = true
+	c.mu.Lock()
+	c.loggingOut = true
+	c.mu.Unlock()
 	err := c.run(ctx, cmd, nil)
 	c.fail(ErrClosed)
 	var ie *imap.Error
