@@ -98,8 +98,8 @@ type Handler struct {
 	Exists func(n uint32)
 	// Expunge reports that the message with this sequence number was
 	// expunged (RFC 3501 §7.4.1); later numbers shift down by one. It is
-	// called also for the expunges of EXPUNGE, CLOSE-less MOVE and
-	// UID EXPUNGE, whose results list them too.
+	// called also for the expunges that EXPUNGE, UID EXPUNGE and MOVE
+	// cause, whose results list them too.
 	Expunge func(seq uint32)
 	// Vanished reports UIDs expunged, after ENABLE QRESYNC (RFC 7162
 	// §3.2.10), in place of Expunge.
