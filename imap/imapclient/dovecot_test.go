@@ -252,6 +252,22 @@ func TestDovecotCommands(t *testing.T) {
 		assert.Zero(t, sd.Count)
 	})
 
+	t.Run("sort thread", func(t *testing.T) {
+		// Messages 1 to 9 are shorter than 10 to 20; ties go by number.
+		nums, err := c.Sort(ctx, []SortKey{{Criterion: SortSize, Reverse: true}}, imap.SearchCriteria{})
+		require.NoError(t, err)
+		assert.Equal(t, []uint32{10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9}, nums)
+		nums, err = c.UIDSort(ctx, []SortKey{{Criterion: SortSize}}, imap.SearchCriteria{Keys: []imap.SearchKey{{Op: imap.SearchSubject, Value: "message 2"}}})
+		require.NoError(t, err)
+		assert.Equal(t, []uint32{2, 20}, nums)
+		threads, err := c.Thread(ctx, ThreadReferences, imap.SearchCriteria{})
+		require.NoError(t, err)
+		assert.Len(t, threads, n)
+		threads, err = c.UIDThread(ctx, ThreadOrderedSubject, imap.SearchCriteria{Keys: []imap.SearchKey{{Op: imap.SearchUnseen}}})
+		require.NoError(t, err)
+		assert.Len(t, threads, n-5)
+	})
+
 	t.Run("fetch", func(t *testing.T) {
 		msgs, err := c.Fetch(ctx, imap.SeqSet{{Start: 1, Stop: imap.Star}}, []imap.FetchItem{{Attr: imap.FetchUID}, {Attr: imap.FetchEnvelope}, {Attr: imap.FetchFlags}, {Attr: imap.FetchRFC822Size}, {Attr: imap.FetchBodyStructure}, {Attr: imap.FetchModSeq}}, nil).Collect()
 		require.NoError(t, err)
