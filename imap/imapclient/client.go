@@ -398,7 +398,7 @@ func (c *Client) Conn() net.Conn {
 func (c *Client) TLSConnectionState() (tls.ConnectionState, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if tc, ok := c.conn.(*tls.Conn); ok {
+	if tc := tlsOf(c.conn); tc != nil {
 		return tc.ConnectionState(), true
 	}
 	return tls.ConnectionState{}, false

@@ -31,14 +31,17 @@
 //     FETCH CHANGEDSINCE and VANISHED, STORE UNCHANGEDSINCE, VANISHED
 //     responses), QUOTA (RFC 9208: GETQUOTA, GETQUOTAROOT), LITERAL+ and
 //     LITERAL- (RFC 7888), BINARY APPEND (RFC 3516), UTF8=ACCEPT mailbox
-//     names after ENABLE (RFC 6855).
+//     names after ENABLE (RFC 6855), SORT and THREAD (RFC 5256),
+//     COMPRESS=DEFLATE (RFC 4978).
 //
 // # Not implemented
 //
-// IMAP4rev2 (RFC 9051) as such, SORT and THREAD (RFC 5256), COMPRESS
-// (RFC 4978), MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), SETQUOTA,
-// NOTIFY (RFC 5465), METADATA, ACL, SEARCHRES (RFC 5182), and a MOVE
-// emulated with COPY, STORE and EXPUNGE for servers without MOVE. IDLE is
-// not restarted by the client every 29 minutes (RFC 2177 §3): the caller
-// does that.
+// IMAP4rev2 (RFC 9051) as such, ESORT and CONTEXT (RFC 5267),
+// MULTIAPPEND (RFC 3502), CATENATE (RFC 4469), SETQUOTA, NOTIFY (RFC
+// 5465), METADATA, ACL, SEARCHRES (RFC 5182), BINARY fetches' decoding
+// beyond what imapwire parses, and a MOVE emulated with COPY, STORE and
+// EXPUNGE for servers without MOVE. IDLE is not restarted by the client
+// every 29 minutes (RFC 2177 §3): the caller does that. A FETCH's body
+// sections stream through FetchOptions.Section on the Client's reading
+// goroutine; responses of other commands wait meanwhile.
 package imapclient

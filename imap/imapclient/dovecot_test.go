@@ -27,7 +27,7 @@ import (
 const dovecotExtra = `auth_failure_delay = 0
 mail_plugins = $mail_plugins quota
 protocol imap {
-  mail_plugins = $mail_plugins imap_quota
+  mail_plugins = $mail_plugins imap_quota imap_zlib
 }
 plugin {
   quota = maildir:User quota
@@ -115,6 +115,25 @@ func TestDovecotConnect(t *testing.T) {
 		require.NoError(t, c.Noop(ctx))
 		require.NoError(t, c.Logout(ctx))
 	}
+	// COMPRESS=DEFLATE, with a message both ways.
+	c, err = DialTLS(ctx, peer.Addr(d.IMAPSPort), o)
+	require.NoError(t, err)
+	require.NoError(t, c.Login(ctx, "user", "pass"))
+	require.NoError(t, c.Compress(ctx))
+	big := testMessage(1) + strings.Repeat("All work and no play.\r\n", 5000)
+	_, err = c.Append(ctx, "INBOX", int64(len(big)), strings.NewReader(big), nil)
+	require.NoError(t, err)
+	_, err = c.Select(ctx, "INBOX", nil)
+	require.NoError(t, err)
+	msgs, err := c.Fetch(ctx, imap.SeqSetNum(1), []imap.FetchItem{{Attr: imap.FetchBodySection}}, nil).Collect()
+	require.NoError(t, err)
+	require.Len(t, msgs, 1)
+	require.Len(t, msgs[0].Sections, 1)
+	assert.Equal(t, big, string(msgs[0].Sections[0].Data))
+	_, isTLS := c.TLSConnectionState()
+	assert.True(t, isTLS)
+	require.NoError(t, c.Logout(ctx))
+
 	// Implicit TLS. (A second failed login would cost seconds: Dovecot
 	// delays the failures from an address more and more.)
 	c, err = DialTLS(ctx, peer.Addr(d.IMAPSPort), o)
