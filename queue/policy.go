@@ -54,10 +54,10 @@ func (p Policy) withDefaults() Policy {
 	if p.MaxInterval <= 0 {
 		p.MaxInterval = DefaultMaxInterval
 	}
+	// A negative Jitter stays negative (none), so that withDefaults can
+	// be applied twice.
 	if p.Jitter == 0 {
 		p.Jitter = DefaultJitter
-	} else if p.Jitter < 0 {
-		p.Jitter = 0
 	}
 	p.Jitter = min(p.Jitter, 1)
 	if p.DelayNotice == 0 {

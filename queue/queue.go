@@ -112,7 +112,8 @@ func (q *Queue) List(ctx context.Context) ([]*Envelope, error) { return q.Store.
 // Remove deletes a message from the queue without notice.
 func (q *Queue) Remove(ctx context.Context, id ID) error { return q.Store.Remove(ctx, id) }
 
-// DeliverNow makes a message due at once.
+// DeliverNow makes a message due at once. A message being attempted at
+// the time keeps the next attempt time that attempt sets.
 func (q *Queue) DeliverNow(ctx context.Context, id ID) error {
 	e, err := q.Store.Get(ctx, id)
 	if err != nil {

@@ -185,9 +185,11 @@ func TestQueueRunAndDeliverNow(t *testing.T) {
 	id, err := q.Enqueue(ctx, testEnvelope("temp@b.test"), strings.NewReader("x\r\n"))
 	require.NoError(t, err)
 	done := make(chan error)
+	added := clk.TimerAdded()
 	go func() { done <- q.Run(ctx) }()
 	ev := <-delivered
 	assert.Equal(t, Temporary, ev.Outcome.Kind)
+	<-added // the scan is over: Run waits for its next poll
 	list, err := q.List(ctx)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
