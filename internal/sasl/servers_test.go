@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mailwire/mailwire/auth"
+	"github.com/mailwire/mailwire/imap/imapserver"
 	"github.com/mailwire/mailwire/internal/sasl"
 	"github.com/mailwire/mailwire/internal/sasltest"
 	"github.com/mailwire/mailwire/pop3"
@@ -74,6 +75,18 @@ func (pop3Session) OpenMaildrop(context.Context, string) (pop3.Maildrop, error) 
 	return emptyDrop{}, nil
 }
 func (pop3Session) Close() error { return nil }
+
+// imapSession offers the mechanisms; its mailbox methods are never called.
+type imapSession struct {
+	imapserver.Session
+	mechs
+}
+
+func (s imapSession) SASLMechanisms() []string { return s.list() }
+func (s imapSession) NewSASLServer(_ context.Context, mech string) (auth.Server, error) {
+	return s.server(mech)
+}
+func (imapSession) Close() error { return nil }
 
 type emptyDrop struct{}
 
@@ -157,6 +170,22 @@ var protocols = []protocol{
 		replies: map[sasl.Outcome]string{
 			sasl.OK: "+OK", sasl.Failed: "-ERR [AUTH]", sasl.Cancelled: "-ERR ", sasl.Syntax: "-ERR ",
 			sasl.TooLong: "-ERR ", sasl.Insecure: "-ERR [AUTH]", sasl.NoMechanism: "-ERR ",
+		},
+	},
+	{
+		name: "imap",
+		start: func(t *testing.T, m mechs, insecure bool) string {
+			srv := &imapserver.Server{Hostname: "imap.test", AllowInsecureAuth: !insecure,
+				Backend: imapserver.BackendFunc(func(*imapserver.Conn) (imapserver.Session, error) { return imapSession{mechs: m}, nil })}
+			return serve(t, func(l net.Listener) { srv.Serve(l) }, func() { srv.Close() })
+		},
+		greet: func(t *testing.T, c *client) {
+			require.True(t, strings.HasPrefix(c.reply(), "* OK"))
+		},
+		auth: "a1 AUTHENTICATE", challenge: "+ ",
+		replies: map[sasl.Outcome]string{
+			sasl.OK: "a1 OK", sasl.Failed: "a1 NO [AUTHENTICATIONFAILED]", sasl.Cancelled: "a1 BAD ", sasl.Syntax: "a1 BAD ",
+			sasl.TooLong: "a1 BAD ", sasl.Insecure: "a1 NO [PRIVACYREQUIRED]", sasl.NoMechanism: "a1 NO ",
 		},
 	},
 }
