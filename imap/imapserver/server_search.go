@@ -9,14 +9,41 @@ import (
 	"github.com/mailwire/mailwire/imap/imapwire"
 )
 
+// readSearchArgs reads SEARCH's arguments as imapwire.ReadSearchArgs
+// does, without RETURN (ESEARCH is not announced). It looks for CHARSET
+// only in what has arrived: imapwire's MaybeAtom waits for more bytes than
+// a short command such as "SEARCH ALL" has.
+func (c *Conn) readSearchArgs() (imapwire.SearchArgs, error) {
+	var a imapwire.SearchArgs
+	d := c.dec
+	if !d.SP() {
+		return a, d.Err()
+	}
+	const word = "CHARSET "
+	if b, _ := c.br.Peek(min(len(word), c.br.Buffered())); len(b) == len(word) && strings.EqualFold(string(b), word) {
+		if !d.ExpectAtom("CHARSET") || !d.SP() || !d.AString(&a.Criteria.Charset) || !d.SP() {
+			return a, d.Err()
+		}
+	}
+	for {
+		var k imap.SearchKey
+		if !d.ReadSearchKey(&k) {
+			return a, d.Err()
+		}
+		a.Criteria.Keys = append(a.Criteria.Keys, k)
+		if !d.Maybe(' ') {
+			break
+		}
+	}
+	d.CRLF()
+	return a, d.Err()
+}
+
 // cmdSearch runs SEARCH and UID SEARCH (RFC 3501 §6.4.4, §6.4.8).
 func (c *Conn) cmdSearch(cmd imapwire.Command) error {
-	args, err := imapwire.ReadSearchArgs(c.dec)
+	args, err := c.readSearchArgs()
 	if err != nil {
 		return err
-	}
-	if args.Return != nil {
-		return c.fail(cmd.Tag, imap.StatusBAD, nil, "ESEARCH not supported")
 	}
 	switch strings.ToUpper(args.Criteria.Charset) {
 	case "", "US-ASCII", "UTF-8":
